@@ -1,0 +1,68 @@
+"""Coordinate reference systems: storage is lon/lat, metric work is projected.
+
+Every layer is stored in EPSG:4326 (WGS-84; CGCS2000 differs by centimetres).
+Lengths and areas are computed in the CGCS2000 3-degree Gauss-Krüger zone whose
+central meridian is nearest the city (EPSG:4534 for 75°E ... EPSG:4554 for 135°E).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pyproj import CRS, Transformer
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import transform
+
+STORAGE_EPSG = 4326
+_GK3_FIRST_EPSG = 4534  # CGCS2000 / 3-degree Gauss-Kruger CM 75E
+_GK3_FIRST_CM = 75
+_GK3_LAST_CM = 135
+
+
+def gk3_epsg(lon: float) -> int:
+    """EPSG code of the CGCS2000 3-degree Gauss-Krüger zone (CM variant) nearest ``lon``.
+
+    >>> gk3_epsg(117.21)   # Guixi, Jiangxi: central meridian 117°E
+    4548
+    >>> gk3_epsg(114.3)    # Xian'an, Hubei: central meridian 114°E
+    4547
+    """
+    if not -180.0 <= lon <= 180.0:
+        raise ValueError(f"'lon' should be a longitude in degrees, got {lon!r}")
+    cm = round(lon / 3.0) * 3
+    if not _GK3_FIRST_CM <= cm <= _GK3_LAST_CM:
+        raise ValueError(f"'lon' {lon} is outside China's Gauss-Krüger zones (73.5°E to 136.5°E)")
+    return _GK3_FIRST_EPSG + (cm - _GK3_FIRST_CM) // 3
+
+
+@lru_cache(maxsize=32)
+def transformer(src_epsg: int, dst_epsg: int) -> Transformer:
+    """A cached, axis-order-safe (x=lon, y=lat) transformer between two EPSG codes.
+
+    >>> x, y = transformer(4326, 4548).transform(117.0, 28.0)
+    >>> round(x), round(y) > 3_000_000
+    (500000, True)
+    """
+    return Transformer.from_crs(CRS.from_epsg(src_epsg), CRS.from_epsg(dst_epsg), always_xy=True)
+
+
+def project(geom: BaseGeometry, dst_epsg: int, src_epsg: int = STORAGE_EPSG) -> BaseGeometry:
+    """Reproject a shapely geometry; lon/lat in, metres out by default.
+
+    >>> from shapely.geometry import Point
+    >>> p = project(Point(117.0, 28.0), 4548)
+    >>> round(p.x)
+    500000
+    """
+    return transform(transformer(src_epsg, dst_epsg).transform, geom)
+
+
+def unproject(geom: BaseGeometry, src_epsg: int) -> BaseGeometry:
+    """Back from a projected CRS to storage lon/lat.
+
+    >>> from shapely.geometry import Point
+    >>> q = unproject(project(Point(117.2, 28.3), 4548), 4548)
+    >>> round(q.x, 7), round(q.y, 7)
+    (117.2, 28.3)
+    """
+    return project(geom, STORAGE_EPSG, src_epsg)

@@ -1,0 +1,1 @@
+"""folium page builders: GeoDataFrames in, folium maps out. No database, no Flask."""

@@ -1,0 +1,314 @@
+"""The planner's map: every campaign layer of a city on one folium map."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from gis.metric import buffer_m
+from maps.geojson import feature_collection
+from maps.style import AREA_STYLES, SETTLED_STATUSES, STATUS_COLORS, unit_color
+
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
+
+
+@dataclass
+class PlannerLayers:
+    """What the planner map shows; every frame in EPSG:4326."""
+
+    areas: gpd.GeoDataFrame
+    grid_cells: gpd.GeoDataFrame
+    zones: gpd.GeoDataFrame
+    points: gpd.GeoDataFrame
+    stalls: gpd.GeoDataFrame
+    violations: gpd.GeoDataFrame
+    point_categories: list[dict]
+    bounds: tuple[float, float, float, float]  # minx, miny, maxx, maxy (lon/lat)
+    crs_epsg: int
+
+
+def build_planner_map(
+    layers: PlannerLayers,
+    t: Callable[..., str],
+    lang: str = "zh",
+    tiles: str = "osm",
+    attribution_url: str = "/attribution",
+    m: folium.Map | None = None,
+) -> folium.Map:
+    """A folium map of all layers with a layer control and a legend.
+
+    ``tiles`` is ``osm``, ``none`` (no base map: the page needs nothing from outside)
+    or a tile URL template such as an intranet server's ``http://10.0.0.5/{z}/{x}/{y}.png``.
+    User text reaches popups and tooltips only HTML-escaped.
+    """
+    if not isinstance(layers, PlannerLayers):
+        raise TypeError(f"'layers' should be PlannerLayers, got {type(layers)}")
+    minx, miny, maxx, maxy = layers.bounds
+    if m is None:
+        m = folium.Map(
+            tiles=None,
+            prefer_canvas=True,
+            control_scale=True,
+            zoom_start=14,
+            location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        )
+    _base_tiles(m, tiles)
+    m.add_child(
+        _Attribution(
+            f'{html.escape(t("attribution.osm"))} <a href="{html.escape(attribution_url)}">'
+            f"{html.escape(t('nav.attribution'))}</a>"
+        )
+    )
+    name = "name"
+    category = f"category_{'en' if lang == 'en' else 'zh'}"
+    _areas(m, layers.areas, t)
+    _polygons(
+        m,
+        layers.grid_cells,
+        t("layer.grid_cells"),
+        lambda f: {"color": "#607d8b", "weight": 0.5, "fillOpacity": 0, "opacity": 0.6},
+        {"code": t("field.code"), "community": t("layer.communities")},
+        tooltip="code",
+    )
+    zones = layers.zones.assign(
+        kind_label=[t(f"kind.{k}") for k in layers.zones["kind"]],
+        color=[unit_color(u) for u in layers.zones["unit_id"]],
+        valid_from=layers.zones["valid_from"].astype(str).str[:10],
+    )
+    _polygons(
+        m,
+        zones,
+        t("layer.zones"),
+        lambda f: {
+            "color": f["properties"]["color"],
+            "weight": 1.5,
+            "fillColor": f["properties"]["color"],
+            "fillOpacity": 0.25,
+        },
+        {
+            "code": t("field.code"),
+            name: t("field.name"),
+            "kind_label": t("field.kind"),
+            "unit": t("field.unit"),
+            "first_person": t("field.first_person"),
+            "direct_person": t("field.direct_person"),
+            "valid_from": t("field.valid_from"),
+        },
+        tooltip=name,
+    )
+    surroundings = layers.points.assign(
+        geometry=buffer_m(layers.points.geometry, layers.points["radius_m"], layers.crs_epsg)
+    )
+    _polygons(
+        m,
+        surroundings,
+        t("layer.point_surroundings"),
+        lambda f: {
+            "color": f["properties"]["color"],
+            "weight": 1,
+            "dashArray": "4 4",
+            "fillOpacity": 0.05,
+        },
+        {name: t("field.name"), "radius_m": t("field.radius_m")},
+        tooltip=name,
+    )
+    stalls = layers.stalls.assign(
+        hours=layers.stalls["opens_at"] + "–" + layers.stalls["closes_at"],
+        allowed=layers.stalls[f"allowed_{'en' if lang == 'en' else 'zh'}"],
+    )
+    _polygons(
+        m,
+        stalls,
+        t("layer.stall_areas"),
+        lambda f: {"color": "#e66101", "weight": 2, "fillColor": "#fdb863", "fillOpacity": 0.5},
+        {
+            "code": t("field.code"),
+            name: t("field.name"),
+            "hours": t("field.hours"),
+            "allowed": t("field.allowed"),
+        },
+        tooltip=name,
+    )
+    points = layers.points.assign(category=layers.points[category])
+    _circles(
+        m,
+        points.assign(geometry=points.geometry.representative_point()),
+        t("layer.assessment_points"),
+        lambda f: {
+            "color": "#222",
+            "weight": 1,
+            "fillColor": f["properties"]["color"],
+            "fillOpacity": 0.95,
+            "radius": 7,
+        },
+        {
+            "code": t("field.code"),
+            name: t("field.name"),
+            "category": t("field.category"),
+            "weight": t("field.weight"),
+            "radius_m": t("field.radius_m"),
+        },
+        tooltip=name,
+    )
+    # settled cases first, so open ones are drawn on top of them
+    settled = layers.violations["status"].isin(SETTLED_STATUSES)
+    violations = layers.violations.assign(
+        settled=settled,
+        category=layers.violations[category],
+        status_label=[t(f"status.{s}") for s in layers.violations["status"]],
+        source_label=[t(f"source.{s}") for s in layers.violations["source"]],
+        color=[STATUS_COLORS.get(s, "#000") for s in layers.violations["status"]],
+    )
+    _circles(
+        m,
+        violations,
+        t("layer.violations"),
+        lambda f: {
+            "color": f["properties"]["color"],
+            "weight": 1,
+            "fillOpacity": 0.8,
+            "fillColor": f["properties"]["color"],
+            "radius": 4,
+        },
+        {
+            "case_no": t("field.case_no"),
+            "category": t("field.category"),
+            "status_label": t("field.status"),
+            "observed_at": t("field.observed_at"),
+            "due_at": t("field.due_at"),
+            "description": t("field.description"),
+            "source_label": t("field.source"),
+        },
+        tooltip="category",
+    )
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.add_child(_legend(layers.point_categories, t, lang))
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def _base_tiles(m: folium.Map, tiles: str) -> None:
+    if tiles == "none":
+        return
+    if tiles == "osm":
+        folium.TileLayer(OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=19).add_to(
+            m
+        )
+        return
+    folium.TileLayer(
+        tiles, attr="&copy; OpenStreetMap contributors", name="base", max_zoom=20
+    ).add_to(m)
+
+
+def _escaped(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
+    """Keep ``fields`` plus styling columns, with every text value HTML-escaped.
+
+    folium's popups and tooltips put property values into innerHTML, so escaping here
+    is what stops a description such as ``<img onerror=...>`` from running.
+    """
+    keep = [c for c in dict.fromkeys([*fields, "color", "settled"]) if c in frame.columns]
+    out = frame[[*keep, "geometry"]].copy()
+    for col in keep:
+        out[col] = [
+            html.escape(v) if isinstance(v, str) else ("" if v is None else v) for v in out[col]
+        ]
+    return out
+
+
+def _geojson(frame, layer_name, style, fields: dict[str, str], tooltip: str, marker=None):
+    data = feature_collection(_escaped(frame, list(fields)))
+    return folium.GeoJson(
+        data,
+        name=html.escape(layer_name),
+        style_function=style,
+        marker=marker,
+        popup=folium.GeoJsonPopup(
+            fields=list(fields), aliases=[html.escape(a) for a in fields.values()]
+        ),
+        tooltip=folium.GeoJsonTooltip(fields=[tooltip], labels=False),
+        zoom_on_click=False,
+    )
+
+
+def _polygons(m, frame, layer_name, style, fields, tooltip) -> None:
+    if len(frame):
+        _geojson(frame, layer_name, style, fields, tooltip).add_to(m)
+
+
+def _circles(m, frame, layer_name, style, fields, tooltip) -> None:
+    if len(frame):
+        _geojson(
+            frame, layer_name, style, fields, tooltip, marker=folium.CircleMarker(radius=5)
+        ).add_to(m)
+
+
+def _areas(m: folium.Map, areas: gpd.GeoDataFrame, t) -> None:
+    for level, layer in (
+        ("district", "layer.districts"),
+        ("street", "layer.streets"),
+        ("community", "layer.communities"),
+    ):
+        frame = areas[areas["level"] == level]
+        style = AREA_STYLES[level]
+        _polygons(
+            m,
+            frame,
+            t(layer),
+            lambda f, s=style: {**s, "fillOpacity": 0},
+            {"code": t("field.code"), "name": t("field.name")},
+            tooltip="name",
+        )
+
+
+class _Attribution(MacroElement):
+    """Credits on the map itself, also when there is no base layer to carry them."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.setPrefix('Leaflet');
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+
+class _Legend(MacroElement):
+    _template = Template(
+        """{% macro html(this, kwargs) %}
+        <div id="legend" class="cw-legend">{{ this.body }}</div>
+        {% endmacro %}"""
+    )
+
+    def __init__(self, body: str):
+        super().__init__()
+        self.body = body
+
+
+def _legend(categories: list[dict], t, lang: str) -> _Legend:
+    e = html.escape
+
+    def swatch(color: str, label: str, shape: str = "dot") -> str:
+        return (
+            f'<div><span class="cw-{shape}" style="background:{e(color)}"></span>{e(label)}</div>'
+        )
+
+    parts = [f"<h6>{e(t('legend.title'))}</h6>", f"<b>{e(t('legend.violation_status'))}</b>"]
+    parts += [swatch(c, t(f"status.{s}")) for s, c in STATUS_COLORS.items()]
+    parts.append(f"<b>{e(t('legend.point_category'))}</b>")
+    key = "name_en" if lang == "en" else "name_zh"
+    parts += [swatch(c["color"], c[key]) for c in categories]
+    parts.append(f"<div class='cw-note'>{e(t('legend.zones'))}</div>")
+    parts.append(f"<div class='cw-note'>{e(t('legend.invented'))}</div>")
+    return _Legend("".join(parts))

@@ -1,0 +1,1 @@
+"""The chuangwen web service: Flask app, database access, HTTP in and out."""

@@ -1,0 +1,141 @@
+"""The ``chuangwen`` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from sqlalchemy import text
+
+from service.app import create_app
+from service.db import Actor, db_cli, get_engine, prepare, writing
+from service.errors import Problem
+from service.models import ROLES
+from service.users import create_user, issue_token, set_password
+
+main = FlaskGroup(
+    create_app=create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    help="chuangwen: the civilized-city campaign's layers, map and inspections.",
+)
+main.add_command(db_cli)
+
+
+def _fail(exc: Problem) -> None:
+    lines = [exc.detail] + [f"  {e['field']}: {e['reason']}" for e in exc.errors]
+    raise click.ClickException("\n".join(lines))
+
+
+@main.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Load the Guixi demo city (idempotent) and create an admin on the first run."""
+    from service.demo.build import build
+    from service.demo.load import ADMIN_NAME, load
+
+    prepare(current_app)
+    city = build(dt.datetime.now(dt.UTC))
+    with writing(Actor(None, "demo")) as conn:
+        _, added, password = load(conn, city)
+    for table, n in added.items():
+        click.echo(f"{table:30s} +{n}")
+    if password:
+        click.echo(f"admin user '{ADMIN_NAME}' created; password (shown once): {password}")
+    else:
+        click.echo(
+            f"admin user '{ADMIN_NAME}' exists; `chuangwen user password {ADMIN_NAME}` resets it"
+        )
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the app with waitress (starting the self-managed database if needed)."""
+    from waitress import serve as waitress_serve
+
+    prepare(current_app)
+    app = current_app._get_current_object()
+    get_engine(app)
+    click.echo(f"serving on http://{host}:{port}")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="chuangwen")
+
+
+user_cli = AppGroup("user", help="Accounts: add users, reset passwords.")
+main.add_command(user_cli)
+
+
+def _city_id(conn, code: str | None) -> int:
+    rows = conn.execute(text("SELECT id, code FROM city ORDER BY id")).all()
+    if code:
+        match = [r.id for r in rows if r.code == code]
+        if not match:
+            raise click.ClickException(f"--city: no city with code {code!r}")
+        return match[0]
+    if len(rows) != 1:
+        raise click.ClickException(
+            "--city: give the city's code"
+            if rows
+            else "no city yet: run `chuangwen demo` or import one first"
+        )
+    return rows[0].id
+
+
+@user_cli.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--password", default=None, help="Lets the user sign in on the login page.")
+@click.option("--unit", "unit_code", default=None, help="Unit code (needed for the unit role).")
+@click.option("--city", "city_code", default=None, help="City code when there are several.")
+@click.option("--display-name", default=None)
+def user_add(name, role, password, unit_code, city_code, display_name) -> None:
+    """Create a user and print an API token for it alone on the last line."""
+    try:
+        with writing(Actor(None, "cli")) as conn:
+            user = create_user(
+                conn,
+                _city_id(conn, city_code),
+                name,
+                role,
+                password=password,
+                unit_code=unit_code,
+                display_name=display_name,
+            )
+            token = issue_token(conn, user, label="created by chuangwen user add")
+    except Problem as exc:
+        _fail(exc)
+    click.echo(f"user {user.name} (id {user.id}, role {user.role}) created; API token:")
+    click.echo(token)
+
+
+@user_cli.command("password")
+@click.argument("name")
+@click.password_option()
+def user_password(name: str, password: str) -> None:
+    """Set a user's password."""
+    try:
+        with writing(Actor(None, "cli")) as conn:
+            set_password(conn, name, password)
+    except Problem as exc:
+        _fail(exc)
+    click.echo(f"password of {name} changed")
+
+
+@user_cli.command("token")
+@click.argument("name")
+def user_token(name: str) -> None:
+    """Issue another API token for an existing user (printed alone on the last line)."""
+    from service.users import find_user_by_name
+
+    with writing(Actor(None, "cli")) as conn:
+        user = find_user_by_name(conn, name)
+        if user is None:
+            raise click.ClickException(f"NAME: no user named {name!r}")
+        token = issue_token(conn, user, label="created by chuangwen user token")
+    click.echo(token)

@@ -1,0 +1,172 @@
+"""Database lifecycle: one engine per app, connections that know who is writing,
+and migrations applied on start.
+
+Every write runs inside ``writing(actor)``: it sets ``chuangwen.actor_*`` for the
+transaction, which the audit trigger on every table reads. A write with no actor is
+refused by the database itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import Connection, Engine, create_engine, text
+
+from service.pgcluster import Cluster
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who a write is made by: a signed-in user or a named command-line job."""
+
+    id: int | None
+    name: str
+
+
+SYSTEM = Actor(None, "system")
+
+
+def database_url(config: dict) -> str:
+    """DATABASE_URL when given, else the self-managed cluster under CHUANGWEN_HOME."""
+    url = config.get("DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url:
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+    return Cluster(Path(config["HOME"])).url
+
+
+def make_engine(url: str) -> Engine:
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    app = app or current_app
+    engine = app.extensions.get("chuangwen_engine")
+    if engine is None:
+        engine = make_engine(database_url(app.config))
+        app.extensions["chuangwen_engine"] = engine
+    return engine
+
+
+@contextmanager
+def reading(app: Flask | None = None) -> Iterator[Connection]:
+    """A read-only transaction."""
+    with get_engine(app).connect() as conn:
+        conn.execute(text("SET TRANSACTION READ ONLY"))
+        yield conn
+        conn.rollback()
+
+
+@contextmanager
+def writing(actor: Actor, app: Flask | None = None) -> Iterator[Connection]:
+    """One transaction, committed at the end or rolled back on any error."""
+    with get_engine(app).begin() as conn:
+        set_actor(conn, actor)
+        yield conn
+
+
+def set_actor(conn: Connection, actor: Actor) -> None:
+    conn.execute(
+        text(
+            "SELECT set_config('chuangwen.actor_id', :id, true), "
+            "set_config('chuangwen.actor_name', :name, true)"
+        ),
+        {"id": "" if actor.id is None else str(actor.id), "name": actor.name},
+    )
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["url"] = url
+    return cfg
+
+
+def upgrade(url: str) -> None:
+    """Create the extensions and apply every migration (idempotent)."""
+    command.upgrade(alembic_config(url), "head")
+
+
+def prepare(app: Flask) -> str:
+    """Start the self-managed cluster when no DATABASE_URL is set, then migrate."""
+    url = database_url(app.config)
+    if not (app.config.get("DATABASE_URL") or os.environ.get("DATABASE_URL")):
+        Cluster(Path(app.config["HOME"])).start()
+    upgrade(url)
+    return url
+
+
+def init_app(app: Flask) -> None:
+    @app.teardown_appcontext
+    def _noop(_exc: BaseException | None) -> None:  # connections are scoped by `with`
+        return None
+
+    app.cli.add_command(db_cli)  # also reachable as `flask --app service db ...`
+
+
+db_cli = AppGroup("db", help="The database: start, stop, status, url, upgrade.")
+
+
+def _cluster() -> Cluster:
+    return Cluster(Path(current_app.config["HOME"]))
+
+
+@db_cli.command("start")
+def db_start() -> None:
+    """Start the self-managed cluster (initialising it the first time) and migrate."""
+    url = prepare(current_app)
+    click.echo(f"running: {url}")
+
+
+@db_cli.command("stop")
+def db_stop() -> None:
+    _cluster().stop()
+    click.echo("stopped")
+
+
+@db_cli.command("status")
+def db_status() -> None:
+    """'running', 'stopped' or 'absent', with where the cluster lives."""
+    if current_app.config.get("DATABASE_URL") or os.environ.get("DATABASE_URL"):
+        url = database_url(current_app.config)
+        with make_engine(url).connect() as conn:
+            version = conn.execute(text("SELECT postgis_full_version()")).scalar()
+        click.echo(f"external: {url}\n{version}")
+        return
+    cluster = _cluster()
+    state = cluster.status()
+    click.echo(f"{state}: {cluster.data_dir}")
+    if state == "running":
+        with make_engine(cluster.url).connect() as conn:
+            pg = conn.execute(text("SHOW server_version")).scalar()
+            gis = conn.execute(
+                text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+            ).scalar()
+        click.echo(
+            f"PostgreSQL {pg}, PostGIS {gis or 'not yet created'}, socket {cluster.socket_dir}"
+        )
+    else:
+        raise SystemExit(1)
+
+
+@db_cli.command("url")
+def db_url() -> None:
+    click.echo(database_url(current_app.config))
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    upgrade(database_url(current_app.config))
+    click.echo("migrated to head")

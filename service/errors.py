@@ -1,0 +1,92 @@
+"""One error shape everywhere: RFC 7807 ``application/problem+json``.
+
+Exceptions carry their HTTP status; one handler renders them. Pages get a redirect
+to the login page instead of a 401.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import Flask, Response, json, redirect, request, url_for
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error for the client, with the fields it concerns."""
+
+    http_status_code = HTTPStatus.BAD_REQUEST
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        title: str | None = None,
+        errors: list[dict] | None = None,
+    ):
+        super().__init__(detail)
+        self.status = int(status or self.http_status_code)
+        self.title = title or HTTPStatus(self.status).phrase
+        self.detail = detail
+        self.errors = errors or []
+
+
+class Unauthorized(Problem):
+    http_status_code = HTTPStatus.UNAUTHORIZED
+
+
+class Forbidden(Problem):
+    http_status_code = HTTPStatus.FORBIDDEN
+
+
+class NotFound(Problem):
+    http_status_code = HTTPStatus.NOT_FOUND
+
+
+def field_error(field: str, reason: str) -> dict:
+    return {"field": field, "reason": reason}
+
+
+def problem_response(
+    status: int, detail: str, title: str | None = None, errors: list[dict] | None = None
+) -> Response:
+    body = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+        "errors": errors or [],
+    }
+    resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
+    if status == HTTPStatus.UNAUTHORIZED:
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="chuangwen"'
+    return resp
+
+
+def wants_page() -> bool:
+    """A browser asking for a page, not a program calling the API."""
+    if request.path.startswith("/api") or request.headers.get("Authorization"):
+        return False
+    return request.accept_mimetypes.accept_html
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def _problem(exc: Problem) -> Response:
+        if exc.status == HTTPStatus.UNAUTHORIZED and wants_page():
+            return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
+        return problem_response(exc.status, exc.detail, exc.title, exc.errors)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        return problem_response(status, exc.description or HTTPStatus(status).phrase)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return problem_response(500, "The server failed to handle the request; it was logged.")

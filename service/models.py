@@ -1,0 +1,414 @@
+"""The campaign's tables. Every table but ``city`` carries ``city_id`` and has it first in
+its primary key, and every foreign key between tenant tables includes it, so the tables
+can be distributed by city (Citus) and no row can point into another city.
+
+Geometries are EPSG:4326 with GiST indexes. Metric work projects to the city's CRS
+(``city.crs_epsg``, see ``gis.crs``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SRID = 4326
+
+ROLES = ("admin", "planner", "inspector", "unit", "leader")
+AREA_LEVELS = ("district", "street", "community")
+UNIT_KINDS = ("territorial", "functional", "company")
+ZONE_KINDS = ("grid", "road_segment", "frontage", "river", "area")
+VIOLATION_STATUSES = ("open", "dispatched", "rectifying", "resolved", "closed", "invalid")
+VIOLATION_SOURCES = ("inspection", "hotline", "camera", "citizen", "digital_city")
+PROVENANCES = ("osm", "derived", "invented", "user", "import")
+TRAVEL_MODES = ("walk", "bike", "drive")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _tenant_fk(cols: list[str], target: str, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """A foreign key that stays inside one city: (city_id, col...) → target(city_id, key...)."""
+    table, keys = target.split("(")
+    refcols = [f"{table}.{k.strip()}" for k in keys.rstrip(")").split(",")]
+    return ForeignKeyConstraint(
+        ["city_id", *cols], [f"{table}.city_id", *refcols], ondelete=ondelete
+    )
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TenantMixin:
+    city_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("city.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+
+
+class City(Base):
+    """The tenant: one campaign city."""
+
+    __tablename__ = "city"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)  # district-level adcode
+    name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    crs_epsg: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(Text, server_default=text("'Asia/Shanghai'"))
+    extent = mapped_column(Geometry("POLYGON", srid=SRID, spatial_index=False), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class AdminArea(TenantMixin, Base):
+    """District (区), street office (街道) or community (社区/村)."""
+
+    __tablename__ = "admin_area"
+    code: Mapped[str] = mapped_column(String(12))
+    level: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(Text)
+    parent_id: Mapped[int | None] = mapped_column(BigInteger)
+    provenance: Mapped[str] = mapped_column(String(16))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID), nullable=False)
+    __table_args__ = (
+        UniqueConstraint("city_id", "code"),
+        _tenant_fk(["parent_id"], "admin_area(id)"),
+        CheckConstraint(_in("level", AREA_LEVELS), name="admin_area_level"),
+        CheckConstraint(_in("provenance", PROVENANCES), name="admin_area_provenance"),
+    )
+
+
+class GridCell(TenantMixin, Base):
+    """A unit grid cell (单元网格) with its 15-digit code."""
+
+    __tablename__ = "grid_cell"
+    code: Mapped[str] = mapped_column(String(15))
+    community_id: Mapped[int] = mapped_column(BigInteger)
+    size_m: Mapped[int] = mapped_column(Integer)
+    row: Mapped[int] = mapped_column(Integer)
+    col: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID), nullable=False)
+    __table_args__ = (
+        UniqueConstraint("city_id", "code"),
+        _tenant_fk(["community_id"], "admin_area(id)"),
+        CheckConstraint("code ~ '^[0-9]{15}$'", name="grid_cell_code_digits"),
+    )
+
+
+class Unit(TenantMixin, Base):
+    """A responsible unit: territorial office, functional department or company."""
+
+    __tablename__ = "unit"
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(BigInteger)
+    area_id: Mapped[int | None] = mapped_column(BigInteger)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    provenance: Mapped[str] = mapped_column(String(16))
+    __table_args__ = (
+        UniqueConstraint("city_id", "code"),
+        _tenant_fk(["parent_id"], "unit(id)"),
+        _tenant_fk(["area_id"], "admin_area(id)"),
+        CheckConstraint(_in("kind", UNIT_KINDS), name="unit_kind"),
+        CheckConstraint(_in("provenance", PROVENANCES), name="unit_provenance"),
+    )
+
+
+class Person(TenantMixin, Base):
+    """A responsible person (第一责任人, 直接责任人, 网格员 ...)."""
+
+    __tablename__ = "person"
+    name: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    unit_id: Mapped[int] = mapped_column(BigInteger)
+    provenance: Mapped[str] = mapped_column(String(16))
+    __table_args__ = (
+        UniqueConstraint("city_id", "unit_id", "name"),
+        _tenant_fk(["unit_id"], "unit(id)"),
+    )
+
+
+class Zone(TenantMixin, Base):
+    """A responsibility zone (责任区), owned by one unit for a validity period."""
+
+    __tablename__ = "zone"
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int] = mapped_column(BigInteger)
+    first_person_id: Mapped[int | None] = mapped_column(BigInteger)
+    direct_person_id: Mapped[int | None] = mapped_column(BigInteger)
+    area_id: Mapped[int | None] = mapped_column(BigInteger)
+    valid_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    provenance: Mapped[str] = mapped_column(String(16))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID), nullable=False)
+    __table_args__ = (
+        UniqueConstraint("city_id", "code", "valid_from"),
+        _tenant_fk(["unit_id"], "unit(id)"),
+        _tenant_fk(["first_person_id"], "person(id)"),
+        _tenant_fk(["direct_person_id"], "person(id)"),
+        _tenant_fk(["area_id"], "admin_area(id)"),
+        CheckConstraint(_in("kind", ZONE_KINDS), name="zone_kind"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="zone_validity"),
+    )
+
+
+class AssessmentPointCategory(Base):
+    """Catalogue: assessment-point categories with their defaults and checklist."""
+
+    __tablename__ = "assessment_point_category"
+    city_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("city.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    default_radius_m: Mapped[int] = mapped_column(Integer)
+    default_weight: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    dwell_s: Mapped[int] = mapped_column(Integer)
+    checklist: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    color: Mapped[str] = mapped_column(String(7))
+    __table_args__ = (CheckConstraint("default_radius_m > 0", name="apc_radius_positive"),)
+
+
+class ViolationCategory(Base):
+    """Catalogue: violation categories with their functional department and deadline."""
+
+    __tablename__ = "violation_category"
+    city_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("city.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    group_code: Mapped[str] = mapped_column(String(32))
+    department_code: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[int] = mapped_column(Integer)
+    deadline_h: Mapped[int] = mapped_column(Integer)
+    vending: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    __table_args__ = (
+        ForeignKeyConstraint(["city_id", "department_code"], ["unit.city_id", "unit.code"]),
+        CheckConstraint("severity BETWEEN 1 AND 5", name="vc_severity_range"),
+        CheckConstraint("deadline_h > 0", name="vc_deadline_positive"),
+    )
+
+
+class AssessmentPoint(TenantMixin, Base):
+    """An assessment point (测评点位) and the radius of its surrounding area."""
+
+    __tablename__ = "assessment_point"
+    code: Mapped[str] = mapped_column(String(32))
+    category_code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    weight: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    radius_m: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    provenance: Mapped[str] = mapped_column(String(16))
+    osm_id: Mapped[int | None] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    geom = mapped_column(Geometry("GEOMETRY", srid=SRID), nullable=False)
+    __table_args__ = (
+        UniqueConstraint("city_id", "code"),
+        ForeignKeyConstraint(
+            ["city_id", "category_code"],
+            ["assessment_point_category.city_id", "assessment_point_category.code"],
+        ),
+        CheckConstraint("radius_m > 0", name="ap_radius_positive"),
+        CheckConstraint(
+            "GeometryType(geom) IN ('POINT', 'POLYGON', 'MULTIPOLYGON')", name="ap_geom_type"
+        ),
+    )
+
+
+class StallArea(TenantMixin, Base):
+    """An approved convenience-stall area (便民摊点) with its allowed hours."""
+
+    __tablename__ = "stall_area"
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(Text)
+    opens_at: Mapped[dt.time] = mapped_column(Time)
+    closes_at: Mapped[dt.time] = mapped_column(Time)  # earlier than opens_at: past midnight
+    allowed_categories: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    unit_id: Mapped[int | None] = mapped_column(BigInteger)
+    provenance: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID), nullable=False)
+    __table_args__ = (
+        UniqueConstraint("city_id", "code"),
+        _tenant_fk(["unit_id"], "unit(id)"),
+        CheckConstraint("opens_at <> closes_at", name="stall_hours_nonempty"),
+    )
+
+
+class AppUser(TenantMixin, Base):
+    """A person who signs in: admin, planner, inspector, unit or leader."""
+
+    __tablename__ = "app_user"
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    unit_id: Mapped[int | None] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    __table_args__ = (
+        _tenant_fk(["unit_id"], "unit(id)"),
+        CheckConstraint(_in("role", ROLES), name="app_user_role"),
+        CheckConstraint("role <> 'unit' OR unit_id IS NOT NULL", name="app_user_unit_role"),
+    )
+
+
+class ApiToken(TenantMixin, Base):
+    """A bearer token for programs; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (_tenant_fk(["user_id"], "app_user(id)", ondelete="CASCADE"),)
+
+
+class Violation(TenantMixin, Base):
+    """A violation (问题, 不文明现象): what, where, when, and its rectification state."""
+
+    __tablename__ = "violation"
+    case_no: Mapped[str] = mapped_column(String(32))
+    category_code: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    observed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reported_by: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), server_default=text("'open'"))
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    photos: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    provenance: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    geom = mapped_column(Geometry("POINT", srid=SRID), nullable=False)
+    __table_args__ = (
+        UniqueConstraint("city_id", "case_no"),
+        ForeignKeyConstraint(
+            ["city_id", "category_code"],
+            ["violation_category.city_id", "violation_category.code"],
+        ),
+        _tenant_fk(["reported_by"], "app_user(id)"),
+        CheckConstraint(_in("status", VIOLATION_STATUSES), name="violation_status"),
+        CheckConstraint(_in("source", VIOLATION_SOURCES), name="violation_source"),
+        Index("ix_violation_city_observed", "city_id", "observed_at"),
+        Index("ix_violation_city_status", "city_id", "status"),
+    )
+
+
+class InspectionPlan(TenantMixin, Base):
+    """An unannounced inspection (暗访) plan: a team, a time window and ordered stops."""
+
+    __tablename__ = "inspection_plan"
+    plan_date: Mapped[dt.date] = mapped_column(Date)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    window_end: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    release_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    mode: Mapped[str] = mapped_column(String(8))
+    area_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    travel_s: Mapped[int | None] = mapped_column(Integer)
+    dwell_s: Mapped[int | None] = mapped_column(Integer)
+    distance_m: Mapped[int | None] = mapped_column(Integer)
+    draws: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    depot = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=False)
+    route = mapped_column(Geometry("LINESTRING", srid=SRID, spatial_index=False))
+    __table_args__ = (
+        _tenant_fk(["area_id"], "admin_area(id)"),
+        _tenant_fk(["created_by"], "app_user(id)"),
+        CheckConstraint(_in("mode", TRAVEL_MODES), name="plan_mode"),
+        CheckConstraint("window_end > window_start", name="plan_window"),
+    )
+
+
+class InspectionTeamMember(Base):
+    __tablename__ = "inspection_team_member"
+    city_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    __table_args__ = (
+        _tenant_fk(["plan_id"], "inspection_plan(id)", ondelete="CASCADE"),
+        _tenant_fk(["user_id"], "app_user(id)"),
+    )
+
+
+class InspectionStop(TenantMixin, Base):
+    __tablename__ = "inspection_stop"
+    plan_id: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(Integer)
+    point_id: Mapped[int] = mapped_column(BigInteger)
+    eta: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    dwell_s: Mapped[int] = mapped_column(Integer)
+    arrived_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("city_id", "plan_id", "seq"),
+        _tenant_fk(["plan_id"], "inspection_plan(id)", ondelete="CASCADE"),
+        _tenant_fk(["point_id"], "assessment_point(id)"),
+    )
+
+
+class AuditLog(Base):
+    """Every write, filled by a trigger on each table in the same transaction."""
+
+    __tablename__ = "audit_log"
+    city_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_name: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(8))
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_key: Mapped[str | None] = mapped_column(Text)
+    old: Mapped[dict | None] = mapped_column(JSONB)
+    new: Mapped[dict | None] = mapped_column(JSONB)
+    __table_args__ = (Index("ix_audit_table_row", "city_id", "table_name", "row_key"),)
+
+
+AUDITED_TABLES = [t.name for t in Base.metadata.sorted_tables if t.name not in ("audit_log",)]

@@ -1,0 +1,120 @@
+"""Shared fixtures: a real PostGIS (the self-managed cluster code), the demo city, an app.
+
+Set CHUANGWEN_TEST_DATABASE_URL to run against a server of your own; otherwise a
+throw-away cluster is initialised under /tmp and removed at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from service.db import Actor, make_engine, set_actor, upgrade
+from service.pgcluster import Cluster
+
+NOW = dt.datetime(2026, 11, 28, 4, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    url = os.environ.get("CHUANGWEN_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    home = Path(tempfile.mkdtemp(prefix="chuangwen-test-"))
+    home.chmod(0o755)  # the postgres user must reach the cluster inside it when run as root
+    cluster = Cluster(home)
+    cluster.start()
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def engine(pg_url):
+    upgrade(pg_url)
+    eng = make_engine(pg_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo(engine):
+    """The Guixi demo city, loaded once for the session: (city_id, DemoCity, admin password)."""
+    from service.demo.build import build
+    from service.demo.load import load
+
+    city = build(NOW)
+    with engine.begin() as conn:
+        set_actor(conn, Actor(None, "test-demo"))
+        city_id, _, password = load(conn, city)
+    return city_id, city, password
+
+
+@pytest.fixture(scope="session")
+def app_home():
+    home = Path(tempfile.mkdtemp(prefix="chuangwen-app-"))
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture()
+def app(pg_url, engine, demo, app_home):
+    from service.app import create_app
+
+    app = create_app(
+        {
+            "DATABASE_URL": pg_url,
+            "HOME": str(app_home),
+            "TESTING": True,
+            "TILES": "none",
+            "SECRET_KEY": "test-secret",
+        }
+    )
+    yield app
+    eng = app.extensions.get("chuangwen_engine")
+    if eng is not None:
+        eng.dispose()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def tokens(engine, demo):
+    """A bearer token and user per role, in the demo city."""
+    from service.users import create_user, issue_token
+
+    city_id = demo[0]
+    out = {}
+    with engine.begin() as conn:
+        set_actor(conn, Actor(None, "test-users"))
+        unit = conn.execute(
+            text("SELECT code FROM unit WHERE city_id = :c AND kind = 'territorial' LIMIT 1"),
+            {"c": city_id},
+        ).scalar()
+        for role in ("admin", "planner", "inspector", "unit", "leader"):
+            user = create_user(
+                conn,
+                city_id,
+                f"t_{role}",
+                role,
+                password=f"{role}-password",
+                unit_code=unit if role == "unit" else None,
+            )
+            out[role] = (user, issue_token(conn, user))
+    return out
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,75 @@
+from sqlalchemy import text
+
+from service.db import Actor, set_actor
+
+COUNTED = [
+    "admin_area",
+    "grid_cell",
+    "unit",
+    "person",
+    "zone",
+    "assessment_point",
+    "stall_area",
+    "violation",
+    "assessment_point_category",
+    "violation_category",
+    "app_user",
+]
+
+
+def _counts(conn, city_id):
+    return {
+        t: conn.execute(
+            text(f"SELECT count(*) FROM {t} WHERE city_id = :c"), {"c": city_id}
+        ).scalar()
+        for t in COUNTED
+    }
+
+
+def test_loading_twice_leaves_the_same_rows(engine, demo):
+    from service.demo.load import load
+
+    city_id, city, _ = demo
+    with engine.connect() as conn:
+        before = _counts(conn, city_id)
+    with engine.begin() as conn:
+        set_actor(conn, Actor(None, "test-demo"))
+        again_id, added, password = load(conn, city)
+    with engine.connect() as conn:
+        after = _counts(conn, city_id)
+    assert again_id == city_id and password is None
+    assert all(v == 0 for v in added.values()), added
+    assert before == after
+    assert after["violation"] == 2000 and after["assessment_point"] >= 130
+
+
+def test_demo_rows_are_consistent_in_the_database(engine, demo):
+    city_id = demo[0]
+    with engine.connect() as conn:
+        invalid = conn.execute(
+            text("SELECT count(*) FROM admin_area WHERE city_id = :c AND NOT ST_IsValid(geom)"),
+            {"c": city_id},
+        ).scalar()
+        outside = conn.execute(
+            text(
+                "SELECT count(*) FROM violation v JOIN city c ON c.id = v.city_id "
+                "WHERE v.city_id = :c AND NOT ST_Contains(c.extent, v.geom)"
+            ),
+            {"c": city_id},
+        ).scalar()
+        cells_outside = conn.execute(
+            text(
+                "SELECT count(*) FROM grid_cell g JOIN admin_area a ON a.city_id = g.city_id "
+                "AND a.id = g.community_id WHERE g.city_id = :c "
+                "AND ST_Area(ST_Difference(g.geom, a.geom)::geography) > 0.01"
+            ),
+            {"c": city_id},
+        ).scalar()
+        zone_people = conn.execute(
+            text(
+                "SELECT count(*) FROM zone WHERE city_id = :c AND (first_person_id IS NULL "
+                "OR direct_person_id IS NULL)"
+            ),
+            {"c": city_id},
+        ).scalar()
+    assert (invalid, outside, cells_outside, zone_people) == (0, 0, 0, 0)

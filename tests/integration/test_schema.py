@@ -1,0 +1,158 @@
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from geoalchemy2 import alembic_helpers
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from service.db import Actor, set_actor, upgrade
+from service.models import Base
+
+
+def test_second_autogenerate_finds_nothing(engine):
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(
+            conn, opts={"include_object": alembic_helpers.include_object, "compare_type": True}
+        )
+        assert compare_metadata(ctx, Base.metadata) == []
+
+
+def test_upgrade_is_idempotent(pg_url, engine):
+    upgrade(pg_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+        assert conn.execute(
+            text("SELECT extversion FROM pg_extension WHERE extname='postgis'")
+        ).scalar()
+
+
+def test_every_table_has_city_id_and_an_audit_trigger(engine):
+    with engine.connect() as conn:
+        tables = set(
+            conn.execute(
+                text(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' "
+                    "AND table_name NOT IN ('alembic_version', 'spatial_ref_sys')"
+                )
+            ).scalars()
+        )
+        with_city = set(
+            conn.execute(
+                text(
+                    "SELECT table_name FROM information_schema.columns "
+                    "WHERE column_name = 'city_id'"
+                )
+            ).scalars()
+        )
+        audited = set(
+            conn.execute(
+                text(
+                    "SELECT event_object_table FROM information_schema.triggers "
+                    "WHERE trigger_name LIKE '%\\_audit'"
+                )
+            ).scalars()
+        )
+    assert tables - with_city == {"city"}
+    assert tables - audited == {"audit_log"}
+
+
+def test_geometry_columns_are_4326_with_gist_indexes(engine):
+    with engine.connect() as conn:
+        srids = set(conn.execute(text("SELECT DISTINCT srid FROM geometry_columns")).scalars())
+        gist = set(
+            conn.execute(
+                text("SELECT tablename FROM pg_indexes WHERE indexdef ILIKE '%USING gist%'")
+            ).scalars()
+        )
+    assert srids == {4326}
+    assert {
+        "admin_area",
+        "grid_cell",
+        "zone",
+        "assessment_point",
+        "stall_area",
+        "violation",
+    } <= gist
+
+
+def test_a_write_without_an_actor_is_refused(engine, demo):
+    with pytest.raises(DBAPIError, match="without an actor"), engine.begin() as conn:
+        conn.execute(text("UPDATE zone SET name = name || '!' WHERE city_id = :c"), {"c": demo[0]})
+    with engine.connect() as conn:
+        assert not conn.execute(text("SELECT count(*) FROM zone WHERE name LIKE '%!'")).scalar()
+
+
+def test_audit_records_who_and_only_what_changed(engine, demo):
+    city_id = demo[0]
+    with engine.begin() as conn:
+        set_actor(conn, Actor(42, "auditor-test"))
+        zone_id = conn.execute(
+            text("SELECT id FROM zone WHERE city_id = :c ORDER BY id LIMIT 1"), {"c": city_id}
+        ).scalar()
+        conn.execute(
+            text(
+                "UPDATE zone SET name = name || ' (audited)', version = version + 1 "
+                "WHERE city_id = :c AND id = :id"
+            ),
+            {"c": city_id, "id": zone_id},
+        )
+    with engine.begin() as conn:
+        row = conn.execute(
+            text(
+                "SELECT actor_id, actor_name, action, old, new FROM audit_log "
+                "WHERE table_name = 'zone' AND row_key = :k ORDER BY id DESC LIMIT 1"
+            ),
+            {"k": str(zone_id)},
+        ).one()
+        set_actor(conn, Actor(None, "auditor-test"))
+        conn.execute(
+            text(
+                "UPDATE zone SET name = replace(name, ' (audited)', ''), "
+                "version = version + 1 WHERE city_id = :c AND id = :id"
+            ),
+            {"c": city_id, "id": zone_id},
+        )
+    assert (row.actor_id, row.actor_name, row.action) == (42, "auditor-test", "UPDATE")
+    assert set(row.new) == {"name", "version"}
+    assert row.new["name"].endswith("(audited)") and not row.old["name"].endswith("(audited)")
+
+
+def test_audit_never_stores_secrets(engine, tokens):
+    with engine.connect() as conn:
+        leaked = conn.execute(
+            text(
+                "SELECT count(*) FROM audit_log WHERE table_name IN ('app_user', 'api_token') AND "
+                "(new ? 'password_hash' OR new ? 'token_sha256')"
+            )
+        ).scalar()
+        users = conn.execute(
+            text(
+                "SELECT count(*) FROM audit_log WHERE table_name = 'app_user' AND action = 'INSERT'"
+            )
+        ).scalar()
+    assert users >= 5 and leaked == 0
+
+
+def test_zone_cannot_point_into_another_city(engine, demo):
+    """Composite (city_id, id) keys: a row of one city cannot reference another's."""
+    with pytest.raises(DBAPIError, match="foreign key"), engine.begin() as conn:
+        set_actor(conn, Actor(None, "test"))
+        other = conn.execute(
+            text(
+                "INSERT INTO city (code, name, crs_epsg, extent) VALUES ('999999', 'x', 4548, "
+                "ST_MakeEnvelope(117, 28, 117.1, 28.1, 4326)) RETURNING id"
+            )
+        ).scalar()
+        unit = conn.execute(
+            text("SELECT id FROM unit WHERE city_id = :c LIMIT 1"), {"c": demo[0]}
+        ).scalar()
+        conn.execute(
+            text(
+                "INSERT INTO zone (city_id, code, name, kind, unit_id, valid_from, provenance, "
+                "geom) "
+                "VALUES (:o, 'Z', 'z', 'grid', :u, now(), 'user', "
+                "ST_Multi(ST_MakeEnvelope(117, 28, 117.1, 28.1, 4326)))"
+            ),
+            {"o": other, "u": unit},
+        )
