@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 
 STORAGE_EPSG = 4326
 _GK3_FIRST_EPSG = 4534  # CGCS2000 / 3-degree Gauss-Kruger CM 75E
@@ -54,7 +54,7 @@ def project(geom: BaseGeometry, dst_epsg: int, src_epsg: int = STORAGE_EPSG) -> 
     >>> round(p.x)
     500000
     """
-    return transform(transformer(src_epsg, dst_epsg).transform, geom)
+    return shapely.transform(geom, transformer(src_epsg, dst_epsg).transform, interleaved=False)
 
 
 def unproject(geom: BaseGeometry, src_epsg: int) -> BaseGeometry:

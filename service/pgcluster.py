@@ -78,7 +78,11 @@ class Cluster:
         if self.status() != "running":
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             self._own(self.log_file.parent)
-            proc = self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.log_file), check=False)
+            # socket and port are passed at each start, so a moved HOME still works
+            opts = f"-k {self.socket_dir} -p {SOCKET_PORT}"
+            proc = self._pg_ctl(
+                "start", "-w", "-t", "60", "-l", str(self.log_file), "-o", opts, check=False
+            )
             if proc.returncode != 0:
                 tail = _tail(self.log_file)
                 raise ClusterError(f"pg_ctl start failed: {proc.stderr.strip()}\n{tail}")
@@ -109,8 +113,6 @@ class Cluster:
             ]
         )
         conf = [f"{k} = {v}" for k, v in _SETTINGS.items()]
-        conf.append(f"unix_socket_directories = '{self.socket_dir}'")
-        conf.append(f"port = {SOCKET_PORT}")
         auto = self.data_dir / "postgresql.auto.conf"
         with auto.open("a", encoding="utf-8") as fh:
             fh.write("\n# written by chuangwen\n" + "\n".join(conf) + "\n")

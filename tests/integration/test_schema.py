@@ -156,3 +156,28 @@ def test_zone_cannot_point_into_another_city(engine, demo):
             ),
             {"o": other, "u": unit},
         )
+
+
+def test_cluster_lifecycle_in_a_fresh_home():
+    import tempfile
+    from pathlib import Path
+
+    from service.pgcluster import Cluster
+
+    home = Path(tempfile.mkdtemp(prefix="chuangwen-life-"))
+    home.chmod(0o755)
+    cluster = Cluster(home)
+    try:
+        assert cluster.status() == "absent"
+        cluster.start()
+        assert cluster.status() == "running"
+        upgrade(cluster.url)
+        cluster.stop()
+        assert cluster.status() == "stopped"
+        cluster.start()  # a second start reuses the data directory
+        assert cluster.status() == "running"
+    finally:
+        cluster.stop()
+        import shutil
+
+        shutil.rmtree(home, ignore_errors=True)
