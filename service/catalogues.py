@@ -46,10 +46,11 @@ def load_catalogues(conn: Connection, city_id: int) -> dict[str, int]:
     added["violation_categories"] = conn.execute(
         text(
             "INSERT INTO violation_category (city_id, code, name_zh, name_en, group_code, "
-            "department_code, severity, deadline_h, vending) VALUES (:city_id, :code, "
-            ":name_zh, :name_en, :group, :department, :severity, :deadline_h, :vending) "
+            "department_code, severity, severity_near_point, deadline_h, vending) "
+            "VALUES (:city_id, :code, :name_zh, :name_en, :group, :department, :severity, "
+            ":severity_near_point, :deadline_h, :vending) "
             "ON CONFLICT DO NOTHING"
         ),
-        [{"city_id": city_id, **c} for c in violations],
+        [{"city_id": city_id, "severity_near_point": None, **c} for c in violations],
     ).rowcount
     return added

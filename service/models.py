@@ -16,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -95,6 +96,7 @@ class AdminArea(TenantMixin, Base):
     name: Mapped[str] = mapped_column(Text)
     parent_id: Mapped[int | None] = mapped_column(BigInteger)
     provenance: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID), nullable=False)
     __table_args__ = (
         UniqueConstraint("city_id", "code"),
@@ -215,11 +217,14 @@ class ViolationCategory(Base):
     group_code: Mapped[str] = mapped_column(String(32))
     department_code: Mapped[str] = mapped_column(String(32))
     severity: Mapped[int] = mapped_column(Integer)
+    # severity when inside an assessment point's surroundings; None: one step up, at most 5
+    severity_near_point: Mapped[int | None] = mapped_column(Integer)
     deadline_h: Mapped[int] = mapped_column(Integer)
     vending: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     __table_args__ = (
         ForeignKeyConstraint(["city_id", "department_code"], ["unit.city_id", "unit.code"]),
         CheckConstraint("severity BETWEEN 1 AND 5", name="vc_severity_range"),
+        CheckConstraint("severity_near_point BETWEEN 1 AND 6", name="vc_near_severity_range"),
         CheckConstraint("deadline_h > 0", name="vc_deadline_positive"),
     )
 
@@ -239,13 +244,19 @@ class AssessmentPoint(TenantMixin, Base):
     osm_id: Mapped[int | None] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     geom = mapped_column(Geometry("GEOMETRY", srid=SRID), nullable=False)
+    # The surrounding area padded by half a percent (a buffer polygon lies inside the true
+    # circle): an indexed superset for lookups; membership is decided by exact distance.
+    search_area = mapped_column(
+        Geometry("GEOMETRY", srid=SRID),
+        Computed("ST_Buffer(geom::geography, radius_m * 1.005 + 1)::geometry", persisted=True),
+    )
     __table_args__ = (
         UniqueConstraint("city_id", "code"),
         ForeignKeyConstraint(
             ["city_id", "category_code"],
             ["assessment_point_category.city_id", "assessment_point_category.code"],
         ),
-        CheckConstraint("radius_m > 0", name="ap_radius_positive"),
+        CheckConstraint("radius_m > 0 AND radius_m <= 5000", name="ap_radius_positive"),
         CheckConstraint(
             "GeometryType(geom) IN ('POINT', 'POLYGON', 'MULTIPOLYGON')", name="ap_geom_type"
         ),
@@ -325,9 +336,22 @@ class Violation(TenantMixin, Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # Set by the database's rules (trigger violation_rules) in the writing transaction:
+    grid_cell_id: Mapped[int | None] = mapped_column(BigInteger)
+    zone_id: Mapped[int | None] = mapped_column(BigInteger)
+    unit_id: Mapped[int | None] = mapped_column(BigInteger)  # territorial owner (块)
+    department_code: Mapped[str | None] = mapped_column(String(32))  # functional owner (条)
+    severity: Mapped[int | None] = mapped_column(Integer)
+    permitted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    near_points: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     geom = mapped_column(Geometry("POINT", srid=SRID), nullable=False)
     __table_args__ = (
         UniqueConstraint("city_id", "case_no"),
+        # grid_cell_id and zone_id carry no foreign key: the rules recompute them whenever a
+        # cell or zone changes or goes, which a key would have to fight at delete time.
+        _tenant_fk(["unit_id"], "unit(id)"),
+        Index("ix_violation_city_zone", "city_id", "zone_id"),
+        Index("ix_violation_city_unit", "city_id", "unit_id"),
         ForeignKeyConstraint(
             ["city_id", "category_code"],
             ["violation_category.city_id", "violation_category.code"],

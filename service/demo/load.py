@@ -200,9 +200,9 @@ def load(conn: Connection, city: DemoCity) -> tuple[int, dict[str, int], str | N
     added["violation"] = _insert(
         conn,
         "INSERT INTO violation (city_id, case_no, category_code, description, observed_at, "
-        "reported_by, source, status, due_at, resolved_at, provenance, geom) VALUES (:c, "
-        ":case_no, :category_code, :description, :observed_at, :reported_by, :source, :status, "
-        f":due_at, :resolved_at, 'invented', {geom}) ON CONFLICT (city_id, case_no) DO NOTHING",
+        "reported_by, source, status, resolved_at, provenance, geom) VALUES (:c, :case_no, "
+        ":category_code, :description, :observed_at, :reported_by, :source, :status, "
+        f":resolved_at, 'invented', {geom}) ON CONFLICT (city_id, case_no) DO NOTHING",
         [
             dict(
                 c=c,
@@ -213,7 +213,6 @@ def load(conn: Connection, city: DemoCity) -> tuple[int, dict[str, int], str | N
                 reported_by=inspectors[i % len(inspectors)] if r.source == "inspection" else None,
                 source=r.source,
                 status=r.status,
-                due_at=_ts(r.due_at),
                 resolved_at=_ts(r.resolved_at),
                 wkb=_wkb(r.geometry),
             )

@@ -1,0 +1,165 @@
+"""The violation rules run in the database, in the writing transaction."""
+
+import datetime as dt
+
+import pytest
+from pyproj import Geod
+from sqlalchemy import text
+
+from service.db import Actor, set_actor
+
+GEOD = Geod(ellps="WGS84")
+
+
+@pytest.fixture()
+def tx(engine):
+    """A transaction that is rolled back: the rules are seen without changing the demo."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        set_actor(conn, Actor(None, "test-rules"))
+        yield conn
+        trans.rollback()
+
+
+def _report(conn, city_id, lon, lat, category, observed_at="2026-11-27 10:00+08"):
+    return conn.execute(
+        text(
+            "INSERT INTO violation (city_id, case_no, category_code, observed_at, source, "
+            "provenance, geom) VALUES (:c, 'T-' || left(md5(random()::text), 20), :cat, :t, "
+            "'inspection', 'user', ST_SetSRID(ST_MakePoint(:x, :y), 4326)) RETURNING *"
+        ),
+        {"c": city_id, "cat": category, "t": observed_at, "x": lon, "y": lat},
+    ).one()
+
+
+def _point(conn, city_id, category="farmers_market"):
+    return conn.execute(
+        text(
+            "SELECT id, name, radius_m, ST_X(geom) x, ST_Y(geom) y FROM assessment_point "
+            "WHERE city_id = :c AND category_code = :k AND GeometryType(geom) = 'POINT' "
+            "ORDER BY code LIMIT 1"
+        ),
+        {"c": city_id, "k": category},
+    ).one()
+
+
+def test_owner_department_deadline_and_near_points(tx, demo):
+    city_id = demo[0]
+    p = _point(tx, city_id)
+    lon, lat = p.x + 0.0004, p.y + 0.0003  # about 50 m away
+    v = _report(tx, city_id, lon, lat, "garbage_corner")
+    cell = tx.execute(
+        text("SELECT code FROM grid_cell WHERE city_id = :c AND id = :id"),
+        {"c": city_id, "id": v.grid_cell_id},
+    ).scalar()
+    zone = tx.execute(
+        text(
+            "SELECT z.unit_id, ST_Covers(z.geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326)) "
+            "FROM zone z WHERE z.city_id = :c AND z.id = :id"
+        ),
+        {"c": city_id, "id": v.zone_id, "x": lon, "y": lat},
+    ).one()
+    assert len(cell) == 15 and zone[1] and zone[0] == v.unit_id
+    assert v.department_code == "dept_hw"  # sanitation office, from the catalogue
+    assert v.due_at - v.observed_at == dt.timedelta(hours=24)
+    near = {n["id"]: n for n in v.near_points}
+    assert p.id in near
+    _, _, metres = GEOD.inv(p.x, p.y, lon, lat)
+    assert abs(near[p.id]["distance_m"] - metres) < 0.5
+    assert [n["distance_m"] for n in v.near_points] == sorted(
+        n["distance_m"] for n in v.near_points
+    )
+    assert all(n["distance_m"] <= 5000 for n in v.near_points)
+    assert v.severity == 4  # garbage corner is 3, one step up near a point
+
+
+def test_illegal_building_near_a_point_is_the_most_severe(tx, demo):
+    p = _point(tx, demo[0], "school")
+    near = _report(tx, demo[0], p.x + 0.0002, p.y, "illegal_building")
+    assert near.near_points and near.severity == 6
+    far = _report(tx, demo[0], 117.1925, 28.3200, "illegal_building")  # north-west corner
+    assert far.near_points == [] and far.severity == 5
+
+
+def test_vending_in_a_stall_area_during_its_hours_is_permitted(tx, demo):
+    s = tx.execute(
+        text(
+            "SELECT ST_X(ST_PointOnSurface(geom)) x, ST_Y(ST_PointOnSurface(geom)) y "
+            "FROM stall_area WHERE city_id = :c AND opens_at = '18:00'"
+        ),
+        {"c": demo[0]},
+    ).one()
+    night = _report(tx, demo[0], s.x, s.y, "open_air_bbq", "2026-11-27 23:30+08")
+    after_midnight = _report(tx, demo[0], s.x, s.y, "street_vending", "2026-11-28 01:30+08")
+    morning = _report(tx, demo[0], s.x, s.y, "open_air_bbq", "2026-11-27 10:00+08")
+    parking = _report(tx, demo[0], s.x, s.y, "disorderly_parking", "2026-11-27 23:30+08")
+    assert night.permitted and night.due_at is None
+    assert after_midnight.permitted
+    assert not morning.permitted and morning.due_at is not None
+    assert not parking.permitted
+
+
+def test_the_zone_valid_when_seen_owns_the_case(tx, demo):
+    city_id = demo[0]
+    # a place in a community's grid zone, away from the road-chief zones
+    p = tx.execute(
+        text(
+            "WITH roads AS (SELECT ST_Union(geom) g FROM zone WHERE city_id = :c "
+            "AND kind = 'road_segment'), spot AS (SELECT ST_PointOnSurface(ST_Difference(z.geom, "
+            "roads.g)) g FROM zone z, roads WHERE z.city_id = :c AND z.kind = 'grid' "
+            "ORDER BY z.code LIMIT 1) SELECT ST_X(g) x, ST_Y(g) y FROM spot"
+        ),
+        {"c": city_id},
+    ).one()
+    old = tx.execute(
+        text(
+            "SELECT id, unit_id, code FROM zone WHERE city_id = :c AND kind = 'grid' AND "
+            "ST_Covers(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326))"
+        ),
+        {"c": city_id, "x": p.x, "y": p.y},
+    ).one()
+    other_unit = tx.execute(
+        text("SELECT id FROM unit WHERE city_id = :c AND kind = 'company' LIMIT 1"), {"c": city_id}
+    ).scalar()
+    # the zone is handed to another unit from 2026-11-01 on: a new version of it
+    tx.execute(
+        text("UPDATE zone SET valid_to = '2026-11-01' WHERE city_id = :c AND id = :id"),
+        {"c": city_id, "id": old.id},
+    )
+    new_id = tx.execute(
+        text(
+            "INSERT INTO zone (city_id, code, name, kind, unit_id, valid_from, provenance, geom) "
+            "SELECT city_id, code, name, kind, :u, '2026-11-01', 'user', geom FROM zone "
+            "WHERE city_id = :c AND id = :id RETURNING id"
+        ),
+        {"c": city_id, "id": old.id, "u": other_unit},
+    ).scalar()
+    before = _report(tx, city_id, p.x, p.y, "graffiti", "2026-10-20 10:00+08")
+    after = _report(tx, city_id, p.x, p.y, "graffiti", "2026-11-20 10:00+08")
+    assert (before.zone_id, before.unit_id) == (old.id, old.unit_id)
+    assert (after.zone_id, after.unit_id) == (new_id, other_unit)
+
+
+def test_moving_a_point_judges_nearby_cases_again(tx, demo):
+    city_id = demo[0]
+    p = _point(tx, city_id)
+    v = _report(tx, city_id, p.x + 0.0005, p.y, "graffiti")
+    assert p.id in [n["id"] for n in v.near_points]
+    tx.execute(
+        text(
+            "UPDATE assessment_point SET geom = ST_Translate(geom, 0.05, 0) "
+            "WHERE city_id = :c AND id = :id"
+        ),
+        {"c": city_id, "id": p.id},
+    )
+    again = tx.execute(
+        text("SELECT near_points FROM violation WHERE city_id = :c AND id = :id"),
+        {"c": city_id, "id": v.id},
+    ).scalar()
+    assert p.id not in [n["id"] for n in again]
+
+
+def test_a_case_outside_every_zone_is_unowned(tx, demo):
+    v = _report(tx, demo[0], 117.30, 28.40, "graffiti")  # outside the demo's zones
+    assert v.zone_id is None and v.unit_id is None and v.grid_cell_id is None
+    assert v.department_code == "dept_cgb"
