@@ -48,8 +48,20 @@ def health():
     return jsonify(status="ok")
 
 
+def _wants_json() -> bool:
+    if request.args.get("f") == "json":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
 @bp.get("/")
 def planner_map():
+    """The planner's map for a browser; the OGC API landing page for a program."""
+    if _wants_json():
+        from service.ogc import landing
+
+        return landing()
     lang = current_language()
     t = translator(lang)
     with reading() as conn:

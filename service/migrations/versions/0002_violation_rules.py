@@ -77,22 +77,30 @@ CREATE TRIGGER violation_rules BEFORE INSERT OR UPDATE OF geom, category_code, o
 -- When a layer the rules read changes, the cases it touches are judged again.
 CREATE FUNCTION violation_reapply_area() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    area geometry;
+    before_area geometry;
+    after_area geometry;
     city int;
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        area := OLD.geom; city := OLD.city_id;
-    ELSIF TG_OP = 'INSERT' THEN
-        area := NEW.geom; city := NEW.city_id;
-    ELSE
-        area := ST_Collect(OLD.geom, NEW.geom); city := NEW.city_id;
+    -- (a branch is planned only when it runs: other tables have no search_area)
+    IF TG_OP <> 'INSERT' THEN
+        city := OLD.city_id;
+        IF TG_TABLE_NAME = 'assessment_point' THEN
+            before_area := OLD.search_area;
+        ELSE
+            before_area := OLD.geom;
+        END IF;
     END IF;
-    IF TG_TABLE_NAME = 'assessment_point' THEN
-        area := CASE TG_OP WHEN 'DELETE' THEN OLD.search_area WHEN 'INSERT' THEN NEW.search_area
-                ELSE ST_Collect(OLD.search_area, NEW.search_area) END;
+    IF TG_OP <> 'DELETE' THEN
+        city := NEW.city_id;
+        IF TG_TABLE_NAME = 'assessment_point' THEN
+            after_area := NEW.search_area;
+        ELSE
+            after_area := NEW.geom;
+        END IF;
     END IF;
     UPDATE violation v SET geom = v.geom
-     WHERE v.city_id = city AND ST_Intersects(v.geom, area);
+     WHERE v.city_id = city
+       AND (ST_Intersects(v.geom, before_area) OR ST_Intersects(v.geom, after_area));
     RETURN NULL;
 END
 $$;

@@ -1,0 +1,1 @@
+"""OGC API – Features over the campaign layers: collections, reads, writes."""

@@ -1,0 +1,408 @@
+"""OGC API – Features: reads, writes, errors, against the demo city in a real PostGIS."""
+
+import json
+
+import pytest
+import shapely
+from shapely.geometry import shape
+
+from gis.chinacrs import wgs84_to_gcj02
+from tests.conftest import bearer
+
+GEO = "application/geo+json"
+
+
+def _h(tokens, role="planner", **extra):
+    return {**bearer(tokens[role][1]), **extra}
+
+
+def _post(client, tokens, cid, feature, role="planner", query=""):
+    return client.post(
+        f"/collections/{cid}/items{query}",
+        data=json.dumps(feature),
+        headers=_h(tokens, role, **{"Content-Type": GEO}),
+    )
+
+
+def _violation(lon, lat, **props):
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {
+            "category": "street_vending",
+            "description": "占道卖水果",
+            "observed_at": "2026-11-27T10:15:00+08:00",
+            **props,
+        },
+    }
+
+
+def test_landing_conformance_collections(client, tokens):
+    land = client.get("/", headers=_h(tokens, Accept="application/json"))
+    assert land.status_code == 200
+    rels = {link["rel"] for link in land.get_json()["links"]}
+    assert {"self", "conformance", "data", "service-desc"} <= rels
+    conf = client.get("/conformance", headers=_h(tokens)).get_json()["conformsTo"]
+    assert any(c.endswith("/conf/core") for c in conf)
+    cols = client.get("/collections", headers=_h(tokens)).get_json()["collections"]
+    assert [c["id"] for c in cols] == [
+        "areas",
+        "grid_cells",
+        "zones",
+        "assessment_points",
+        "stall_areas",
+        "violations",
+    ]
+    missing = client.get("/collections/nope", headers=_h(tokens))
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+
+
+def test_items_page_and_follow_next(client, tokens, demo):
+    first = client.get("/collections/violations/items?limit=700", headers=_h(tokens))
+    body = first.get_json()
+    assert first.mimetype == GEO
+    assert body["numberMatched"] >= 2000 and body["numberReturned"] == 700
+    seen = [f["id"] for f in body["features"]]
+    nxt = next(link["href"] for link in body["links"] if link["rel"] == "next")
+    while nxt:
+        page = client.get(nxt.replace("http://localhost", ""), headers=_h(tokens)).get_json()
+        seen += [f["id"] for f in page["features"]]
+        nxt = next((link["href"] for link in page["links"] if link["rel"] == "next"), None)
+    assert len(seen) == len(set(seen)) == body["numberMatched"]
+
+
+def test_limit_is_capped_not_rejected(client, tokens):
+    body = client.get("/collections/grid_cells/items?limit=999999", headers=_h(tokens)).get_json()
+    assert body["numberReturned"] == min(10_000, body["numberMatched"])
+
+
+def test_filters_bbox_and_datetime(client, tokens):
+    everything = client.get("/collections/violations/items?limit=1", headers=_h(tokens))
+    total = everything.get_json()["numberMatched"]
+    box = "117.20,28.28,117.22,28.30"
+    inside = client.get(
+        f"/collections/violations/items?bbox={box}&limit=10000", headers=_h(tokens)
+    ).get_json()
+    assert 0 < inside["numberMatched"] < total
+    frame = shapely.box(117.20, 28.28, 117.22, 28.30)
+    assert all(frame.covers(shape(f["geometry"])) for f in inside["features"])
+    open_ = client.get(
+        "/collections/violations/items?status=open&limit=10000", headers=_h(tokens)
+    ).get_json()
+    assert open_["features"] and {f["properties"]["status"] for f in open_["features"]} == {"open"}
+    week = client.get(
+        "/collections/violations/items?datetime=2026-11-20T00:00:00Z/..&limit=10000",
+        headers=_h(tokens),
+    ).get_json()
+    assert 0 < week["numberMatched"] < total
+    assert all(f["properties"]["observed_at"] >= "2026-11-20" for f in week["features"])
+
+
+def test_bad_query_parameters_are_400_naming_each(client, tokens):
+    resp = client.get(
+        "/collections/violations/items?limt=5&bbox=1,2&limit=x&status=open", headers=_h(tokens)
+    )
+    assert resp.status_code == 400 and resp.mimetype == "application/problem+json"
+    fields = {e["field"] for e in resp.get_json()["errors"]}
+    assert fields == {"limt", "bbox", "limit"}
+    bad_time = client.get("/collections/violations/items?datetime=yesterday", headers=_h(tokens))
+    assert bad_time.status_code == 400 and bad_time.get_json()["errors"][0]["field"] == "datetime"
+
+
+def test_geojson_follows_rfc_7946(client, tokens):
+    body = client.get("/collections/zones/items?limit=100", headers=_h(tokens)).get_data(
+        as_text=True
+    )
+    data = json.loads(body)
+    assert "crs" not in data
+    for f in data["features"]:
+        assert isinstance(f["id"], int)
+        geom = shape(f["geometry"])
+        for poly in geom.geoms:
+            assert poly.exterior.is_ccw
+            assert all(not ring.is_ccw for ring in poly.interiors)
+    decimals = max(
+        len(s.split(".")[1])
+        for s in __import__("re").findall(
+            r"-?\d+\.\d+", json.dumps(data["features"][0]["geometry"])
+        )
+    )
+    assert decimals <= 7
+
+
+def test_a_posted_violation_comes_back_owned_and_flagged(client, tokens, demo):
+    market = next(
+        p
+        for p in client.get(
+            "/collections/assessment_points/items?category=farmers_market", headers=_h(tokens)
+        ).get_json()["features"]
+    )
+    lon, lat = market["geometry"]["coordinates"]
+    resp = _post(client, tokens, "violations", _violation(lon + 0.0003, lat), role="inspector")
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.headers["Location"].endswith(
+        f"/collections/violations/items/{resp.get_json()['id']}"
+    )
+    assert resp.headers["ETag"]
+    p = resp.get_json()["properties"]
+    assert len(p["grid_cell_code"]) == 15 and p["zone_id"] and p["unit"]
+    assert p["department"] == "dept_zfzd" and p["due_at"] and p["severity"] >= 3
+    assert p["reported_by"] == "t_inspector" and p["case_no"].startswith("V")
+    near = {n["id"]: n["distance_m"] for n in p["near_points"]}
+    assert market["id"] in near and 20 < near[market["id"]] < 40
+    again = client.get(resp.headers["Location"].replace("http://localhost", ""), headers=_h(tokens))
+    assert again.get_json()["properties"]["case_no"] == p["case_no"]
+
+
+def test_gcj02_input_is_converted(client, tokens):
+    lon, lat = 117.2150, 28.2930
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    resp = _post(
+        client,
+        tokens,
+        "violations",
+        _violation(float(glon), float(glat)),
+        role="leader",
+        query="?crs=gcj02",
+    )
+    assert resp.status_code == 201
+    got = resp.get_json()
+    x, y = got["geometry"]["coordinates"]
+    assert abs(x - lon) < 1e-6 and abs(y - lat) < 1e-6
+    assert any("GCJ02" in n for n in got["notes"])
+
+
+def _zone(client, tokens):
+    z = client.get("/collections/zones/items?kind=grid&limit=1", headers=_h(tokens)).get_json()
+    fid = z["features"][0]["id"]
+    resp = client.get(f"/collections/zones/items/{fid}", headers=_h(tokens))
+    return fid, resp.get_json(), resp.headers["ETag"]
+
+
+def test_stale_if_match_gets_412_and_the_zone_is_unchanged(client, tokens):
+    fid, feature, etag = _zone(client, tokens)
+    mine = json.loads(json.dumps(feature))
+    mine["properties"]["name"] = feature["properties"]["name"] + "（甲）"
+    first = client.put(
+        f"/collections/zones/items/{fid}",
+        data=json.dumps(mine),
+        headers=_h(tokens, **{"Content-Type": GEO, "If-Match": etag}),
+    )
+    assert first.status_code == 200 and first.headers["ETag"] != etag
+    theirs = json.loads(json.dumps(feature))
+    theirs["properties"]["name"] = "乙的改动"
+    stale = client.put(
+        f"/collections/zones/items/{fid}",
+        data=json.dumps(theirs),
+        headers=_h(tokens, **{"Content-Type": GEO, "If-Match": etag}),
+    )
+    assert stale.status_code == 412 and stale.mimetype == "application/problem+json"
+    now = client.get(f"/collections/zones/items/{fid}", headers=_h(tokens)).get_json()
+    assert now["properties"]["name"] == mine["properties"]["name"]
+    no_tag = client.patch(
+        f"/collections/zones/items/{fid}",
+        data=json.dumps({"properties": {"name": "x"}}),
+        headers=_h(tokens, **{"Content-Type": GEO}),
+    )
+    assert no_tag.status_code == 428
+    back = client.patch(
+        f"/collections/zones/items/{fid}",
+        data=json.dumps({"properties": {"name": feature["properties"]["name"]}}),
+        headers=_h(tokens, **{"Content-Type": GEO, "If-Match": first.headers["ETag"]}),
+    )
+    assert back.status_code == 200
+    assert back.get_json()["properties"]["name"] == feature["properties"]["name"]
+
+
+SQUARE_BOWTIE = {
+    "type": "Polygon",
+    "coordinates": [
+        [[117.21, 28.29], [117.212, 28.292], [117.212, 28.29], [117.21, 28.292], [117.21, 28.29]]
+    ],
+}
+
+
+def _stall(geometry, **props):
+    return {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {
+            "code": props.pop("code", "STX1"),
+            "name": "测试摊点",
+            "opens_at": "17:00",
+            "closes_at": "22:00",
+            "allowed_categories": ["street_vending"],
+            **props,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        (_violation(117.21, 28.29, category="no_such"), "properties.category", None),
+        (_violation(117.21, 28.29, colour="red"), "properties.colour", "Extra"),
+        (
+            _violation(117.21, 28.29, observed_at="2026-11-27T10:00:00"),
+            "properties.observed_at",
+            "time zone",
+        ),
+        (_violation(28.29, 117.21), "geometry", "latitude,longitude"),
+        (_violation(2.35, 48.85), "geometry", "outside the city"),
+        (
+            {
+                **_violation(117.21, 28.29),
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[117.21, 28.29], [117.22, 28.3]],
+                },
+            },
+            "geometry",
+            "should be Point",
+        ),
+        (
+            {**_violation(117.21, 28.29), "geometry": {"type": "Point", "coordinates": ["a", 1]}},
+            "geometry",
+            None,
+        ),
+        ({"type": "FeatureCollection"}, "type", None),
+    ],
+)
+def test_bad_violations_are_422_or_400_naming_the_field(client, tokens, body, field, words):
+    resp = _post(client, tokens, "violations", body)
+    assert resp.status_code in (400, 422), resp.get_data(as_text=True)
+    assert resp.mimetype == "application/problem+json"
+    errors = resp.get_json()["errors"]
+    hit = [e for e in errors if e["field"] == field]
+    assert hit, errors
+    if words:
+        assert words in hit[0]["reason"]
+
+
+def test_self_intersection_is_named_or_repaired_on_request(client, tokens):
+    bad = _post(client, tokens, "stall_areas", _stall(SQUARE_BOWTIE))
+    assert bad.status_code == 422
+    reason = bad.get_json()["errors"][0]["reason"]
+    assert reason.startswith("self-intersection at 117.211") and "repair=true" in reason
+    fixed = _post(
+        client, tokens, "stall_areas", _stall(SQUARE_BOWTIE, code="STX2"), query="?repair=true"
+    )
+    assert fixed.status_code == 201
+    assert any("repaired" in n for n in fixed.get_json()["notes"])
+    assert fixed.get_json()["geometry"]["type"] == "MultiPolygon"
+
+
+def test_transport_errors(client, tokens):
+    url = "/collections/violations/items"
+    wrong_type = client.post(url, data="x", headers=_h(tokens, **{"Content-Type": "text/plain"}))
+    assert wrong_type.status_code == 415
+    not_json = client.post(url, data="{oops", headers=_h(tokens, **{"Content-Type": GEO}))
+    assert not_json.status_code == 400
+    big = client.post(
+        url, data="[" + "0," * 3_000_000 + "0]", headers=_h(tokens, **{"Content-Type": GEO})
+    )
+    assert big.status_code == 413
+    anon = client.post(url, data="{}", headers={"Content-Type": GEO})
+    assert anon.status_code == 401
+    for resp in (wrong_type, not_json, big, anon):
+        assert resp.mimetype == "application/problem+json"
+
+
+def test_duplicate_code_is_409(client, tokens):
+    first = _post(
+        client,
+        tokens,
+        "stall_areas",
+        _stall(
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [117.22, 28.30],
+                        [117.221, 28.30],
+                        [117.221, 28.301],
+                        [117.22, 28.301],
+                        [117.22, 28.30],
+                    ]
+                ],
+            },
+            code="DUP1",
+        ),
+    )
+    assert first.status_code == 201
+    again = _post(client, tokens, "stall_areas", _stall(first.get_json()["geometry"], code="DUP1"))
+    assert again.status_code == 409 and again.get_json()["errors"][0]["field"] == "properties.code"
+
+
+def test_roles(client, tokens):
+    fid, feature, etag = _zone(client, tokens)
+    assert (
+        _post(client, tokens, "violations", _violation(117.21, 28.29), role="unit").status_code
+        == 403
+    )
+    put = client.put(
+        f"/collections/zones/items/{fid}",
+        data=json.dumps(feature),
+        headers=_h(tokens, "inspector", **{"Content-Type": GEO, "If-Match": etag}),
+    )
+    assert put.status_code == 403
+
+
+def test_unit_users_read_only_their_own_cases(client, tokens):
+    unit_user = tokens["unit"][0]
+    mine = client.get(
+        "/collections/violations/items?limit=10000", headers=_h(tokens, "unit")
+    ).get_json()
+    everyone = client.get(
+        "/collections/violations/items?limit=1", headers=_h(tokens, "planner")
+    ).get_json()
+    assert 0 < mine["numberMatched"] < everyone["numberMatched"]
+    other = client.get(
+        "/collections/violations/items?limit=1&unit=u360681003002", headers=_h(tokens, "planner")
+    ).get_json()["features"][0]
+    if other["properties"]["unit"] != unit_user.unit_id:
+        hidden = client.get(
+            f"/collections/violations/items/{other['id']}", headers=_h(tokens, "unit")
+        )
+        assert hidden.status_code == 404
+
+
+def test_delete_retires_a_zone_and_keeps_its_cases(client, tokens):
+    created = _post(
+        client,
+        tokens,
+        "zones",
+        {
+            "type": "Feature",
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [117.240, 28.310],
+                        [117.241, 28.310],
+                        [117.241, 28.311],
+                        [117.240, 28.311],
+                        [117.240, 28.310],
+                    ]
+                ],
+            },
+            "properties": {
+                "code": "ZDEL",
+                "name": "临时责任区",
+                "kind": "frontage",
+                "unit": "dept_cgb",
+            },
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    fid, etag = created.get_json()["id"], created.headers["ETag"]
+    gone = client.delete(
+        f"/collections/zones/items/{fid}", headers=_h(tokens, **{"If-Match": etag})
+    )
+    assert gone.status_code == 204
+    current = client.get("/collections/zones/items?code=ZDEL", headers=_h(tokens)).get_json()
+    assert current["numberMatched"] == 0
+    history = client.get(
+        "/collections/zones/items?code=ZDEL&datetime=2026-01-01T00:00:00Z/..", headers=_h(tokens)
+    ).get_json()
+    assert history["numberMatched"] == 1
