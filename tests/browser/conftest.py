@@ -1,14 +1,8 @@
-"""A real server (``chuangwen serve`` in a subprocess) and a real Chromium."""
+"""A real Chromium (the server fixture is in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,47 +17,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def server(pg_url, engine, demo, tokens, app_home):
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": pg_url,
-        "CHUANGWEN_HOME": str(app_home),
-        "CHUANGWEN_TILES": "none",
-    }
-    cli = Path(sys.executable).with_name("chuangwen")
-    proc = subprocess.Popen(
-        [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(
-                    "server did not start:\n" + proc.stdout.read().decode()
-                ) from None
-            time.sleep(0.3)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

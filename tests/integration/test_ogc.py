@@ -406,3 +406,46 @@ def test_delete_retires_a_zone_and_keeps_its_cases(client, tokens):
         "/collections/zones/items?code=ZDEL&datetime=2026-01-01T00:00:00Z/..", headers=_h(tokens)
     ).get_json()
     assert history["numberMatched"] == 1
+
+
+def test_problem_points_rank_and_list_nearby_cases(client, tokens):
+    ranked = client.get("/api/problem-points?limit=20", headers=_h(tokens)).get_json()["points"]
+    assert ranked and [p["score"] for p in ranked] == sorted(
+        (p["score"] for p in ranked), reverse=True
+    )
+    top = ranked[0]
+    near = client.get(f"/api/assessment-points/{top['id']}/nearby", headers=_h(tokens)).get_json()
+    assert near["score"] == top["score"] and len(near["violations"]) == top["open_violations"]
+    assert all(v["distance_m"] <= near["point"]["radius_m"] for v in near["violations"])
+    assert {v["status"] for v in near["violations"]} <= {"open", "dispatched", "rectifying"}
+    # a new report next to a quiet point puts it on the list
+    quiet = client.get(
+        "/collections/assessment_points/items?category=ad_site&limit=200", headers=_h(tokens)
+    ).get_json()["features"]
+    listed = {
+        p["id"]
+        for p in client.get("/api/problem-points?limit=10000", headers=_h(tokens)).get_json()[
+            "points"
+        ]
+    }
+    target = next(p for p in quiet if p["id"] not in listed)
+    lon, lat = target["geometry"]["coordinates"]
+    assert (
+        _post(
+            client,
+            tokens,
+            "violations",
+            _violation(lon, lat + 0.0001, category="stale_ad"),
+            role="inspector",
+        ).status_code
+        == 201
+    )
+    listed = {
+        p["id"]
+        for p in client.get("/api/problem-points?limit=10000", headers=_h(tokens)).get_json()[
+            "points"
+        ]
+    }
+    assert target["id"] in listed
+    assert client.get("/api/assessment-points/999999/nearby", headers=_h(tokens)).status_code == 404
+    assert client.get("/api/problem-points?limit=0", headers=_h(tokens)).status_code == 400

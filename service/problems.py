@@ -1,0 +1,61 @@
+"""Problem points: each assessment point's open violations within its surroundings, scored.
+
+score = point weight × Σ (violation severity × 2 if overdue else 1), over the open cases
+(open, dispatched, rectifying; permitted vending excluded) whose near_points name the point.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+OPEN_STATUSES = ("open", "dispatched", "rectifying")
+
+_OPEN_NEAR = """
+SELECT (n ->> 'id')::bigint AS point_id, (n ->> 'distance_m')::float AS distance_m, v.id,
+       v.case_no, v.category_code, v.status, v.severity, v.observed_at, v.due_at,
+       (v.due_at < now()) AS overdue
+  FROM violation v CROSS JOIN LATERAL jsonb_array_elements(v.near_points) n
+ WHERE v.city_id = :c AND v.status IN ('open', 'dispatched', 'rectifying') AND NOT v.permitted
+"""
+
+
+def ranked(conn: Connection, city_id: int, limit: int = 50, category: str | None = None) -> list:
+    sql = f"""
+    WITH near AS ({_OPEN_NEAR})
+    SELECT p.id, p.code, p.name, p.category_code AS category, p.weight::float AS weight,
+           count(near.id) AS open_violations,
+           count(near.id) FILTER (WHERE near.overdue) AS overdue,
+           round((p.weight * sum(near.severity * CASE WHEN near.overdue THEN 2 ELSE 1 END))
+                 ::numeric, 1)::float AS score,
+           round(ST_X(ST_PointOnSurface(p.geom))::numeric, 7)::float AS lon,
+           round(ST_Y(ST_PointOnSurface(p.geom))::numeric, 7)::float AS lat
+      FROM assessment_point p JOIN near ON near.point_id = p.id
+     WHERE p.city_id = :c AND p.active AND (CAST(:k AS text) IS NULL OR p.category_code = :k)
+     GROUP BY p.city_id, p.id
+     ORDER BY score DESC, open_violations DESC, p.code
+     LIMIT :limit"""
+    rows = conn.execute(text(sql), {"c": city_id, "k": category, "limit": limit})
+    return [dict(r._mapping) for r in rows]
+
+
+def nearby(conn: Connection, city_id: int, point_id: int) -> dict | None:
+    point = conn.execute(
+        text(
+            "SELECT id, code, name, category_code AS category, weight::float AS weight, radius_m "
+            "FROM assessment_point WHERE city_id = :c AND id = :p"
+        ),
+        {"c": city_id, "p": point_id},
+    ).first()
+    if point is None:
+        return None
+    rows = conn.execute(
+        text(
+            f"WITH near AS ({_OPEN_NEAR}) SELECT id, case_no, category_code AS category, status, "
+            "severity, distance_m, observed_at, due_at, overdue FROM near WHERE point_id = :p "
+            "ORDER BY overdue DESC, severity DESC, distance_m"
+        ),
+        {"c": city_id, "p": point_id},
+    )
+    cases = [dict(r._mapping) for r in rows]
+    score = point.weight * sum(c["severity"] * (2 if c["overdue"] else 1) for c in cases)
+    return {"point": dict(point._mapping), "score": round(score, 1), "violations": cases}
