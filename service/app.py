@@ -36,11 +36,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     auth.init_app(app)
 
-    from service import api, ogc, pages
+    from service import api, ogc, openapi, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ogc.bp)
+    app.register_blueprint(openapi.bp)
     return app
 
 

@@ -55,7 +55,7 @@ def landing() -> Response:
                 {
                     "href": f"{b}/api",
                     "rel": "service-desc",
-                    "type": "application/vnd.oai.openapi+json;version=3.0",
+                    "type": "application/vnd.oai.openapi+json;version=3.1",
                     "title": "OpenAPI",
                 },
                 {"href": f"{b}/api.html", "rel": "service-doc", "type": "text/html"},

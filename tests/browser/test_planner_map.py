@@ -79,3 +79,11 @@ def test_switch_to_english(page, server):
     labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     assert any("Assessment points" in s for s in labels)
     assert page.watch.outside == [] and page.watch.errors == []
+
+
+def test_api_documentation_works_offline(page, server):
+    _sign_in(page, server)
+    page.goto(server + "/api.html")
+    page.wait_for_selector(".opblock", timeout=30000)
+    assert page.locator(".opblock").count() > 20
+    assert page.watch.outside == [] and page.watch.errors == []

@@ -1,0 +1,274 @@
+"""The OpenAPI 3 document, built from the collection registry and the write models."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, json, render_template
+
+from service.features.collections import COLLECTIONS
+from service.features.params import DEFAULT_LIMIT, MAX_LIMIT
+from service.features.write import SPECS
+
+bp = Blueprint("openapi", __name__)
+
+_PROBLEM = {"$ref": "#/components/responses/Problem"}
+_FEATURE = {"application/geo+json": {"schema": {"$ref": "#/components/schemas/Feature"}}}
+
+
+def _q(name: str, description: str, schema: dict | None = None) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def _items_params(cid: str) -> list[dict]:
+    c = COLLECTIONS[cid]
+    params = [
+        _q(
+            "limit",
+            f"page size, default {DEFAULT_LIMIT}, capped at {MAX_LIMIT}",
+            {"type": "integer", "minimum": 1},
+        ),
+        _q("offset", "features to skip (the next link carries it)", {"type": "integer"}),
+        _q("bbox", "minlon,minlat,maxlon,maxlat (CRS84)"),
+        _q("datetime", "RFC 3339 instant or interval a/b, open ends as .."),
+    ]
+    kinds = {"int": {"type": "integer"}, "bool": {"type": "boolean"}}
+    for name, flt in c.filters.items():
+        params.append(
+            _q(name, flt.doc or f"only features whose {name} equals this", kinds.get(flt.kind))
+        )
+    return params
+
+
+def _write_params() -> list[dict]:
+    return [
+        _q(
+            "crs",
+            "coordinates sent in wgs84 (default), gcj02 or bd09",
+            {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
+        ),
+        _q("repair", "repair an invalid polygon instead of rejecting it", {"type": "boolean"}),
+    ]
+
+
+def document() -> dict:
+    paths: dict = {
+        "/": {
+            "get": {
+                "summary": "Landing page (JSON for programs, the map for browsers)",
+                "responses": {"200": {"description": "links"}},
+            }
+        },
+        "/conformance": {
+            "get": {
+                "summary": "Conformance classes",
+                "responses": {"200": {"description": "conformsTo"}},
+            }
+        },
+        "/collections": {
+            "get": {
+                "summary": "The collections",
+                "responses": {"200": {"description": "collections"}},
+            }
+        },
+        "/api/me": {
+            "get": {
+                "summary": "The caller: id, name, role",
+                "responses": {"200": {"description": "the user"}, "401": _PROBLEM},
+            }
+        },
+        "/api/problem-points": {
+            "get": {
+                "summary": "Assessment points ranked by open violations in their surroundings",
+                "parameters": [
+                    _q("limit", "at most this many", {"type": "integer"}),
+                    _q("category", "assessment-point category"),
+                ],
+                "responses": {"200": {"description": "points"}, "400": _PROBLEM},
+            }
+        },
+        "/api/assessment-points/{pointId}/nearby": {
+            "get": {
+                "summary": "A point's open violations within its radius, with distances",
+                "parameters": [
+                    {
+                        "name": "pointId",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    }
+                ],
+                "responses": {"200": {"description": "point, score, violations"}, "404": _PROBLEM},
+            }
+        },
+    }
+    schemas: dict = {
+        "Problem": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "instance": {"type": "string"},
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+                    },
+                },
+            },
+        },
+        "Feature": {
+            "type": "object",
+            "required": ["type", "geometry", "properties"],
+            "properties": {
+                "type": {"const": "Feature"},
+                "id": {"type": "integer"},
+                "geometry": {"type": "object"},
+                "properties": {"type": "object"},
+            },
+        },
+    }
+    for cid, c in COLLECTIONS.items():
+        props_schema = SPECS[cid].model.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        schemas[f"{cid}_properties"] = props_schema
+        body = {
+            "required": True,
+            "content": {
+                "application/geo+json": {
+                    "schema": {
+                        "allOf": [
+                            {"$ref": "#/components/schemas/Feature"},
+                            {
+                                "properties": {
+                                    "properties": {
+                                        "$ref": f"#/components/schemas/{cid}_properties"
+                                    },
+                                    "geometry": {"description": " or ".join(c.geometry_types)},
+                                }
+                            },
+                        ]
+                    }
+                }
+            },
+        }
+        fid = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "integer"}}
+        match = {
+            "name": "If-Match",
+            "in": "header",
+            "required": True,
+            "description": "the ETag read; a stale one gets 412",
+            "schema": {"type": "string"},
+        }
+        errors = {s: _PROBLEM for s in ("400", "401", "403", "409", "413", "415", "422")}
+        paths[f"/collections/{cid}"] = {
+            "get": {"summary": c.title_en, "responses": {"200": {"description": "metadata"}}}
+        }
+        paths[f"/collections/{cid}/items"] = {
+            "get": {
+                "summary": f"{c.title_en}: features",
+                "parameters": _items_params(cid),
+                "responses": {
+                    "200": {
+                        "description": "FeatureCollection, streamed",
+                        "content": {"application/geo+json": {}},
+                    },
+                    "400": _PROBLEM,
+                },
+            },
+            "post": {
+                "summary": f"Create one of {c.title_en}",
+                "parameters": _write_params(),
+                "requestBody": body,
+                "responses": {
+                    "201": {"description": "created; Location and ETag", "content": _FEATURE},
+                    **errors,
+                },
+            },
+        }
+        paths[f"/collections/{cid}/items/{{featureId}}"] = {
+            "get": {
+                "summary": "One feature, with its ETag",
+                "parameters": [fid],
+                "responses": {
+                    "200": {"description": "the feature", "content": _FEATURE},
+                    "404": _PROBLEM,
+                },
+            },
+            "put": {
+                "summary": "Replace",
+                "parameters": [fid, match, *_write_params()],
+                "requestBody": body,
+                "responses": {
+                    "200": {"description": "replaced", "content": _FEATURE},
+                    "412": _PROBLEM,
+                    "428": _PROBLEM,
+                    **errors,
+                },
+            },
+            "patch": {
+                "summary": "Change some properties or the geometry",
+                "parameters": [fid, match, *_write_params()],
+                "requestBody": {"required": True, "content": {"application/json": {}}},
+                "responses": {
+                    "200": {"description": "updated", "content": _FEATURE},
+                    "412": _PROBLEM,
+                    "428": _PROBLEM,
+                    **errors,
+                },
+            },
+            "delete": {
+                "summary": "Delete (a zone is retired: valid_to = now)",
+                "parameters": [fid, match],
+                "responses": {"204": {"description": "deleted"}, "412": _PROBLEM, "428": _PROBLEM},
+            },
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "chuangwen",
+            "version": "0.1.0",
+            "description": "Civilized-city campaign layers: OGC API – Features and more.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": {
+                "Problem": {
+                    "description": "RFC 7807 problem",
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                }
+            },
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+            },
+        },
+    }
+
+
+@bp.get("/api")
+def openapi() -> Response:
+    return Response(
+        json.dumps(document(), ensure_ascii=False),
+        mimetype="application/vnd.oai.openapi+json;version=3.1",
+    )
+
+
+@bp.get("/api.html")
+def swagger() -> str:
+    return render_template("swagger.html", debug=current_app.debug)
