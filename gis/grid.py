@@ -95,14 +95,36 @@ def cell_code(community_code: str, number: int) -> str:
     return f"{community_code}{number:0{CELL_NUMBER_DIGITS}d}"
 
 
-def grid_origin(bounds_m: tuple[float, float, float, float], size_m: float) -> tuple[float, float]:
-    """A city-wide origin: the extent's top-left corner snapped outward to ``size_m``.
+def cells_lonlat(area: BaseGeometry, size_m: float, epsg: int) -> gpd.GeoDataFrame:
+    """Cells over a lon/lat area: cut in metres (``epsg``), returned in lon/lat.
 
-    >>> grid_origin((1050.0, 2020.0, 5000.0, 9990.0), 100)
-    (1000.0, 10000.0)
+    The lattice is anchored at the projected CRS's origin, so a ground square has the same
+    (row, col) in every run and every area. Cells are clipped again in lon/lat, because an
+    edge cut in metres bows by millimetres when reprojected and a cell must lie inside its
+    area exactly.
+
+    >>> from shapely.geometry import box
+    >>> area = box(117.20, 28.29, 117.21, 28.30)
+    >>> cells = cells_lonlat(area, 100, 4548)
+    >>> 100 < len(cells) < 150, cells.crs.to_epsg(), bool(cells.within(area.buffer(1e-9)).all())
+    (True, 4326, True)
     """
-    minx, _, _, maxy = bounds_m
-    return (float(math.floor(minx / size_m) * size_m), float(math.ceil(maxy / size_m) * size_m))
+    from gis.crs import STORAGE_EPSG, project
+
+    cells = square_cells(project(area, epsg), size_m)
+    cells = cells.set_crs(epsg, allow_override=True).to_crs(STORAGE_EPSG)
+    clipped = shapely.intersection(cells.geometry.to_numpy(), area)
+    keep = ~shapely.is_empty(clipped)
+    geoms = [_as_multi(g) for g in _polygonal(shapely.make_valid(clipped[keep]))]
+    return gpd.GeoDataFrame(
+        {"row": cells["row"].to_numpy()[keep], "col": cells["col"].to_numpy()[keep]},
+        geometry=geoms,
+        crs=STORAGE_EPSG,
+    )
+
+
+def _as_multi(g: BaseGeometry) -> BaseGeometry:
+    return shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:

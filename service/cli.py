@@ -67,6 +67,33 @@ def serve(host: str, port: int, threads: int) -> None:
     waitress_serve(app, host=host, port=port, threads=threads, ident="chuangwen")
 
 
+@main.command("grid")
+@click.argument("area_code")
+@click.option(
+    "--size",
+    "size_m",
+    default=100,
+    show_default=True,
+    type=click.IntRange(10, 5000),
+    help="Cell size in metres.",
+)
+@click.option("--city", "city_code", default=None, help="City code when there are several.")
+@with_appcontext
+def grid(area_code: str, size_m: int, city_code: str | None) -> None:
+    """Generate or regenerate the unit grid of an area's communities (codes stay stable)."""
+    from service.grids import regenerate
+
+    try:
+        with writing(Actor(None, "cli grid")) as conn:
+            change = regenerate(conn, _city_id(conn, city_code), area_code, size_m)
+    except Problem as exc:
+        _fail(exc)
+    click.echo(
+        f"kept {change.kept}, reshaped {change.reshaped}, added {change.added}, "
+        f"removed {change.removed}"
+    )
+
+
 user_cli = AppGroup("user", help="Accounts: add users, reset passwords.")
 main.add_command(user_cli)
 

@@ -22,7 +22,7 @@ import shapely
 from shapely.geometry import Point, box
 
 from gis.crs import gk3_epsg
-from gis.grid import cell_code, grid_origin, number_cells, square_cells
+from gis.grid import cell_code, cells_lonlat, number_cells
 from gis.partition import as_multipolygon, voronoi_partition
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "guixi"
@@ -75,7 +75,6 @@ def build(now: dt.datetime) -> DemoCity:
     extent = box(*roads.total_bounds).union(box(*gpd.GeoSeries([dongmen]).total_bounds))
     extent = box(*extent.bounds).buffer(200, join_style="mitre").intersection(district)
     areas = _areas(pois, dongmen, extent, district)
-    cells = _cells(areas)
     units, persons, inspectors = _units(areas, rng)
     zones = _zones(areas, roads, units, persons)
     points = _points(pois, roads, areas, rng)
@@ -84,7 +83,7 @@ def build(now: dt.datetime) -> DemoCity:
     areas = areas.to_crs(4326)
     return DemoCity(
         areas=areas,
-        cells=_nest(cells.to_crs(4326), areas),
+        cells=_cells(areas),
         units=units,
         persons=persons,
         zones=zones.to_crs(4326),
@@ -151,18 +150,16 @@ def _areas(pois, dongmen, extent, district) -> gpd.GeoDataFrame:
 
 
 def _cells(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    communities = areas[areas["level"] == "community"]
-    origin = grid_origin(tuple(areas.total_bounds), GRID_SIZE_M)
+    """100 m cells per community, numbered west→east, north→south."""
     frames = []
-    for _, community in communities.iterrows():
-        cells = square_cells(community.geometry, GRID_SIZE_M, origin)
+    for _, community in areas[areas["level"] == "community"].iterrows():
+        cells = cells_lonlat(community.geometry, GRID_SIZE_M, EPSG)
         numbers = number_cells(cells)
         cells["code"] = [cell_code(community["code"], int(n)) for n in numbers]
         cells["community_code"] = community["code"]
         frames.append(cells)
-    out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True)).set_crs(EPSG, allow_override=True)
+    out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
     out["size_m"] = GRID_SIZE_M
-    out["geometry"] = out.geometry.apply(as_multipolygon)
     return out.sort_values("code", ignore_index=True)
 
 
@@ -184,16 +181,6 @@ def _phone(rng) -> str:
         "1"
         + str(rng.choice(["33", "38", "39", "58", "77", "86"]))
         + "".join(map(str, rng.integers(0, 10, size=8)))
-    )
-
-
-def _nest(cells: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Clip cells again in lon/lat: edges cut in metres bow by millimetres when reprojected,
-    and a cell must lie inside its community to the last digit."""
-    parent = areas.set_index("code").geometry.reindex(cells["community_code"]).to_numpy()
-    clipped = shapely.intersection(cells.geometry.to_numpy(), parent)
-    return cells.set_geometry(
-        gpd.GeoSeries(clipped, crs=cells.crs).make_valid().apply(as_multipolygon).to_numpy()
     )
 
 

@@ -1,11 +1,12 @@
 import math
 
+import geopandas as gpd
 import pytest
 import shapely
 from shapely.geometry import Polygon, box
 
 from gis.crs import gk3_epsg
-from gis.grid import cell_code, grid_origin, number_cells, square_cells
+from gis.grid import cell_code, cells_lonlat, number_cells, square_cells
 from gis.partition import as_multipolygon, voronoi_partition
 
 
@@ -56,8 +57,24 @@ def test_bad_size_is_named():
         square_cells(box(0, 0, 1, 1), 0)
 
 
-def test_grid_origin_snaps_outward():
-    assert grid_origin((150.0, 0.0, 900.0, 1001.0), 100) == (100.0, 1100.0)
+def test_lonlat_cells_nest_exactly_and_keep_their_squares():
+    area = Polygon([(117.20, 28.29), (117.215, 28.292), (117.212, 28.305), (117.199, 28.30)])
+    cells = cells_lonlat(area, 100, 4548)
+    assert cells.within(area.buffer(1e-9)).all()  # exact up to float rounding
+    # only slivers under 1 % of a cell are left out at the edges
+    assert math.isclose(
+        cells.to_crs(4548).area.sum(),
+        gpd.GeoSeries([area], crs=4326).to_crs(4548).area.sum(),
+        rel_tol=1e-3,
+    )
+    part = cells_lonlat(box(117.203, 28.295, 117.207, 28.299), 100, 4548)
+    whole = {(r, c): g for r, c, g in zip(cells["row"], cells["col"], cells.geometry, strict=True)}
+    inner = [
+        (r, c, g)
+        for r, c, g in zip(part["row"], part["col"], part.geometry, strict=True)
+        if math.isclose(g.area, whole[(r, c)].area, rel_tol=1e-9)
+    ]
+    assert inner and all(g.equals_exact(whole[(r, c)], 1e-9) for r, c, g in inner)
 
 
 def test_gauss_krueger_zone_for_chinese_cities():
