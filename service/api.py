@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from service import problems
+from service import problems, zone_check
 from service.db import reading
 from service.errors import NotFound, Problem, field_error
 
@@ -40,4 +40,23 @@ def nearby(point_id: int):
         found = problems.nearby(conn, current_user.city_id, point_id)
     if found is None:
         raise NotFound(f"No assessment point {point_id}.")
+    return jsonify(found)
+
+
+@bp.get("/zone-check")
+def zone_check_view():
+    """Gaps, overlaps, points with no or two owners, sliver zones, as GeoJSON."""
+    unknown = set(request.args) - {"area", "tolerance_m2"}
+    errors = [field_error(k, "unknown parameter; takes area, tolerance_m2") for k in unknown]
+    try:
+        tolerance = float(request.args.get("tolerance_m2", "1"))
+        if tolerance < 0:
+            raise ValueError
+    except ValueError:
+        errors.append(field_error("tolerance_m2", "a non-negative number of square metres"))
+        tolerance = 1.0
+    if errors:
+        raise Problem("Some query parameters are not understood.", status=400, errors=errors)
+    with reading() as conn:
+        found = zone_check.check(conn, current_user.city_id, request.args.get("area"), tolerance)
     return jsonify(found)

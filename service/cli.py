@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import click
 from flask import current_app
@@ -10,7 +11,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import text
 
 from service.app import create_app
-from service.db import Actor, db_cli, get_engine, prepare, writing
+from service.db import Actor, db_cli, get_engine, prepare, reading, writing
 from service.errors import Problem
 from service.models import ROLES
 from service.users import create_user, issue_token, set_password
@@ -92,6 +93,33 @@ def grid(area_code: str, size_m: int, city_code: str | None) -> None:
         f"kept {change.kept}, reshaped {change.reshaped}, added {change.added}, "
         f"removed {change.removed}"
     )
+
+
+@main.command("check-zones")
+@click.argument("area_code", required=False)
+@click.option("--tolerance-m2", default=1.0, show_default=True, type=click.FloatRange(0))
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the findings as GeoJSON.")
+@click.option("--city", "city_code", default=None, help="City code when there are several.")
+@with_appcontext
+def check_zones(area_code, tolerance_m2, out, city_code) -> None:
+    """List gaps, overlaps, points with no or two owners and sliver zones."""
+    from service.zone_check import check
+
+    try:
+        with reading() as conn:
+            found = check(conn, _city_id(conn, city_code), area_code, tolerance_m2)
+    except Problem as exc:
+        _fail(exc)
+    for f in found["features"]:
+        p = f["properties"]
+        what = ", ".join(p["zones"] or []) or p["point"] or ""
+        area = f"{p['area_m2']:.1f} m²" if p["area_m2"] is not None else ""
+        click.echo(f"{p['problem']:20s} {what:40s} {area}")
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(found["summary"].items())) or "nothing"
+    click.echo(f"found: {summary}")
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            json.dump(found, fh, ensure_ascii=False)
 
 
 user_cli = AppGroup("user", help="Accounts: add users, reset passwords.")
