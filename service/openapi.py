@@ -91,6 +91,24 @@ def document() -> dict:
                 "responses": {"200": {"description": "points"}, "400": _PROBLEM},
             }
         },
+        "/api/zone-check": {
+            "get": {
+                "summary": "Gaps, overlaps, points with no or two owners, sliver zones (GeoJSON)",
+                "parameters": [
+                    _q("area", "admin area code; default: all street offices"),
+                    _q(
+                        "tolerance_m2",
+                        "ignore overlaps and gaps up to this area",
+                        {"type": "number"},
+                    ),
+                ],
+                "responses": {
+                    "200": {"description": "FeatureCollection of findings"},
+                    "400": _PROBLEM,
+                    "404": _PROBLEM,
+                },
+            }
+        },
         "/api/assessment-points/{pointId}/nearby": {
             "get": {
                 "summary": "A point's open violations within its radius, with distances",
