@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -120,6 +122,91 @@ def check_zones(area_code, tolerance_m2, out, city_code) -> None:
     if out:
         with open(out, "w", encoding="utf-8") as fh:
             json.dump(found, fh, ensure_ascii=False)
+
+
+def _collection_arg(ctx, param, value: str):
+    from service.features.collections import COLLECTIONS
+
+    if value not in COLLECTIONS:
+        raise click.BadParameter(f"one of {', '.join(COLLECTIONS)}")
+    return COLLECTIONS[value]
+
+
+_CRS = click.Choice(["wgs84", "gcj02", "bd09"])
+
+
+@main.command("import")
+@click.argument("collection", callback=_collection_arg)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate every row and write nothing.")
+@click.option(
+    "--crs",
+    default="wgs84",
+    type=_CRS,
+    show_default=True,
+    help="Coordinates of CSV/XLSX longitude/latitude columns.",
+)
+@click.option("--repair", is_flag=True, help="Repair invalid polygons instead of rejecting.")
+@click.option("--lon-col", default=None, help="Longitude column of a CSV/XLSX file.")
+@click.option("--lat-col", default=None, help="Latitude column of a CSV/XLSX file.")
+@click.option("--city", "city_code", default=None, help="City code when there are several.")
+@with_appcontext
+def import_cmd(collection, file, dry_run, crs, repair, lon_col, lat_col, city_code) -> None:
+    """Import a file into a collection: every row or none (report of bad rows)."""
+    from service.transfer import import_features, read_features
+
+    try:
+        frame, fmt = read_features(file, lon_col, lat_col)
+        with writing(Actor(None, f"cli import {file.name}")) as conn:
+            city = _city_id(conn, city_code)
+            with click.progressbar(
+                length=len(frame), label=f"{fmt} rows", file=sys.stderr, show_pos=True
+            ) as bar:
+                report = import_features(
+                    conn,
+                    collection,
+                    city,
+                    frame,
+                    crs=crs,
+                    repair=repair,
+                    actor_id=None,
+                    dry_run=dry_run,
+                    progress=bar.update,
+                )
+    except Problem as exc:
+        _fail(exc)
+    for e in report.errors:
+        click.echo(f"row {e['row']}: {e['field']}: {e['reason']}")
+    if report.errors:
+        raise click.ClickException(
+            f"{len(report.errors)} problem(s) in {report.rows} rows; nothing was written"
+        )
+    verb = "would import" if dry_run else "imported"
+    click.echo(f"{verb} {report.rows if dry_run else report.inserted} of {report.rows} rows")
+
+
+@main.command("export")
+@click.argument("collection", callback=_collection_arg)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--crs",
+    default="wgs84",
+    type=_CRS,
+    show_default=True,
+    help="Coordinates written to CSV/XLSX longitude/latitude columns.",
+)
+@click.option("--city", "city_code", default=None, help="City code when there are several.")
+@with_appcontext
+def export_cmd(collection, file, crs, city_code) -> None:
+    """Export a collection to GeoJSON, GeoPackage, zipped Shapefile, KML, CSV or XLSX."""
+    from service.transfer import export_features
+
+    try:
+        with reading() as conn:
+            n = export_features(conn, collection, _city_id(conn, city_code), file, crs)
+    except Problem as exc:
+        _fail(exc)
+    click.echo(f"exported {n} features to {file}")
 
 
 user_cli = AppGroup("user", help="Accounts: add users, reset passwords.")

@@ -351,4 +351,63 @@ def remove(cid: str, fid: int) -> Response:
     return Response(status=204)
 
 
+@bp.post("/collections/<cid>/import")
+def import_file(cid: str) -> Response:
+    """Multipart upload of a file (field ``file``); ``dry_run``, ``crs``, ``repair``."""
+    import tempfile
+    from pathlib import Path
+
+    from werkzeug.utils import secure_filename
+
+    from service.transfer import file_format, import_features, read_features
+
+    c = _collection(cid)
+    _may(c.create_roles)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise Problem(
+            "Send the file as multipart/form-data field 'file'.",
+            status=400,
+            errors=[field_error("file", "missing")],
+        )
+    form = {
+        k: request.form.get(k, d)
+        for k, d in (("dry_run", "false"), ("crs", "wgs84"), ("repair", "false"))
+    }
+    errors = [
+        field_error(k, "true or false")
+        for k in ("dry_run", "repair")
+        if form[k] not in ("true", "false")
+    ]
+    if form["crs"] not in ("wgs84", "gcj02", "bd09"):
+        errors.append(field_error("crs", "one of wgs84, gcj02, bd09"))
+    if errors:
+        raise Problem("Some form fields are not understood.", status=400, errors=errors)
+    name = secure_filename(upload.filename) or "upload"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        file_format(path)
+        upload.save(path)
+        frame, _ = read_features(path)
+        with writing(actor()) as conn:
+            report = import_features(
+                conn,
+                c,
+                current_user.city_id,
+                frame,
+                crs=form["crs"],
+                repair=form["repair"] == "true",
+                actor_id=current_user.id,
+                dry_run=form["dry_run"] == "true",
+            )
+    status = 422 if report.errors else (200 if report.dry_run else 201)
+    if report.errors:
+        raise Problem(
+            f"{len(report.errors)} problem(s) in {report.rows} rows; nothing was written.",
+            status=status,
+            errors=report.errors,
+        )
+    return _json(report.as_json(), status)
+
+
 __all__ = ["bp", "landing", "MAX_LIMIT"]

@@ -10,6 +10,7 @@ from service.features.write import SPECS
 
 bp = Blueprint("openapi", __name__)
 
+FILE_TYPES = "GeoJSON, GeoPackage, zipped Shapefile, KML, CSV or XLSX"
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
 _FEATURE = {"application/geo+json": {"schema": {"$ref": "#/components/schemas/Feature"}}}
 
@@ -211,6 +212,37 @@ def document() -> dict:
                     **errors,
                 },
             },
+        }
+        paths[f"/collections/{cid}/import"] = {
+            "post": {
+                "summary": f"Import a file into {c.title_en}: every row or none",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {
+                                    "file": {
+                                        "type": "string",
+                                        "format": "binary",
+                                        "description": FILE_TYPES,
+                                    },
+                                    "dry_run": {"type": "boolean"},
+                                    "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
+                                    "repair": {"type": "boolean"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"description": "dry run: the report"},
+                    "201": {"description": "imported: the report"},
+                    **errors,
+                },
+            }
         }
         paths[f"/collections/{cid}/items/{{featureId}}"] = {
             "get": {

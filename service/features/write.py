@@ -243,7 +243,13 @@ class Incoming:
 
 
 def validate_feature(
-    conn: Connection, c: Collection, city_id: int, body: object, crs: str, repair: bool
+    conn: Connection,
+    c: Collection,
+    city_id: int,
+    body: object,
+    crs: str,
+    repair: bool,
+    extent=None,
 ) -> Incoming:
     """A GeoJSON Feature checked against the collection; every problem named by field."""
     if not isinstance(body, dict) or body.get("type") != "Feature":
@@ -271,7 +277,7 @@ def validate_feature(
             errors.append(field_error(f"properties.{where}", e["msg"]))
     geom = None
     try:
-        extent = _extent(conn, city_id)
+        extent = extent if extent is not None else city_extent(conn, city_id)
         checked = check(parse(body.get("geometry")), c.geometry_types, extent, crs, repair)
         geom = checked
     except GeometryProblem as exc:
@@ -298,7 +304,7 @@ def validate_feature(
     return Incoming(row, geom.notes)
 
 
-def _extent(conn: Connection, city_id: int):
+def city_extent(conn: Connection, city_id: int):
     """The city's extent with 2 km to spare: a report at the edge is still the city's."""
     wkb = conn.execute(
         text(

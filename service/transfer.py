@@ -1,0 +1,258 @@
+"""Layers in and out as files: GeoJSON, GeoPackage, zipped Shapefile, KML, CSV and XLSX.
+
+Imports are all or nothing: every row is validated the way a single POST is (same rules,
+same messages), and one bad row rolls the whole file back; ``dry_run`` validates and
+writes nothing. Spreadsheets carry longitude/latitude columns, optionally in GCJ-02 or
+BD-09; other formats carry their own CRS, which is honoured. Times without a zone are the
+city's local time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from shapely.geometry import mapping
+from sqlalchemy import Connection, text
+
+from gis.chinacrs import FROM_WGS84
+from service.errors import Problem
+from service.features import read, write
+from service.features.collections import Collection
+from service.features.params import Query
+
+FORMATS = {
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".gpkg": "GPKG",
+    ".zip": "ESRI Shapefile",
+    ".shp": "ESRI Shapefile",
+    ".kml": "KML",
+    ".csv": "CSV",
+    ".xlsx": "XLSX",
+}
+TIME_FIELDS = {"observed_at", "resolved_at", "valid_from", "valid_to"}
+LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
+LAT_NAMES = ("lat", "latitude", "y", "纬度")
+
+
+@dataclass
+class Report:
+    rows: int = 0
+    inserted: int = 0
+    dry_run: bool = False
+    errors: list[dict] = field(default_factory=list)  # {row, field, reason}
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "dry_run": self.dry_run,
+            "errors": self.errors,
+            "notes": self.notes,
+        }
+
+
+def file_format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise Problem(
+            f"Unknown file type {path.suffix!r}.",
+            status=415,
+            errors=[{"field": "file", "reason": f"one of {', '.join(sorted(FORMATS))}"}],
+        )
+    return fmt
+
+
+def read_features(
+    path: Path, lon_col: str | None = None, lat_col: str | None = None, sheet: str | int = 0
+) -> tuple[gpd.GeoDataFrame, str]:
+    """The file as a GeoDataFrame in lon/lat (coordinates of spreadsheets as they are)."""
+    fmt = file_format(path)
+    try:
+        if fmt in ("CSV", "XLSX"):
+            table = (
+                pd.read_csv(path, dtype=str, keep_default_na=False)
+                if fmt == "CSV"
+                else pd.read_excel(path, sheet_name=sheet, dtype=object)
+            )
+            return _points_from_table(table, lon_col, lat_col), fmt
+        source = f"/vsizip/{path}" if fmt == "ESRI Shapefile" and path.suffix == ".zip" else path
+        frame = pyogrio.read_dataframe(source)
+    except Problem:
+        raise
+    except Exception as exc:  # the reader's own words say best what is wrong with the file
+        raise Problem(
+            f"The file could not be read: {exc}",
+            status=422,
+            errors=[{"field": "file", "reason": str(exc)}],
+        ) from None
+    if frame.crs is not None and frame.crs.to_epsg() not in (4326, 4490):
+        frame = frame.to_crs(4326)
+    return frame, fmt
+
+
+def _points_from_table(table: pd.DataFrame, lon_col, lat_col) -> gpd.GeoDataFrame:
+    lower = {c.lower().strip(): c for c in table.columns}
+    lon = lon_col or next((lower[n] for n in LON_NAMES if n in lower), None)
+    lat = lat_col or next((lower[n] for n in LAT_NAMES if n in lower), None)
+    if lon not in table.columns or lat not in table.columns:
+        raise Problem(
+            "The table needs longitude and latitude columns.",
+            status=422,
+            errors=[
+                {
+                    "field": "file",
+                    "reason": f"name them one of {LON_NAMES} and {LAT_NAMES}, or "
+                    "give --lon-col/--lat-col",
+                }
+            ],
+        )
+    x = pd.to_numeric(table[lon], errors="coerce")
+    y = pd.to_numeric(table[lat], errors="coerce")
+    geoms = [
+        shapely.Point(a, b) if not (math.isnan(a) or math.isnan(b)) else None
+        for a, b in zip(x, y, strict=True)
+    ]
+    return gpd.GeoDataFrame(table.drop(columns=[lon, lat]), geometry=geoms, crs=4326)
+
+
+def _local_time(value, tz: ZoneInfo):
+    """A time written without a zone in a file is the city's local time."""
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return value  # left for the validator to name
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).isoformat()
+    return value
+
+
+def _plain(value, tz: ZoneInfo):
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, str) and value == "":
+        return None
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        value = pd.Timestamp(value)
+        if value.tzinfo is None:
+            value = value.tz_localize(tz)
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, str) and value.startswith("[") and value.endswith("]"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def import_features(
+    conn: Connection,
+    c: Collection,
+    city_id: int,
+    frame: gpd.GeoDataFrame,
+    *,
+    crs: str,
+    repair: bool,
+    actor_id: int | None,
+    dry_run: bool,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """Validate every row; insert them all, or none. Rolls back on any error or dry run."""
+    tz = ZoneInfo(
+        conn.execute(text("SELECT timezone FROM city WHERE id = :c"), {"c": city_id}).scalar()
+    )
+    report = Report(rows=len(frame), dry_run=dry_run)
+    extent = write.city_extent(conn, city_id)
+    columns = [col for col in frame.columns if col != frame.geometry.name]
+    records = frame[columns].astype(object).to_dict("records")
+    outer = conn.begin_nested()
+    for i, (props, geom) in enumerate(zip(records, frame.geometry, strict=True), start=1):
+        feature = {
+            "type": "Feature",
+            "geometry": None if geom is None or geom.is_empty else mapping(geom),
+            "properties": {
+                k: _local_time(v, tz) if k in TIME_FIELDS else v
+                for k, v in ((k, _plain(v, tz)) for k, v in props.items())
+                if v is not None
+            },
+        }
+        try:
+            incoming = write.validate_feature(conn, c, city_id, feature, crs, repair, extent)
+            # inserted even after an error (each in its own savepoint), so that conflicts
+            # with stored rows are reported for every row; all is rolled back below
+            write.insert(conn, c, city_id, incoming.row, actor_id)
+            report.inserted += 1
+        except Problem as exc:
+            for e in exc.errors or [{"field": "", "reason": exc.detail}]:
+                report.errors.append({"row": i, "field": e["field"], "reason": e["reason"]})
+        if progress:
+            progress(1)
+    if report.errors or dry_run:
+        outer.rollback()
+        report.inserted = 0
+    else:
+        outer.commit()
+    return report
+
+
+def export_features(
+    conn: Connection, c: Collection, city_id: int, path: Path, crs: str = "wgs84"
+) -> int:
+    """Write every feature of the collection in the city to ``path``; return the count."""
+    fmt = file_format(path)
+    q = Query(where=["t.city_id = :city_id"], params={"city_id": city_id}, limit=2**62)
+    if c.current_only:
+        q.where.append(
+            f"{c.temporal[0]} <= now() AND ({c.temporal[1]} IS NULL OR {c.temporal[1]} > now())"
+        )
+    features = [json.loads(f) for f in read.stream(conn, c, q)]
+    frame = gpd.GeoDataFrame.from_features(features, crs=4326)
+    frame.insert(0, "id", [f["id"] for f in features])
+    for col in frame.columns:
+        if col != "geometry" and frame[col].map(lambda v: isinstance(v, list | dict)).any():
+            frame[col] = frame[col].map(lambda v: json.dumps(v, ensure_ascii=False))
+    if fmt in ("CSV", "XLSX"):
+        pts = frame.geometry.representative_point()
+        convert = FROM_WGS84[crs]
+        x, y = (pts.x.to_numpy(), pts.y.to_numpy())
+        if convert is not None:
+            x, y = convert(x, y)
+        table = pd.DataFrame(frame.drop(columns="geometry"))
+        table["lon"], table["lat"] = np.round(x, 7), np.round(y, 7)
+        if not (frame.geom_type == "Point").all():
+            table["wkt"] = frame.geometry.to_wkt(rounding_precision=7)
+        if fmt == "CSV":
+            table.to_csv(path, index=False)
+        else:
+            table.to_excel(path, index=False)
+        return len(frame)
+    if fmt == "ESRI Shapefile" and path.suffix == ".zip":
+        with tempfile.TemporaryDirectory() as tmp:
+            shp = Path(tmp) / f"{c.id}.shp"
+            pyogrio.write_dataframe(frame, shp, driver=fmt, encoding="UTF-8")
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+                for part in Path(tmp).iterdir():
+                    zf.write(part, part.name)
+        return len(frame)
+    if path.exists():
+        path.unlink() if path.is_file() else shutil.rmtree(path)
+    options = {"RFC7946": "YES", "COORDINATE_PRECISION": 7} if fmt == "GeoJSON" else {}
+    pyogrio.write_dataframe(frame, path, driver=fmt, layer=c.id, **options)
+    return len(frame)

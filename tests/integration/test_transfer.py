@@ -1,0 +1,199 @@
+"""Files in and out: every format, all-or-nothing imports, dry runs, CRS handling."""
+
+import io
+import json
+import zipfile
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from flask.cli import ScriptInfo
+from shapely.geometry import Point
+from sqlalchemy import text
+
+from gis.chinacrs import wgs84_to_gcj02
+from service.cli import main
+from service.db import Actor, set_actor
+from tests.conftest import bearer
+
+CATEGORIES = ["disorderly_parking", "street_vending", "garbage_corner", "graffiti"]
+
+
+def _cases(n: int, prefix: str, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "case_no": [f"{prefix}{i:06d}" for i in range(n)],
+            "category": rng.choice(CATEGORIES, n),
+            "description": ["导入测试"] * n,
+            "observed_at": pd.Timestamp("2026-11-20 21:30")
+            + pd.to_timedelta(rng.integers(0, 5 * 24 * 60, n), unit="m"),  # local times, no zone
+            "source": "digital_city",
+            "经度": rng.uniform(117.200, 117.245, n).round(7),
+            "纬度": rng.uniform(28.285, 28.315, n).round(7),
+        }
+    )
+
+
+@pytest.fixture()
+def cleanup(engine):
+    prefixes = []
+    yield prefixes
+    with engine.begin() as conn:
+        set_actor(conn, Actor(None, "test-cleanup"))
+        for p in prefixes:
+            conn.execute(text("DELETE FROM violation WHERE case_no LIKE :p"), {"p": p + "%"})
+
+
+def _run(app, *args):
+    return app.test_cli_runner().invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
+
+
+def _count(engine, prefix):
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT count(*), count(zone_id), count(grid_cell_id), count(due_at), "
+                "count(DISTINCT department_code) FROM violation WHERE case_no LIKE :p"
+            ),
+            {"p": prefix + "%"},
+        ).one()
+
+
+def test_ten_thousand_xlsx_rows_come_in_owned_in_one_transaction(app, engine, tmp_path, cleanup):
+    cleanup.append("XL")
+    path = tmp_path / "cases.xlsx"
+    _cases(10_000, "XL").to_excel(path, index=False)
+    result = _run(app, "import", "violations", str(path))
+    assert result.exit_code == 0, result.output[-2000:]
+    assert "imported 10000 of 10000 rows" in result.output
+    total, zoned, celled, due, departments = _count(engine, "XL")
+    assert total == 10_000 and due == 10_000 and departments == 4
+    assert zoned > 9_000 and celled > 9_000  # a few fall in the gaps between zones
+    with engine.connect() as conn:
+        local = conn.execute(
+            text(
+                "SELECT to_char(observed_at AT TIME ZONE 'Asia/Shanghai', 'HH24:MI') "
+                "FROM violation WHERE case_no = 'XL000000'"
+            )
+        ).scalar()
+    assert local == _cases(10_000, "XL")["observed_at"][0].strftime("%H:%M")
+
+
+def test_one_bad_row_and_nothing_is_written(app, engine, tmp_path, cleanup):
+    cleanup.append("BAD")
+    rows = _cases(300, "BAD")
+    rows.loc[120, "category"] = "no_such_thing"
+    rows.loc[250, "经度"] = 28.30  # latitude in the longitude column
+    path = tmp_path / "cases.csv"
+    rows.to_csv(path, index=False)
+    result = _run(app, "import", "violations", str(path))
+    assert result.exit_code != 0
+    assert "row 121: properties.category" in result.output
+    assert "row 251: geometry" in result.output
+    assert _count(engine, "BAD")[0] == 0
+    dry = _run(app, "import", "violations", str(path), "--dry-run")
+    assert dry.exit_code != 0 and "row 121" in dry.output
+    rows.loc[[120, 250], :] = rows.loc[[0, 1], :].to_numpy()
+    rows.loc[[120, 250], "case_no"] = ["BAD999998", "BAD999999"]
+    rows.to_csv(path, index=False)
+    ok_dry = _run(app, "import", "violations", str(path), "--dry-run")
+    assert ok_dry.exit_code == 0 and "would import 300 of 300" in ok_dry.output
+    assert _count(engine, "BAD")[0] == 0
+
+
+def test_gcj02_spreadsheet_and_a_projected_file_land_in_place(app, engine, tmp_path, cleanup):
+    cleanup += ["GCJ", "PRJ"]
+    rows = _cases(5, "GCJ")
+    glon, glat = wgs84_to_gcj02(rows["经度"].to_numpy(), rows["纬度"].to_numpy())
+    shifted = rows.assign(经度=glon, 纬度=glat)
+    shifted.to_csv(tmp_path / "gcj.csv", index=False)
+    assert (
+        _run(app, "import", "violations", str(tmp_path / "gcj.csv"), "--crs", "gcj02").exit_code
+        == 0
+    )
+    projected = gpd.GeoDataFrame(
+        _cases(5, "PRJ").drop(columns=["经度", "纬度"]),
+        geometry=[Point(x, y) for x, y in zip(rows["经度"], rows["纬度"], strict=True)],
+        crs=4326,
+    ).to_crs(4548)
+    projected["observed_at"] = projected["observed_at"].astype(str)
+    projected.to_file(tmp_path / "prj.gpkg", driver="GPKG")
+    result = _run(app, "import", "violations", str(tmp_path / "prj.gpkg"))
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        got = conn.execute(
+            text(
+                "SELECT case_no, ST_X(geom), ST_Y(geom) FROM violation WHERE case_no LIKE 'GCJ%' "
+                "OR case_no LIKE 'PRJ%' ORDER BY case_no"
+            )
+        ).all()
+    want = {
+        f"{p}{i:06d}": (x, y)
+        for p in ("GCJ", "PRJ")
+        for i, (x, y) in enumerate(zip(rows["经度"], rows["纬度"], strict=True))
+    }
+    assert len(got) == 10
+    for case, x, y in got:
+        assert abs(x - want[case][0]) < 1e-6 and abs(y - want[case][1]) < 1e-6
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".zip", ".kml", ".csv", ".xlsx"])
+def test_export_every_format(app, engine, demo, tmp_path, suffix):
+    path = tmp_path / f"zones{suffix}"
+    result = _run(app, "export", "zones", str(path))
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        expected = conn.execute(
+            text(
+                "SELECT count(*) FROM zone WHERE city_id = :c AND valid_from <= now() "
+                "AND (valid_to IS NULL OR valid_to > now())"
+            ),
+            {"c": demo[0]},
+        ).scalar()
+    if suffix == ".csv":
+        back = pd.read_csv(path)
+        assert {"lon", "lat", "wkt", "code"} <= set(back.columns)
+    elif suffix == ".xlsx":
+        back = pd.read_excel(path)
+    elif suffix == ".zip":
+        assert any(n.endswith(".shp") for n in zipfile.ZipFile(path).namelist())
+        back = pyogrio.read_dataframe(f"/vsizip/{path}")
+    else:
+        back = pyogrio.read_dataframe(path)
+    assert len(back) == expected
+    if suffix == ".geojson":
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert "crs" not in doc
+
+
+def test_import_over_http_with_a_dry_run(client, tokens, engine, cleanup):
+    cleanup.append("WEB")
+    buf = io.BytesIO()
+    _cases(20, "WEB").to_excel(buf, index=False)
+
+    def send(dry: str):
+        return client.post(
+            "/collections/violations/import",
+            data={"file": (io.BytesIO(buf.getvalue()), "cases.xlsx"), "dry_run": dry},
+            headers=bearer(tokens["inspector"][1]),
+            content_type="multipart/form-data",
+        )
+
+    dry = send("true")
+    assert dry.status_code == 200 and dry.get_json()["rows"] == 20
+    assert _count(engine, "WEB")[0] == 0
+    real = send("false")
+    assert real.status_code == 201 and real.get_json()["inserted"] == 20
+    again = send("false")  # the same case numbers: every row is a conflict, nothing written
+    assert again.status_code == 409 or again.status_code == 422
+    assert len(again.get_json()["errors"]) == 20 and _count(engine, "WEB")[0] == 20
+    wrong = client.post(
+        "/collections/violations/import",
+        data={"file": (io.BytesIO(b"x"), "a.docx")},
+        headers=bearer(tokens["inspector"][1]),
+        content_type="multipart/form-data",
+    )
+    assert wrong.status_code == 415
