@@ -9,10 +9,11 @@ refused by the database itself.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from alembic import command
@@ -60,10 +61,19 @@ def get_engine(app: Flask | None = None) -> Engine:
     return engine
 
 
+def cached(conn: Connection, key: tuple, load: Callable[[], Any]) -> Any:
+    """A value kept for the rest of this transaction (catalogues looked up once per import)."""
+    store = conn.info.setdefault("chuangwen_cache", {})
+    if key not in store:
+        store[key] = load()
+    return store[key]
+
+
 @contextmanager
 def reading(app: Flask | None = None) -> Iterator[Connection]:
     """A read-only transaction."""
     with get_engine(app).connect() as conn:
+        conn.info.pop("chuangwen_cache", None)
         conn.execute(text("SET TRANSACTION READ ONLY"))
         yield conn
         conn.rollback()
@@ -73,6 +83,7 @@ def reading(app: Flask | None = None) -> Iterator[Connection]:
 def writing(actor: Actor, app: Flask | None = None) -> Iterator[Connection]:
     """One transaction, committed at the end or rolled back on any error."""
     with get_engine(app).begin() as conn:
+        conn.info.pop("chuangwen_cache", None)
         set_actor(conn, actor)
         yield conn
 

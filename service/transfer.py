@@ -29,6 +29,7 @@ from shapely.geometry import mapping
 from sqlalchemy import Connection, text
 
 from gis.chinacrs import FROM_WGS84
+from service import bulk
 from service.errors import Problem
 from service.features import read, write
 from service.features.collections import Collection
@@ -183,6 +184,7 @@ def import_features(
     columns = [col for col in frame.columns if col != frame.geometry.name]
     records = frame[columns].astype(object).to_dict("records")
     outer = conn.begin_nested()
+    valid: list[tuple[int, dict]] = []
     for i, (props, geom) in enumerate(zip(records, frame.geometry, strict=True), start=1):
         feature = {
             "type": "Feature",
@@ -195,15 +197,27 @@ def import_features(
         }
         try:
             incoming = write.validate_feature(conn, c, city_id, feature, crs, repair, extent)
-            # inserted even after an error (each in its own savepoint), so that conflicts
-            # with stored rows are reported for every row; all is rolled back below
-            write.insert(conn, c, city_id, incoming.row, actor_id)
-            report.inserted += 1
+            valid.append((i, {**incoming.row, "provenance": "import"}))
         except Problem as exc:
             for e in exc.errors or [{"field": "", "reason": exc.detail}]:
                 report.errors.append({"row": i, "field": e["field"], "reason": e["reason"]})
         if progress:
             progress(1)
+    if c.id == "violations":
+        report.errors += bulk.stage(conn, city_id, valid, actor_id)
+        if not report.errors and not dry_run:
+            report.inserted = bulk.insert_staged(conn, city_id)
+    else:
+        for i, row in valid:
+            try:
+                # each insert in its own savepoint, so that conflicts with stored rows are
+                # reported for every row; all is rolled back below when any is wrong
+                write.insert(conn, c, city_id, row, actor_id)
+                report.inserted += 1
+            except Problem as exc:
+                for e in exc.errors:
+                    report.errors.append({"row": i, "field": e["field"], "reason": e["reason"]})
+    report.errors.sort(key=lambda e: e["row"])
     if report.errors or dry_run:
         outer.rollback()
         report.inserted = 0

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from gis.validate import GeometryProblem, check, parse
+from service.db import cached
 from service.errors import Problem, field_error
 from service.features.collections import Collection
 from service.models import AREA_LEVELS, VIOLATION_SOURCES, VIOLATION_STATUSES, ZONE_KINDS
@@ -133,12 +134,20 @@ def _zone_defaults(conn: Connection, city_id: int, data: dict, row: dict) -> Non
     row["valid_from"] = data["valid_from"] or dt.datetime.now(dt.UTC)
 
 
+def _codes(conn: Connection, city_id: int, table: str) -> set[str]:
+    return cached(
+        conn,
+        ("codes", table, city_id),
+        lambda: set(
+            conn.execute(
+                text(f"SELECT code FROM {table} WHERE city_id = :c"), {"c": city_id}
+            ).scalars()
+        ),
+    )
+
+
 def _violation_defaults(conn: Connection, city_id: int, data: dict, row: dict) -> None:
-    known = conn.execute(
-        text("SELECT 1 FROM violation_category WHERE city_id = :c AND code = :k"),
-        {"c": city_id, "k": data["category"]},
-    ).first()
-    if known is None:
+    if data["category"] not in _codes(conn, city_id, "violation_category"):
         raise Problem(
             "Unknown category.",
             status=422,
@@ -324,7 +333,7 @@ def insert(conn: Connection, c: Collection, city_id: int, row: dict, actor_id: i
     if c.id == "violations":
         row["reported_by"] = actor_id
         if not row.get("case_no"):
-            row["case_no"] = _next_case_no(conn, city_id)
+            row["case_no"] = next_case_numbers(conn, 1)[0]
     row.setdefault("provenance", "user")
     cols = [k for k in row if k != "wkb"]
     sql = (
@@ -373,9 +382,14 @@ def _param(col: str) -> str:
     return f":{col}"
 
 
-def _next_case_no(conn: Connection, city_id: int) -> str:
-    n = conn.execute(text("SELECT nextval('violation_case_seq')")).scalar()
-    return f"V{dt.date.today():%Y%m%d}{n:07d}"
+def next_case_numbers(conn: Connection, count: int) -> list[str]:
+    """Case numbers for reports that came without one: V, the date, a sequence number."""
+    if count == 0:
+        return []
+    numbers = conn.execute(
+        text("SELECT nextval('violation_case_seq') FROM generate_series(1, :n)"), {"n": count}
+    ).scalars()
+    return [f"V{dt.date.today():%Y%m%d}{n:07d}" for n in numbers]
 
 
 def _run(conn: Connection, c: Collection, sql: str, params: dict):
