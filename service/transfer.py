@@ -227,15 +227,26 @@ def import_features(
 
 
 def export_features(
-    conn: Connection, c: Collection, city_id: int, path: Path, crs: str = "wgs84"
+    conn: Connection,
+    c: Collection,
+    city_id: int,
+    path: Path,
+    crs: str = "wgs84",
+    limit: int | None = None,
 ) -> int:
-    """Write every feature of the collection in the city to ``path``; return the count."""
+    """Write every feature of the collection in the city to ``path``; return the count.
+
+    GeoJSON is streamed from the database to the file, so memory stays flat however many
+    features there are; the other formats go through a GeoDataFrame.
+    """
     fmt = file_format(path)
-    q = Query(where=["t.city_id = :city_id"], params={"city_id": city_id}, limit=2**62)
+    q = Query(where=["t.city_id = :city_id"], params={"city_id": city_id}, limit=limit or 2**62)
     if c.current_only:
         q.where.append(
             f"{c.temporal[0]} <= now() AND ({c.temporal[1]} IS NULL OR {c.temporal[1]} > now())"
         )
+    if fmt == "GeoJSON" and crs == "wgs84":
+        return _stream_geojson(conn, c, q, path)
     features = [json.loads(f) for f in read.stream(conn, c, q)]
     frame = gpd.GeoDataFrame.from_features(features, crs=4326)
     frame.insert(0, "id", [f["id"] for f in features])
@@ -267,6 +278,17 @@ def export_features(
         return len(frame)
     if path.exists():
         path.unlink() if path.is_file() else shutil.rmtree(path)
-    options = {"RFC7946": "YES", "COORDINATE_PRECISION": 7} if fmt == "GeoJSON" else {}
-    pyogrio.write_dataframe(frame, path, driver=fmt, layer=c.id, **options)
+    pyogrio.write_dataframe(frame, path, driver=fmt, layer=c.id)
     return len(frame)
+
+
+def _stream_geojson(conn: Connection, c: Collection, q: Query, path: Path) -> int:
+    n = 0
+    with path.open("w", encoding="utf-8") as fh:
+        head = {"type": "FeatureCollection", "name": c.id}
+        fh.write(json.dumps(head)[:-1] + ', "features": [\n')
+        for feature in read.stream(conn, c, q):
+            fh.write((",\n" if n else "") + feature)
+            n += 1
+        fh.write("\n]}\n")
+    return n
