@@ -118,6 +118,7 @@ class GridCell(TenantMixin, Base):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID), nullable=False)
     __table_args__ = (
+        Index("ix_grid_cell_city_geom", "city_id", "geom", postgresql_using="gist"),
         UniqueConstraint("city_id", "code"),
         _tenant_fk(["community_id"], "admin_area(id)"),
         CheckConstraint("code ~ '^[0-9]{15}$'", name="grid_cell_code_digits"),
@@ -176,6 +177,7 @@ class Zone(TenantMixin, Base):
     provenance: Mapped[str] = mapped_column(String(16))
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID), nullable=False)
     __table_args__ = (
+        Index("ix_zone_city_geom", "city_id", "geom", postgresql_using="gist"),
         UniqueConstraint("city_id", "code", "valid_from"),
         _tenant_fk(["unit_id"], "unit(id)"),
         _tenant_fk(["first_person_id"], "person(id)"),
@@ -251,6 +253,12 @@ class AssessmentPoint(TenantMixin, Base):
         Computed("ST_Buffer(geom::geography, radius_m * 1.005 + 1)::geometry", persisted=True),
     )
     __table_args__ = (
+        Index(
+            "ix_assessment_point_city_search_area",
+            "city_id",
+            "search_area",
+            postgresql_using="gist",
+        ),
         UniqueConstraint("city_id", "code"),
         ForeignKeyConstraint(
             ["city_id", "category_code"],
@@ -277,6 +285,7 @@ class StallArea(TenantMixin, Base):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID), nullable=False)
     __table_args__ = (
+        Index("ix_stall_area_city_geom", "city_id", "geom", postgresql_using="gist"),
         UniqueConstraint("city_id", "code"),
         _tenant_fk(["unit_id"], "unit(id)"),
         CheckConstraint("opens_at <> closes_at", name="stall_hours_nonempty"),

@@ -174,6 +174,7 @@ def import_features(
     actor_id: int | None,
     dry_run: bool,
     progress: Callable[[int], None] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Report:
     """Validate every row; insert them all, or none. Rolls back on any error or dry run."""
     tz = ZoneInfo(
@@ -183,6 +184,7 @@ def import_features(
     extent = write.city_extent(conn, city_id)
     columns = [col for col in frame.columns if col != frame.geometry.name]
     records = frame[columns].astype(object).to_dict("records")
+    clock = _Clock(timings)
     outer = conn.begin_nested()
     valid: list[tuple[int, dict]] = []
     for i, (props, geom) in enumerate(zip(records, frame.geometry, strict=True), start=1):
@@ -203,10 +205,13 @@ def import_features(
                 report.errors.append({"row": i, "field": e["field"], "reason": e["reason"]})
         if progress:
             progress(1)
+    clock.lap("validate")
     if c.id == "violations":
         report.errors += bulk.stage(conn, city_id, valid, actor_id)
+        clock.lap("stage")
         if not report.errors and not dry_run:
             report.inserted = bulk.insert_staged(conn, city_id)
+            clock.lap("insert")
     else:
         for i, row in valid:
             try:
@@ -224,6 +229,22 @@ def import_features(
     else:
         outer.commit()
     return report
+
+
+class _Clock:
+    """Phase times for benchmarks; does nothing without a dict to fill."""
+
+    def __init__(self, into: dict[str, float] | None):
+        import time
+
+        self._now, self._into = time.perf_counter, into
+        self._last = self._now()
+
+    def lap(self, name: str) -> None:
+        if self._into is not None:
+            now = self._now()
+            self._into[name] = self._into.get(name, 0.0) + now - self._last
+            self._last = now
 
 
 def export_features(

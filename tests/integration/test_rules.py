@@ -163,3 +163,17 @@ def test_a_case_outside_every_zone_is_unowned(tx, demo):
     v = _report(tx, demo[0], 117.30, 28.40, "graffiti")  # outside the demo's zones
     assert v.zone_id is None and v.unit_id is None and v.grid_cell_id is None
     assert v.department_code == "dept_cgb"
+
+
+def test_rejudging_a_city_changes_only_what_is_stale(tx, demo):
+    city_id = demo[0]
+    assert tx.execute(text("SELECT violation_rejudge(:c)"), {"c": city_id}).scalar() == 0
+    tx.execute(
+        text(
+            "UPDATE violation SET severity = 1, near_points = '[]' WHERE city_id = :c "
+            "AND id IN (SELECT id FROM violation WHERE city_id = :c AND "
+            "jsonb_array_length(near_points) > 0 ORDER BY id LIMIT 10)"
+        ),
+        {"c": city_id},
+    )
+    assert tx.execute(text("SELECT violation_rejudge(:c)"), {"c": city_id}).scalar() == 10

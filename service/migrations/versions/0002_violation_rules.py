@@ -36,15 +36,19 @@ SELECT cell.id, zn.id, zn.unit_id, k.department_code,
   JOIN city c ON c.id = k.city_id
   -- the grid cell, and the most specific zone valid when the case was seen (a road or
   -- frontage zone inside a community's grid zone wins over it)
+  -- (OFFSET 0 keeps each lookup on the spatial index: without it the planner may walk
+  -- the city's code index in order and test every cell)
   LEFT JOIN LATERAL (
-      SELECT g.id FROM grid_cell g
-       WHERE g.city_id = p_city AND ST_Covers(g.geom, p_geom) ORDER BY g.code LIMIT 1
+      SELECT f.id FROM (SELECT g.id, g.code FROM grid_cell g
+                         WHERE g.city_id = p_city AND ST_Covers(g.geom, p_geom) OFFSET 0) f
+       ORDER BY f.code LIMIT 1
   ) cell ON true
   LEFT JOIN LATERAL (
-      SELECT z.id, z.unit_id FROM zone z
-       WHERE z.city_id = p_city AND ST_Covers(z.geom, p_geom) AND z.valid_from <= p_seen
-         AND (z.valid_to IS NULL OR z.valid_to > p_seen)
-       ORDER BY ST_Area(z.geom), z.id LIMIT 1
+      SELECT f.id, f.unit_id FROM (
+          SELECT z.id, z.unit_id, ST_Area(z.geom) AS area FROM zone z
+           WHERE z.city_id = p_city AND ST_Covers(z.geom, p_geom) AND z.valid_from <= p_seen
+             AND (z.valid_to IS NULL OR z.valid_to > p_seen) OFFSET 0) f
+       ORDER BY f.area, f.id LIMIT 1
   ) zn ON true
   -- every active assessment point whose surroundings hold the case, nearest first
   CROSS JOIN LATERAL (

@@ -1,0 +1,301 @@
+"""Benchmark of the layers service at the scale of a city's year of cases.
+
+    .venv/bin/python bench/layers.py [--violations 1000000] [--home var/bench]
+
+Runs a throw-away PostGIS cluster under --home, builds the synthetic city
+(bench/synthetic.py) and prints one table:
+
+  (a) bulk import of N violations with every rule applied (validation, COPY, judged insert)
+  (b) single report through HTTP POST with N stored: p50 and p95 latency
+  (c) recomputing every flag and owner in PostGIS, against an in-memory baseline measured in
+      the same run (shapely STRtree dwithin for the flags + geopandas sjoin for cells, zones)
+  (d) GeoJSON export: features per second and peak memory at N/4, N/2 and N
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.synthetic import EPSG, build_city, violations  # noqa: E402
+from service.db import Actor, make_engine, set_actor, upgrade  # noqa: E402
+from service.features.collections import VIOLATIONS  # noqa: E402
+from service.pgcluster import Cluster  # noqa: E402
+from service.transfer import import_features  # noqa: E402
+from service.users import create_user, issue_token  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--violations", type=int, default=1_000_000)
+    ap.add_argument("--home", default=str(ROOT / "var" / "bench"))
+    ap.add_argument("--posts", type=int, default=200)
+    args = ap.parse_args()
+    n = args.violations
+    home = Path(args.home).resolve()
+    cluster = Cluster(home)
+    if (home / "pg").exists():
+        cluster.stop()
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    home.chmod(0o755)
+    cluster.start()
+    try:
+        upgrade(cluster.url)
+        engine = make_engine(cluster.url)
+        rows = []
+        t = time.perf_counter()
+        with engine.begin() as conn:
+            set_actor(conn, Actor(None, "bench"))
+            city = build_city(conn)
+        log(f"city built in {time.perf_counter() - t:.1f} s")
+        with engine.connect() as conn:
+            frame = violations(conn, city, n)
+        rows += bench_import(engine, city, frame)
+        subprocess.run(
+            [
+                "psql",
+                f"host={home}/pg/run port=5432 user=chuangwen dbname=chuangwen",
+                "-qc",
+                "VACUUM ANALYZE",
+            ],
+            check=True,
+            cwd="/",
+        )
+        rows += bench_post(engine, cluster.url, city, home, args.posts, n)
+        rows += bench_recompute(engine, city, n)
+        rows += bench_export(cluster.url, city, n, home)
+        print_table(rows, n)
+    finally:
+        cluster.stop()
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def bench_import(engine, city, frame) -> list[tuple]:
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    with engine.begin() as conn:
+        set_actor(conn, Actor(None, "bench import"))
+        report = import_features(
+            conn,
+            VIOLATIONS,
+            city,
+            frame,
+            crs="wgs84",
+            repair=False,
+            actor_id=None,
+            dry_run=False,
+            timings=timings,
+        )
+    wall = time.perf_counter() - t
+    assert not report.errors and report.inserted == len(frame), report.errors[:5]
+    parts = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+    log(f"import {len(frame)} in {wall:.1f} s ({parts})")
+    return [("(a) bulk import with all rules", f"{wall:.1f} s", parts, "≤ 60 s", wall <= 60)]
+
+
+def bench_post(engine, url, city, home, posts, n) -> list[tuple]:
+    with engine.begin() as conn:
+        set_actor(conn, Actor(None, "bench"))
+        user = create_user(conn, city, "bench_inspector", "inspector")
+        token = issue_token(conn, user)
+    port = 5099
+    env = {**os.environ, "DATABASE_URL": url, "CHUANGWEN_HOME": str(home)}
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("chuangwen")),
+            "serve",
+            "--port",
+            str(port),
+            "--threads",
+            "4",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.3)
+        rng = np.random.default_rng(3)
+        times = []
+        for i in range(posts + 20):
+            x, y = rng.uniform(116.80, 116.99), rng.uniform(28.20, 28.37)
+            body = json.dumps(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [x, y]},
+                    "properties": {
+                        "category": "street_vending",
+                        "observed_at": "2026-11-27T20:00:00+08:00",
+                    },
+                }
+            )
+            req = urllib.request.Request(
+                base + "/collections/violations/items",
+                data=body.encode(),
+                method="POST",
+                headers={
+                    "Content-Type": "application/geo+json",
+                    "Authorization": f"Bearer {token}",
+                },
+            )
+            t = time.perf_counter()
+            with urllib.request.urlopen(req) as resp:
+                assert resp.status == 201
+                resp.read()
+            if i >= 20:  # the first requests warm the pool and caches
+                times.append((time.perf_counter() - t) * 1000)
+    finally:
+        server.terminate()
+        server.wait()
+    q = statistics.quantiles(times, n=100)
+    p50, p95 = q[49], q[94]
+    log(f"POST p50 {p50:.1f} ms, p95 {p95:.1f} ms over {len(times)}")
+    return [
+        ("(b) one report by HTTP POST, p50", f"{p50:.1f} ms", f"{n:,} stored", "", True),
+        (
+            "(b) one report by HTTP POST, p95",
+            f"{p95:.1f} ms",
+            f"{len(times)} requests",
+            "≤ 25 ms",
+            p95 <= 25,
+        ),
+    ]
+
+
+def bench_recompute(engine, city, n) -> list[tuple]:
+    with engine.connect() as conn:
+        pts = gpd.read_postgis(
+            text("SELECT id, geom FROM violation WHERE city_id = :c"),
+            conn,
+            params={"c": city},
+            geom_col="geom",
+        ).to_crs(EPSG)
+        cells = gpd.read_postgis(
+            text("SELECT id, geom FROM grid_cell WHERE city_id = :c"),
+            conn,
+            params={"c": city},
+            geom_col="geom",
+        ).to_crs(EPSG)
+        zones = gpd.read_postgis(
+            text("SELECT id, geom FROM zone WHERE city_id = :c"),
+            conn,
+            params={"c": city},
+            geom_col="geom",
+        ).to_crs(EPSG)
+        aps = gpd.read_postgis(
+            text("SELECT id, radius_m, geom FROM assessment_point WHERE city_id = :c"),
+            conn,
+            params={"c": city},
+            geom_col="geom",
+        ).to_crs(EPSG)
+    t = time.perf_counter()
+    in_cell = gpd.sjoin(pts, cells, predicate="within", how="left")
+    in_zone = gpd.sjoin(pts, zones, predicate="within", how="left")
+    tree = shapely.STRtree(pts.geometry.values)
+    pairs = tree.query(
+        aps.geometry.values, predicate="dwithin", distance=aps["radius_m"].to_numpy(dtype=float)
+    )
+    baseline = time.perf_counter() - t
+    log(
+        f"in-memory baseline {baseline:.1f} s ({len(in_cell)} cell rows, {len(in_zone)} zone "
+        f"rows, {pairs.shape[1]} point pairs)"
+    )
+    t = time.perf_counter()
+    with engine.begin() as conn:
+        set_actor(conn, Actor(None, "bench recompute"))
+        changed = conn.execute(text("SELECT violation_rejudge(:c)"), {"c": city}).scalar()
+    db = time.perf_counter() - t
+    log(f"recompute in PostGIS {db:.1f} s ({changed} rows)")
+    return [
+        (
+            "(c) recompute flags and owners",
+            f"{db:.1f} s",
+            f"baseline {baseline:.1f} s: {db / baseline:.1f}×",
+            "≤ 3× baseline",
+            db <= 3 * baseline,
+        )
+    ]
+
+
+def bench_export(url, city, n, home) -> list[tuple]:
+    out = []
+    code = (
+        "import resource, sys, time; from pathlib import Path; from sqlalchemy import text;"
+        "from service.db import make_engine; from service.features.collections import VIOLATIONS;"
+        "from service.transfer import export_features;"
+        "e = make_engine(sys.argv[1]); t = time.perf_counter();"
+        "conn = e.connect();"
+        "k = export_features(conn, VIOLATIONS, int(sys.argv[2]), Path(sys.argv[3]),"
+        " limit=int(sys.argv[4]));"
+        "print(k, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    for count in (n // 4, n // 2, n):
+        path = home / f"export-{count}.geojson"
+        res = subprocess.run(
+            [sys.executable, "-c", code, url, str(city), str(path), str(count)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        k, secs, rss_kb = res.stdout.split()
+        rate = int(k) / float(secs)
+        out.append((count, rate, int(rss_kb) / 1024))
+        log(f"export {k} in {float(secs):.1f} s: {rate:,.0f}/s, peak {int(rss_kb) / 1024:.0f} MB")
+        path.unlink()
+    flat = out[-1][2] <= out[0][2] * 1.25
+    return [
+        (
+            f"(d) GeoJSON export, {c:,} features",
+            f"{r:,.0f} features/s",
+            f"peak {m:.0f} MB",
+            "≥ 100,000/s, flat memory",
+            r >= 100_000 and flat,
+        )
+        for c, r, m in out
+    ]
+
+
+def print_table(rows, n) -> None:
+    print(f"\nLayers benchmark, {n:,} violations, {os.cpu_count()} cores\n")
+    head = ("measure", "result", "detail", "target", "met")
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(4)]
+    print(" | ".join(h.ljust(w) for h, w in zip(head, [*widths, 3], strict=True)))
+    print("-+-".join("-" * w for w in [*widths, 3]))
+    for r in rows:
+        cells = [
+            *(str(v).ljust(w) for v, w in zip(r[:4], widths, strict=True)),
+            "yes" if r[4] else "NO",
+        ]
+        print(" | ".join(cells))
+
+
+if __name__ == "__main__":
+    main()
