@@ -24,6 +24,8 @@ X0, Y0 = 480_000.0, 3_120_000.0  # south-west corner, metres
 SIDE_M = 20_000.0
 
 _T = f"ST_Transform(ST_SetSRID({{}}, {EPSG}), 4326)"
+_CITY_BOX = "ST_MakeEnvelope(:x0, :y0, :x0 + :side, :y0 + :side)"
+_STREET_BOX = "ST_MakeEnvelope(:x0 + (s - 1) * 2000, :y0, :x0 + s * 2000, :y0 + :side)"
 
 
 def build_city(conn: Connection) -> int:
@@ -35,7 +37,7 @@ def build_city(conn: Connection) -> int:
     c = conn.execute(
         text(
             "INSERT INTO city (code, name, name_en, crs_epsg, extent) VALUES (:code, '基准市', "
-            f"'Benchmark city', {EPSG}, {_T.format('ST_MakeEnvelope(:x0, :y0, :x0 + :side, :y0 + :side)')}) "
+            f"'Benchmark city', {EPSG}, {_T.format(_CITY_BOX)}) "
             "RETURNING id"
         ),
         {"code": CODE, **p},
@@ -45,7 +47,7 @@ def build_city(conn: Connection) -> int:
         text(
             "INSERT INTO admin_area (city_id, code, level, name, provenance, geom) VALUES "
             f"(:c, :code, 'district', '基准市', 'invented', "
-            f"ST_Multi({_T.format('ST_MakeEnvelope(:x0, :y0, :x0 + :side, :y0 + :side)')}))"
+            f"ST_Multi({_T.format(_CITY_BOX)}))"
         ),
         {"c": c, "code": CODE, **p},
     )
@@ -54,7 +56,7 @@ def build_city(conn: Connection) -> int:
             "INSERT INTO admin_area (city_id, code, level, name, parent_id, provenance, geom) "
             "SELECT :c, :code || lpad(s::text, 3, '0'), 'street', '街道' || s, "
             "(SELECT id FROM admin_area WHERE city_id = :c AND code = :code), 'invented', "
-            f"ST_Multi({_T.format('ST_MakeEnvelope(:x0 + (s - 1) * 2000, :y0, :x0 + s * 2000, :y0 + :side)')}) "
+            f"ST_Multi({_T.format(_STREET_BOX)}) "
             "FROM generate_series(1, 10) s"
         ),
         {"c": c, "code": CODE, **p},
@@ -85,7 +87,8 @@ def build_city(conn: Connection) -> int:
     conn.execute(
         text(
             "INSERT INTO grid_cell (city_id, code, community_id, size_m, row, col, geom) "
-            "SELECT :c, a.code || lpad(((r - 1) * 20 + k)::text, 3, '0'), a.id, 100, r, k, ST_Multi("
+            "SELECT :c, a.code || lpad(((r - 1) * 20 + k)::text, 3, '0'), a.id, 100, r, k, "
+            "ST_Multi("
             + _T.format(
                 "ST_MakeEnvelope(ST_XMin(t.g) + (k - 1) * 100, ST_YMax(t.g) - r * 100, "
                 "ST_XMin(t.g) + k * 100, ST_YMax(t.g) - (r - 1) * 100)"

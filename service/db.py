@@ -120,10 +120,8 @@ def prepare(app: Flask) -> str:
 
 
 def init_app(app: Flask) -> None:
-    @app.teardown_appcontext
-    def _noop(_exc: BaseException | None) -> None:  # connections are scoped by `with`
-        return None
-
+    """Connections are scoped by ``reading()``/``writing()``, so nothing is torn down per
+    request; the engine is made on first use, never at import."""
     app.cli.add_command(db_cli)  # also reachable as `flask --app service db ...`
 
 

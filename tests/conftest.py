@@ -163,5 +163,28 @@ def server(pg_url, engine, demo, tokens, app_home):
     proc.wait(timeout=10)
 
 
+EVIL_TEXT = '<img src=x onerror="window.__xss=1">'
+
+
+@pytest.fixture()
+def evil_violation(engine, demo):
+    """A case whose description is HTML that would run if a page did not escape it."""
+    case_no = f"XSS{time.monotonic_ns() % 10**9}"
+    with engine.begin() as conn:
+        set_actor(conn, Actor(None, "test"))
+        conn.execute(
+            text(
+                "INSERT INTO violation (city_id, case_no, category_code, description, observed_at, "
+                "source, provenance, geom) VALUES (:c, :n, 'graffiti', :d, now(), 'citizen', "
+                "'user', ST_SetSRID(ST_MakePoint(117.215, 28.29), 4326))"
+            ),
+            {"c": demo[0], "n": case_no, "d": EVIL_TEXT},
+        )
+    yield case_no
+    with engine.begin() as conn:
+        set_actor(conn, Actor(None, "test"))
+        conn.execute(text("DELETE FROM violation WHERE case_no = :n"), {"n": case_no})
+
+
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}

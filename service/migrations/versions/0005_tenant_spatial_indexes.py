@@ -6,9 +6,6 @@ Create Date: 2026-11-28 05:58:05.526896
 """
 
 from alembic import op
-import geoalchemy2
-import sqlalchemy as sa
-
 
 revision = "0005"
 down_revision = "0004"
