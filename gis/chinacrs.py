@@ -65,14 +65,7 @@ def gcj02_to_wgs84(lon, lat, tolerance_deg: float = 1e-9):
     (121.5272106, 31.1774276)
     """
     glon, glat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    wlon, wlat = glon.copy(), glat.copy()
-    for _ in range(30):
-        flon, flat = wgs84_to_gcj02(wlon, wlat)
-        elon, elat = flon - glon, flat - glat
-        wlon, wlat = wlon - elon, wlat - elat
-        if np.all(np.abs(elon) < tolerance_deg) and np.all(np.abs(elat) < tolerance_deg):
-            break
-    return wlon, wlat
+    return _invert(wgs84_to_gcj02, glon, glat, glon.copy(), glat.copy(), tolerance_deg)
 
 
 def gcj02_to_bd09(lon, lat):
@@ -99,14 +92,7 @@ def bd09_to_gcj02(lon, lat, tolerance_deg: float = 1e-9):
     x, y = blon - 0.0065, blat - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    glon, glat = z * np.cos(theta), z * np.sin(theta)
-    for _ in range(30):
-        flon, flat = gcj02_to_bd09(glon, glat)
-        elon, elat = flon - blon, flat - blat
-        glon, glat = glon - elon, glat - elat
-        if np.all(np.abs(elon) < tolerance_deg) and np.all(np.abs(elat) < tolerance_deg):
-            break
-    return glon, glat
+    return _invert(gcj02_to_bd09, blon, blat, z * np.cos(theta), z * np.sin(theta), tolerance_deg)
 
 
 def bd09_to_wgs84(lon, lat):
@@ -122,6 +108,18 @@ def bd09_to_wgs84(lon, lat):
 def wgs84_to_bd09(lon, lat):
     """WGS-84 → BD-09."""
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+def _invert(forward, lon, lat, guess_lon, guess_lat, tolerance_deg: float):
+    """Solve forward(x, y) = (lon, lat) by fixed-point iteration from a first guess."""
+    x, y = guess_lon, guess_lat
+    for _ in range(30):
+        flon, flat = forward(x, y)
+        elon, elat = flon - lon, flat - lat
+        x, y = x - elon, y - elat
+        if np.all(np.abs(elon) < tolerance_deg) and np.all(np.abs(elat) < tolerance_deg):
+            break
+    return x, y
 
 
 TO_WGS84 = {"wgs84": None, "gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}

@@ -19,9 +19,9 @@ from service.demo.build import (
     CITY_NAME,
     CITY_NAME_EN,
     EPSG,
-    LOCAL_TZ,
     DemoCity,
 )
+from service.demo.cases import LOCAL_TZ
 from service.users import create_user, find_user_by_name
 
 ZONES_VALID_FROM = pd.Timestamp("2026-01-01", tz=LOCAL_TZ).to_pydatetime()
