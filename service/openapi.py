@@ -25,6 +25,10 @@ def _q(name: str, description: str, schema: dict | None = None) -> dict:
     }
 
 
+def _path(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
 def _items_params(cid: str) -> list[dict]:
     c = COLLECTIONS[cid]
     params = [
@@ -91,6 +95,32 @@ def document() -> dict:
                 ],
                 "responses": {"200": {"description": "points"}, "400": _PROBLEM},
             }
+        },
+        "/api/catalogues/{name}": {
+            "get": {
+                "summary": "A catalogue: violation-categories or assessment-point-categories",
+                "parameters": [_path("name")],
+                "responses": {"200": {"description": "items"}, "404": _PROBLEM},
+            }
+        },
+        "/api/catalogues/{name}/{code}": {
+            "get": {
+                "summary": "One category, with its ETag",
+                "parameters": [_path("name"), _path("code")],
+                "responses": {"200": {"description": "the category"}, "404": _PROBLEM},
+            },
+            "patch": {
+                "summary": "Change a category (admins; If-Match); cases are judged again",
+                "parameters": [_path("name"), _path("code")],
+                "requestBody": {"required": True, "content": {"application/json": {}}},
+                "responses": {
+                    "200": {"description": "the category"},
+                    "403": _PROBLEM,
+                    "412": _PROBLEM,
+                    "422": _PROBLEM,
+                    "428": _PROBLEM,
+                },
+            },
         },
         "/api/zone-check": {
             "get": {
