@@ -80,7 +80,7 @@ def main() -> None:
             cwd="/",
         )
         rows += bench_post(engine, cluster.url, city, home, args.posts, n)
-        rows += bench_recompute(engine, city, n)
+        rows += bench_recompute(engine, city)
         rows += bench_export(cluster.url, city, n, home)
         print_table(rows, n)
     finally:
@@ -189,32 +189,16 @@ def bench_post(engine, url, city, home, posts, n) -> list[tuple]:
     ]
 
 
-def bench_recompute(engine, city, n) -> list[tuple]:
+def bench_recompute(engine, city) -> list[tuple]:
+    def layer(sql: str) -> gpd.GeoDataFrame:
+        frame = gpd.read_postgis(text(sql), conn, params={"c": city}, geom_col="geom")
+        return frame.to_crs(EPSG)
+
     with engine.connect() as conn:
-        pts = gpd.read_postgis(
-            text("SELECT id, geom FROM violation WHERE city_id = :c"),
-            conn,
-            params={"c": city},
-            geom_col="geom",
-        ).to_crs(EPSG)
-        cells = gpd.read_postgis(
-            text("SELECT id, geom FROM grid_cell WHERE city_id = :c"),
-            conn,
-            params={"c": city},
-            geom_col="geom",
-        ).to_crs(EPSG)
-        zones = gpd.read_postgis(
-            text("SELECT id, geom FROM zone WHERE city_id = :c"),
-            conn,
-            params={"c": city},
-            geom_col="geom",
-        ).to_crs(EPSG)
-        aps = gpd.read_postgis(
-            text("SELECT id, radius_m, geom FROM assessment_point WHERE city_id = :c"),
-            conn,
-            params={"c": city},
-            geom_col="geom",
-        ).to_crs(EPSG)
+        pts = layer("SELECT id, geom FROM violation WHERE city_id = :c")
+        cells = layer("SELECT id, geom FROM grid_cell WHERE city_id = :c")
+        zones = layer("SELECT id, geom FROM zone WHERE city_id = :c")
+        aps = layer("SELECT id, radius_m, geom FROM assessment_point WHERE city_id = :c")
     t = time.perf_counter()
     in_cell = gpd.sjoin(pts, cells, predicate="within", how="left")
     in_zone = gpd.sjoin(pts, zones, predicate="within", how="left")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request, stream_with_context
 from flask_login import current_user
+from werkzeug.utils import secure_filename
 
 from service.auth import actor
 from service.db import reading, writing
@@ -15,6 +18,7 @@ from service.errors import Forbidden, NotFound, Problem, field_error
 from service.features import read, write
 from service.features.collections import COLLECTIONS, Collection
 from service.features.params import MAX_LIMIT, parse_items_query
+from service.transfer import file_format, import_features, read_features
 
 bp = Blueprint("ogc", __name__)
 
@@ -354,13 +358,6 @@ def remove(cid: str, fid: int) -> Response:
 @bp.post("/collections/<cid>/import")
 def import_file(cid: str) -> Response:
     """Multipart upload of a file (field ``file``); ``dry_run``, ``crs``, ``repair``."""
-    import tempfile
-    from pathlib import Path
-
-    from werkzeug.utils import secure_filename
-
-    from service.transfer import file_format, import_features, read_features
-
     c = _collection(cid)
     _may(c.create_roles)
     upload = request.files.get("file")

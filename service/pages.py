@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -25,6 +26,7 @@ from maps.planner import PlannerLayers, build_planner_map
 from service import layers
 from service.db import reading
 from service.i18n import COOKIE, current_language, translator
+from service.ogc import landing
 from service.users import authenticate
 
 bp = Blueprint("pages", __name__)
@@ -59,8 +61,6 @@ def _wants_json() -> bool:
 def planner_map():
     """The planner's map for a browser; the OGC API landing page for a program."""
     if _wants_json():
-        from service.ogc import landing
-
         return landing()
     lang = current_language()
     t = translator(lang)
@@ -86,7 +86,7 @@ def planner_map():
         logout=(t("nav.logout"), url_for("pages.logout")),
         stylesheet=url_for("static", filename="chuangwen.css"),
         icon=url_for("static", filename="favicon.svg"),
-        csrf_token=_csrf_token(),
+        csrf_token=generate_csrf(),
         lang=lang,
     )
     return Response(m.get_root().render(), mimetype="text/html")
@@ -151,9 +151,3 @@ def _safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return url_for("pages.planner_map")
     return target
-
-
-def _csrf_token() -> str:
-    from flask_wtf.csrf import generate_csrf
-
-    return generate_csrf()

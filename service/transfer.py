@@ -14,6 +14,7 @@ import json
 import math
 import shutil
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -235,8 +236,6 @@ class _Clock:
     """Phase times for benchmarks; does nothing without a dict to fill."""
 
     def __init__(self, into: dict[str, float] | None):
-        import time
-
         self._now, self._into = time.perf_counter, into
         self._last = self._now()
 
