@@ -92,6 +92,32 @@ def check(
     return Checked(geom, notes)
 
 
+def check_points(geoms: np.ndarray, extent: BaseGeometry, crs: str = "wgs84"):
+    """The fast path of ``check`` for a whole column of points at once: a mask of those
+    that pass (non-empty 2-D points with finite coordinates inside the extent) and their
+    WGS-84 WKB as hex. Whatever fails is left to ``parse``/``check``, which say why.
+
+    >>> from shapely.geometry import Point, box
+    >>> ok, wkb = check_points(np.array([Point(117.2, 28.3), Point(28.3, 117.2), None]),
+    ...                        box(117, 28, 118, 29))
+    >>> ok.tolist(), shapely.from_wkb(wkb[0]).wkt
+    ([True, False, False], 'POINT (117.2 28.3)')
+    """
+    if crs not in TO_WGS84:
+        raise GeometryProblem(f"crs should be one of {', '.join(TO_WGS84)}, got {crs!r}")
+    geoms = np.asarray(geoms, dtype=object)
+    ok = (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms) & ~shapely.has_z(geoms)
+    x = np.where(ok, shapely.get_x(np.where(ok, geoms, None)), np.nan)
+    y = np.where(ok, shapely.get_y(np.where(ok, geoms, None)), np.nan)
+    ok &= np.isfinite(x) & np.isfinite(y)
+    if TO_WGS84[crs] is not None:
+        x, y = TO_WGS84[crs](np.where(ok, x, 0.0), np.where(ok, y, 0.0))
+    shapely.prepare(extent)
+    ok &= shapely.contains_xy(extent, x, y)
+    points = shapely.points(np.where(ok, x, 0.0), np.where(ok, y, 0.0))
+    return ok, shapely.to_wkb(points, hex=True)
+
+
 def _convert(geom: BaseGeometry, convert) -> BaseGeometry:
     def fn(coords: np.ndarray) -> np.ndarray:
         x, y = convert(coords[:, 0], coords[:, 1])

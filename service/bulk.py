@@ -1,5 +1,6 @@
-"""Bulk insert of violations: COPY into a staging table, then one INSERT … SELECT that
-judges every row with the same ``violation_judgement`` query the row trigger uses."""
+"""Bulk insert of violations: COPY into a staging table, then one INSERT … SELECT of the
+rows judged together by ``violation_judge_many`` (the set-based form of the rules the row
+trigger applies one case at a time)."""
 
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ def stage(
 
 
 def insert_staged(conn: Connection, city_id: int) -> int:
-    """Insert the staged rows, judged in the same statement; return how many."""
+    """Insert the staged rows, judged together by ``violation_judge_many``; return how many."""
     conn.execute(text("SELECT set_config('chuangwen.judged', 'on', true)"))
     n = conn.execute(
         text(
@@ -94,12 +95,12 @@ def insert_staged(conn: Connection, city_id: int) -> int:
             "reported_by, source, status, resolved_at, photos, provenance, geom, grid_cell_id, "
             "zone_id, unit_id, department_code, severity, permitted, near_points, due_at) "
             "SELECT :c, s.case_no, s.category_code, s.description, s.observed_at, s.reported_by, "
-            "s.source, s.status, s.resolved_at, s.photos, s.provenance, g.geom, j.grid_cell_id, "
-            "j.zone_id, j.unit_id, j.department_code, j.severity, j.permitted, j.near_points, "
-            "j.due_at FROM violation_staging s "
-            "CROSS JOIN LATERAL (SELECT ST_SetSRID(CAST(s.wkb AS geometry), 4326) AS geom) g "
-            "CROSS JOIN LATERAL violation_judgement(:c, g.geom, s.category_code, s.observed_at) j "
-            "ORDER BY s.row_no"
+            "s.source, s.status, s.resolved_at, s.photos, s.provenance, "
+            "ST_SetSRID(CAST(s.wkb AS geometry), 4326), j.grid_cell_id, j.zone_id, j.unit_id, "
+            "j.department_code, j.severity, j.permitted, j.near_points, j.due_at "
+            "FROM violation_staging s JOIN violation_judge_many(:c, 'SELECT row_no AS k, "
+            "ST_SetSRID(CAST(wkb AS geometry), 4326) AS geom, category_code, observed_at "
+            "FROM violation_staging') j ON j.k = s.row_no ORDER BY s.row_no"
         ),
         {"c": city_id},
     ).rowcount

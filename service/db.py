@@ -71,10 +71,10 @@ def cached(conn: Connection, key: tuple, load: Callable[[], Any]) -> Any:
 
 @contextmanager
 def reading(app: Flask | None = None) -> Iterator[Connection]:
-    """A read-only transaction."""
+    """A read-only transaction on one snapshot (an export read in chunks sees one state)."""
     with get_engine(app).connect() as conn:
         conn.info.pop("chuangwen_cache", None)
-        conn.execute(text("SET TRANSACTION READ ONLY"))
+        conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         yield conn
         conn.rollback()
 

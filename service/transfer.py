@@ -29,7 +29,8 @@ import shapely
 from shapely.geometry import mapping
 from sqlalchemy import Connection, text
 
-from gis.chinacrs import FROM_WGS84
+from gis.chinacrs import FROM_WGS84, TO_WGS84
+from gis.validate import check_points
 from service import bulk
 from service.errors import Problem
 from service.features import read, write
@@ -149,11 +150,8 @@ def _plain(value, tz: ZoneInfo):
         return None
     if isinstance(value, str) and value == "":
         return None
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        value = pd.Timestamp(value)
-        if value.tzinfo is None:
-            value = value.tz_localize(tz)
-        return value.isoformat()
+    if isinstance(value, dt.datetime):  # pandas Timestamps are datetimes too
+        return (value if value.tzinfo else value.replace(tzinfo=tz)).isoformat()
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, str) and value.startswith("[") and value.endswith("]"):
@@ -188,10 +186,17 @@ def import_features(
     clock = _Clock(timings)
     outer = conn.begin_nested()
     valid: list[tuple[int, dict]] = []
+    # points are checked a column at a time; only the ones that fail go one by one
+    fast, wkbs = (
+        check_points(frame.geometry.values, extent, crs)
+        if c.geometry_types == ("Point",) and crs in TO_WGS84
+        else (np.zeros(len(frame), dtype=bool), None)
+    )
     for i, (props, geom) in enumerate(zip(records, frame.geometry, strict=True), start=1):
+        done = bool(fast[i - 1])
         feature = {
             "type": "Feature",
-            "geometry": None if geom is None or geom.is_empty else mapping(geom),
+            "geometry": None if done or geom is None or geom.is_empty else mapping(geom),
             "properties": {
                 k: _local_time(v, tz) if k in TIME_FIELDS else v
                 for k, v in ((k, _plain(v, tz)) for k, v in props.items())
@@ -199,7 +204,9 @@ def import_features(
             },
         }
         try:
-            incoming = write.validate_feature(conn, c, city_id, feature, crs, repair, extent)
+            incoming = write.validate_feature(
+                conn, c, city_id, feature, crs, repair, extent, wkbs[i - 1] if done else None
+            )
             valid.append((i, {**incoming.row, "provenance": "import"}))
         except Problem as exc:
             for e in exc.errors or [{"field": "", "reason": exc.detail}]:
@@ -307,8 +314,8 @@ def _stream_geojson(conn: Connection, c: Collection, q: Query, path: Path) -> in
     with path.open("w", encoding="utf-8") as fh:
         head = {"type": "FeatureCollection", "name": c.id}
         fh.write(json.dumps(head)[:-1] + ', "features": [\n')
-        for feature in read.stream(conn, c, q):
-            fh.write((",\n" if n else "") + feature)
-            n += 1
+        for count, chunk in read.chunks(conn, c, q):
+            fh.write((",\n" if n else "") + chunk)
+            n += count
         fh.write("\n]}\n")
     return n

@@ -30,6 +30,29 @@ def stream(conn: Connection, c: Collection, q: Query) -> Iterator[str]:
         yield row[0]
 
 
+def chunks(
+    conn: Connection, c: Collection, q: Query, size: int = 10_000
+) -> Iterator[tuple[int, str]]:
+    """Features in id order as (count, text) of up to ``size`` features joined by ",\\n", each
+    built by one query that starts after the last id of the one before: memory stays that
+    of one chunk however many there are, and nothing crosses to Python row by row.
+    (Run it in one snapshot, as ``reading()`` does, for a consistent whole.)"""
+    sql = (
+        f"SELECT max(id), count(*), string_agg(f, E',\\n' ORDER BY id) FROM (SELECT t.id, "
+        f"{feature_sql(c)} AS f FROM {c.from_sql} WHERE {' AND '.join(q.where)} "
+        "AND t.id > :after ORDER BY t.id LIMIT :size) s"
+    )
+    after, left = -1, q.limit
+    while left > 0:
+        last, n, body = conn.execute(
+            text(sql), {**q.params, "after": after, "size": min(size, left)}
+        ).one()
+        if not n:
+            return
+        yield n, body
+        after, left = last, left - n
+
+
 def one(
     conn: Connection,
     c: Collection,

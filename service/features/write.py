@@ -259,8 +259,10 @@ def validate_feature(
     crs: str,
     repair: bool,
     extent=None,
+    checked_wkb: str | None = None,
 ) -> Incoming:
-    """A GeoJSON Feature checked against the collection; every problem named by field."""
+    """A GeoJSON Feature checked against the collection; every problem named by field.
+    ``checked_wkb``: the geometry already checked by ``check_points`` (bulk imports)."""
     if not isinstance(body, dict) or body.get("type") != "Feature":
         raise Problem(
             "The body should be a GeoJSON Feature.",
@@ -286,9 +288,9 @@ def validate_feature(
             errors.append(field_error(f"properties.{where}", e["msg"]))
     geom = None
     try:
-        extent = extent if extent is not None else city_extent(conn, city_id)
-        checked = check(parse(body.get("geometry")), c.geometry_types, extent, crs, repair)
-        geom = checked
+        if checked_wkb is None:
+            extent = extent if extent is not None else city_extent(conn, city_id)
+            geom = check(parse(body.get("geometry")), c.geometry_types, extent, crs, repair)
     except GeometryProblem as exc:
         errors.append(field_error("geometry", str(exc)))
     if errors:
@@ -309,6 +311,9 @@ def validate_feature(
         raise Problem("The feature refers to unknown records.", status=422, errors=errors)
     if spec.fill:
         spec.fill(conn, city_id, data, row)
+    if checked_wkb is not None:
+        row["wkb"] = checked_wkb
+        return Incoming(row, [])
     row["wkb"] = shapely.to_wkb(geom.geom, hex=True)
     return Incoming(row, geom.notes)
 

@@ -43,6 +43,17 @@ def _point(conn, city_id, category="farmers_market"):
     ).one()
 
 
+def _stall_spot(conn, city_id):
+    """A place inside the demo's evening stall area (18:00–02:00)."""
+    return conn.execute(
+        text(
+            "SELECT ST_X(ST_PointOnSurface(geom)) x, ST_Y(ST_PointOnSurface(geom)) y "
+            "FROM stall_area WHERE city_id = :c AND opens_at = '18:00'"
+        ),
+        {"c": city_id},
+    ).one()
+
+
 def test_owner_department_deadline_and_near_points(tx, demo):
     city_id = demo[0]
     p = _point(tx, city_id)
@@ -82,13 +93,7 @@ def test_illegal_building_near_a_point_is_the_most_severe(tx, demo):
 
 
 def test_vending_in_a_stall_area_during_its_hours_is_permitted(tx, demo):
-    s = tx.execute(
-        text(
-            "SELECT ST_X(ST_PointOnSurface(geom)) x, ST_Y(ST_PointOnSurface(geom)) y "
-            "FROM stall_area WHERE city_id = :c AND opens_at = '18:00'"
-        ),
-        {"c": demo[0]},
-    ).one()
+    s = _stall_spot(tx, demo[0])
     night = _report(tx, demo[0], s.x, s.y, "open_air_bbq", "2026-11-27 23:30+08")
     after_midnight = _report(tx, demo[0], s.x, s.y, "street_vending", "2026-11-28 01:30+08")
     morning = _report(tx, demo[0], s.x, s.y, "open_air_bbq", "2026-11-27 10:00+08")
@@ -97,6 +102,7 @@ def test_vending_in_a_stall_area_during_its_hours_is_permitted(tx, demo):
     assert after_midnight.permitted
     assert not morning.permitted and morning.due_at is not None
     assert not parking.permitted
+    _judged_alike(tx, demo[0])
 
 
 def test_the_zone_valid_when_seen_owns_the_case(tx, demo):
@@ -138,6 +144,7 @@ def test_the_zone_valid_when_seen_owns_the_case(tx, demo):
     after = _report(tx, city_id, p.x, p.y, "graffiti", "2026-11-20 10:00+08")
     assert (before.zone_id, before.unit_id) == (old.id, old.unit_id)
     assert (after.zone_id, after.unit_id) == (new_id, other_unit)
+    _judged_alike(tx, city_id)
 
 
 def test_moving_a_point_judges_nearby_cases_again(tx, demo):
@@ -177,3 +184,52 @@ def test_rejudging_a_city_changes_only_what_is_stale(tx, demo):
         {"c": city_id},
     )
     assert tx.execute(text("SELECT violation_rejudge(:c)"), {"c": city_id}).scalar() == 10
+
+
+def _judged_alike(conn, city_id) -> dict:
+    """Every case of the city judged one by one (the row trigger's query) and all together
+    (imports, recomputing): the answers must be the same, field by field."""
+    cols = (
+        "grid_cell_id, zone_id, unit_id, department_code, severity, permitted, near_points, due_at"
+    )
+    one = {
+        r[0]: tuple(r[1:])
+        for r in conn.execute(
+            text(
+                f"SELECT v.id, {', '.join('j.' + c for c in cols.split(', '))} FROM violation v "
+                "CROSS JOIN LATERAL violation_judgement(v.city_id, v.geom, v.category_code, "
+                "v.observed_at) j WHERE v.city_id = :c"
+            ),
+            {"c": city_id},
+        )
+    }
+    many = {
+        r[0]: tuple(r[1:])
+        for r in conn.execute(
+            text(
+                f"SELECT k, {cols} FROM violation_judge_many(:c, 'SELECT id AS k, geom, "
+                f"category_code, observed_at FROM violation WHERE city_id = {int(city_id)}')"
+            ),
+            {"c": city_id},
+        )
+    }
+    assert many.keys() == one.keys()
+    differ = [k for k in one if one[k] != many[k]]
+    assert not differ, [(k, one[k], many[k]) for k in differ[:3]]
+    return one
+
+
+def test_cases_judged_together_get_the_answers_they_get_one_by_one(tx, demo):
+    _report(tx, demo[0], 117.30, 28.40, "graffiti")  # in no zone
+    s = _stall_spot(tx, demo[0])
+    _report(tx, demo[0], s.x, s.y, "open_air_bbq", "2026-11-27 23:30+08")  # permitted
+    answers = _judged_alike(tx, demo[0])
+    # every rule is exercised: owned and unowned, near points, permitted stalls
+    assert len(answers) >= 2000
+    assert any(a[1] is None for a in answers.values())
+    assert any(a[1] is not None for a in answers.values())
+    assert sum(1 for a in answers.values() if len(a[6]) > 1) > 10
+    assert any(a[5] for a in answers.values())
+    # nothing of the scratch tables is left behind
+    left = tx.execute(text("SELECT count(*) FROM pg_class WHERE relname LIKE 'judge\\_%'"))
+    assert left.scalar() == 0
