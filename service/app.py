@@ -36,13 +36,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     auth.init_app(app)
 
-    from service import api, catalogue_api, ogc, openapi, pages
+    from service import api, catalogue_api, ogc, openapi, pages, tiles
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(catalogue_api.bp)
+    app.register_blueprint(tiles.bp)
     return app
 
 

@@ -444,4 +444,35 @@ class AuditLog(Base):
     __table_args__ = (Index("ix_audit_table_row", "city_id", "table_name", "row_key"),)
 
 
-AUDITED_TABLES = [t.name for t in Base.metadata.sorted_tables if t.name not in ("audit_log",)]
+class ViolationBin(Base):
+    """How many cases of each status and category lie in each bin of a fixed web-mercator
+    lattice (64 bins a side in a zoom-12 tile, about 150 m): the map's low-zoom tiles are
+    summed from here instead of from a million cases. Kept by statement triggers on
+    violation (migration 0007); derived, so not audited."""
+
+    __tablename__ = "violation_bin"
+    city_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("city.id", ondelete="CASCADE"), primary_key=True
+    )
+    bx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    by: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    category_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class LayerVersion(Base):
+    """A counter per city and layer, raised by every statement that changes the layer, in
+    its transaction: a reader sees the version that matches its snapshot, so caches keyed by
+    it are never stale. Derived, so not audited."""
+
+    __tablename__ = "layer_version"
+    city_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("city.id", ondelete="CASCADE"), primary_key=True
+    )
+    layer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
+DERIVED_TABLES = ("audit_log", "violation_bin", "layer_version")
+AUDITED_TABLES = [t.name for t in Base.metadata.sorted_tables if t.name not in DERIVED_TABLES]

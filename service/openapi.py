@@ -140,6 +140,35 @@ def document() -> dict:
                 },
             }
         },
+        "/tiles/{layer}/{z}/{x}/{y}.pbf": {
+            "get": {
+                "summary": "A vector tile (MVT) of violations (cases from zoom 13, counts per "
+                "bin below) or grid_cells (from zoom 13)",
+                "parameters": [
+                    {
+                        "name": name,
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["violations", "grid_cells"]}
+                        if name == "layer"
+                        else {"type": "integer", "minimum": 0},
+                    }
+                    for name in ("layer", "z", "x", "y")
+                ]
+                + [
+                    _q("status", "violations: statuses, comma-separated"),
+                    _q("category", "violations: category codes, comma-separated"),
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the tile",
+                        "content": {"application/vnd.mapbox-vector-tile": {}},
+                    },
+                    "400": _PROBLEM,
+                    "404": _PROBLEM,
+                },
+            }
+        },
         "/api/assessment-points/{pointId}/nearby": {
             "get": {
                 "summary": "A point's open violations within its radius, with distances",

@@ -170,7 +170,7 @@ STALL_AREAS = Collection(
     filters={"code": Filter("t.code = :value")},
 )
 
-_OVERDUE = (
+OVERDUE_SQL = (
     "(t.due_at < now() AND NOT t.permitted AND t.status NOT IN ('resolved', 'closed', 'invalid'))"
 )
 
@@ -196,7 +196,7 @@ VIOLATIONS = Collection(
         "observed_at": "t.observed_at",
         "due_at": "t.due_at",
         "resolved_at": "t.resolved_at",
-        "overdue": _OVERDUE,
+        "overdue": OVERDUE_SQL,
         "reported_by": "r.name",
         "photos": "t.photos",
         "grid_cell_code": "g.code",
@@ -222,7 +222,7 @@ VIOLATIONS = Collection(
         "case_no": Filter("t.case_no = :value"),
         "severity": Filter("t.severity = :value", kind="int"),
         "permitted": Filter("t.permitted = :value", kind="bool"),
-        "overdue": Filter(f"{_OVERDUE} = :value", kind="bool"),
+        "overdue": Filter(f"{OVERDUE_SQL} = :value", kind="bool"),
     },
     temporal=("t.observed_at", None),
     create_roles=WRITERS_CASES,

@@ -214,6 +214,8 @@ def test_geojson_export_in_chunks_is_whole_and_in_order(engine, demo, tmp_path):
         ids = list(ids)
         q = Query(where=["t.city_id = :city_id"], params={"city_id": city_id}, limit=len(ids))
         parts = list(read.chunks(conn, VIOLATIONS, q, size=333))
+        # built side by side on other connections: the same chunks, in the same order
+        assert list(read.chunks(conn, VIOLATIONS, q, size=333, workers=3)) == parts
         path = tmp_path / "cases.geojson"
         n = export_features(conn, VIOLATIONS, city_id, path, limit=1000)
     assert len(parts) == -(-len(ids) // 333) and sum(k for k, _ in parts) == len(ids)
@@ -221,3 +223,13 @@ def test_geojson_export_in_chunks_is_whole_and_in_order(engine, demo, tmp_path):
     assert [f["id"] for f in features] == ids
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert n == 1000 and [f["id"] for f in doc["features"]] == ids[:1000]
+
+
+def test_an_empty_layer_exports_as_an_empty_collection(engine, demo, tmp_path):
+    path = tmp_path / "none.geojson"
+    with engine.connect() as conn:
+        q = Query(where=["t.city_id = :city_id", "false"], params={"city_id": demo[0]}, limit=50)
+        assert list(read.chunks(conn, VIOLATIONS, q, size=7, workers=2)) == []
+        assert list(read.chunks(conn, VIOLATIONS, q, size=7)) == []
+        assert export_features(conn, VIOLATIONS, -1, path) == 0
+    assert json.loads(path.read_text(encoding="utf-8"))["features"] == []

@@ -1,0 +1,175 @@
+"""Vector tiles (Mapbox Vector Tile, made by PostGIS ``ST_AsMVT``) for the map's big layers.
+
+``GET /tiles/violations/{z}/{x}/{y}.pbf``: the cases themselves from zoom 13 up (id, case
+number, status, category, severity, permitted, overdue); below, one point a bin with the
+count of cases and of open ones, summed from ``violation_bin`` so that a tile over a whole
+city of a million cases costs a few thousand rows. Filters: ``status`` and ``category``
+(comma-separated). A unit's users see their own cases only, counted from the cases.
+
+``GET /tiles/grid_cells/{z}/{x}/{y}.pbf``: the cells with their codes from zoom 13 up.
+
+Tiles are cached in memory by (city, layer, tile, filters, scope, layer version); the
+version comes from ``layer_version`` in the same snapshot as the tile, so a cached tile is
+never older than the data its reader can see.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from flask import Blueprint, Response, request
+from flask_login import current_user
+from sqlalchemy import text
+
+from service.db import reading
+from service.errors import NotFound, Problem, field_error
+from service.features.collections import OVERDUE_SQL
+from service.problems import OPEN_STATUSES
+
+bp = Blueprint("tiles", __name__, url_prefix="/tiles")
+
+MVT = "application/vnd.mapbox-vector-tile"
+RAW_FROM_ZOOM = 13
+MAX_ZOOM = 22
+BIN_ZOOM, BINS_PER_TILE = 12, 64  # the lattice of violation_bin (migration 0007)
+HALF = 20037508.342789244
+BIN_M = 2 * HALF / (BINS_PER_TILE * 2**BIN_ZOOM)
+EXTENT, BUFFER = 4096, 64
+# the tile's envelope in web mercator and, a buffer wider, in lon/lat for the index
+_ENV = (
+    "WITH e AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env), "
+    "b AS (SELECT env, ST_Transform(ST_Expand(env, "
+    f"(ST_XMax(env) - ST_XMin(env)) * {BUFFER / EXTENT}), 4326) AS box FROM e) "
+)
+
+
+class _Cache:
+    """A small thread-safe LRU of tile bytes."""
+
+    def __init__(self, size: int = 4096):
+        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._size, self._lock = size, threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: tuple, value: bytes) -> None:
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+CACHE = _Cache()
+
+
+@bp.get("/<layer>/<int:z>/<int:x>/<int:y>.pbf")
+def tile(layer: str, z: int, x: int, y: int) -> Response:
+    """One vector tile of a layer (``violations`` or ``grid_cells``)."""
+    if layer not in ("violations", "grid_cells"):
+        raise NotFound(f"No tiled layer {layer!r}: there are violations and grid_cells.")
+    errors = []
+    if not 0 <= z <= MAX_ZOOM:
+        errors.append(field_error("z", f"a zoom from 0 to {MAX_ZOOM}"))
+    elif not (0 <= x < 2**z and 0 <= y < 2**z):
+        errors.append(
+            field_error("x" if not 0 <= x < 2**z else "y", f"0 to {2**z - 1} at zoom {z}")
+        )
+    allowed = {"status", "category"} if layer == "violations" else set()
+    errors += [
+        field_error(k, f"unknown parameter; takes {', '.join(sorted(allowed)) or 'none'}")
+        for k in set(request.args) - allowed
+    ]
+    if errors:
+        raise Problem("The tile address is not understood.", status=400, errors=errors)
+    filters = {
+        k: tuple(sorted(request.args[k].split(","))) for k in sorted(allowed & set(request.args))
+    }
+    city = current_user.city_id
+    scope = current_user.unit_id if current_user.role == "unit" else None
+    with reading() as conn:
+        version = conn.execute(
+            text("SELECT version FROM layer_version WHERE city_id = :c AND layer = :l"),
+            {"c": city, "l": layer},
+        ).scalar()
+        key = (city, layer, z, x, y, tuple(filters.items()), scope, version or 0)
+        body = CACHE.get(key)
+        if body is None:
+            body = _make(conn, layer, city, z, x, y, filters, scope)
+            CACHE.put(key, body)
+    resp = Response(body, mimetype=MVT)
+    resp.headers["Cache-Control"] = "private, no-cache"
+    return resp
+
+
+def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
+    params = {"c": city, "z": z, "x": x, "y": y}
+    if layer == "grid_cells":
+        if z < RAW_FROM_ZOOM:
+            return b""
+        sql = (
+            _ENV + "SELECT ST_AsMVT(q, 'grid_cells', 4096, 'geom', 'id') FROM (SELECT t.id, "
+            "t.code, ST_AsMVTGeom(ST_Transform(t.geom, 3857), b.env, 4096, 64, true) AS geom "
+            "FROM grid_cell t, b WHERE t.city_id = :c AND t.geom && b.box) q"
+        )
+        return bytes(conn.execute(text(sql), params).scalar() or b"")
+    where = ["t.city_id = :c"]
+    if "status" in filters:
+        where.append("t.status = ANY(:status)")
+        params["status"] = list(filters["status"])
+    if "category" in filters:
+        where.append("t.category_code = ANY(:category)")
+        params["category"] = list(filters["category"])
+    if scope is not None:
+        where.append(
+            "t.unit_id IN (SELECT id FROM unit WHERE city_id = :c AND (id = :scope "
+            "OR parent_id = :scope))"
+        )
+        params["scope"] = scope
+    params["open"] = list(OPEN_STATUSES)
+    if z >= RAW_FROM_ZOOM:
+        sql = (
+            _ENV + "SELECT ST_AsMVT(q, 'violations', 4096, 'geom', 'id') FROM (SELECT t.id, "
+            "t.case_no, t.status, t.category_code AS category, t.severity, t.permitted, "
+            f"{OVERDUE_SQL} AS overdue, "
+            "ST_AsMVTGeom(ST_Transform(t.geom, 3857), b.env, 4096, 64, true) AS geom "
+            f"FROM violation t, b WHERE {' AND '.join(where)} AND t.geom && b.box) q"
+        )
+        return bytes(conn.execute(text(sql), params).scalar() or b"")
+    # below: one point a bin, bins of the zoom-12 lattice summed f × f at a time
+    f = 2 ** (BIN_ZOOM - z)
+    side = BINS_PER_TILE * f
+    params |= {
+        "bx0": x * side,
+        "bx1": (x + 1) * side - 1,
+        "by0": y * side,
+        "by1": (y + 1) * side - 1,
+    }
+    if scope is None:
+        counts = (
+            f"SELECT b.bx / {f} AS ox, b.by / {f} AS oy, sum(b.n) AS n, "
+            "sum(b.n) FILTER (WHERE b.status = ANY(:open)) AS n_open FROM violation_bin b "
+            "WHERE b.city_id = :c AND b.bx BETWEEN :bx0 AND :bx1 AND b.by BETWEEN :by0 AND :by1"
+            + "".join(f" AND b.{w.split('t.', 1)[1]}" for w in where[1:])
+            + " GROUP BY 1, 2 HAVING sum(b.n) > 0"
+        )
+    else:  # a unit's own cases are few: count them where they are
+        counts = (
+            f"SELECT m.bx / {f} AS ox, m.by / {f} AS oy, count(*) AS n, "
+            "count(*) FILTER (WHERE t.status = ANY(:open)) AS n_open FROM violation t "
+            "CROSS JOIN LATERAL violation_bin_of(t.geom) m, b "
+            f"WHERE {' AND '.join(where)} AND t.geom && b.box "
+            "AND m.bx BETWEEN :bx0 AND :bx1 AND m.by BETWEEN :by0 AND :by1 GROUP BY 1, 2"
+        )
+    sql = (
+        _ENV + "SELECT ST_AsMVT(q, 'violations', 4096, 'geom') FROM (SELECT k.n::int AS count, "
+        "coalesce(k.n_open, 0)::int AS open, ST_AsMVTGeom(ST_SetSRID(ST_MakePoint("
+        f"-{HALF} + (k.ox + 0.5) * {f * BIN_M}, {HALF} - (k.oy + 0.5) * {f * BIN_M}), 3857), "
+        f"b.env, 4096, 0, false) AS geom FROM ({counts}) k, b) q"
+    )
+    return bytes(conn.execute(text(sql), params).scalar() or b"")

@@ -1,0 +1,191 @@
+"""Vector tiles of violations and grid cells, decoded and checked against the tables."""
+
+import math
+
+import mapbox_vector_tile
+import pytest
+from sqlalchemy import text
+
+from service.problems import OPEN_STATUSES
+from tests.conftest import bearer
+
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    r = math.radians(lat)
+    y = int((1 - math.log(math.tan(r) + 1 / math.cos(r)) / math.pi) / 2 * n)
+    return x, y
+
+
+def _get(client, token, path):
+    resp = client.get(path, headers=bearer(token))
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert resp.mimetype == MVT
+    return mapbox_vector_tile.decode(resp.data)
+
+
+def _city_tiles(engine, city_id, z) -> list[str]:
+    """The paths of the tiles that hold the demo city's cases at zoom z."""
+    with engine.connect() as conn:
+        w, s, e, n = conn.execute(
+            text(
+                "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT "
+                "ST_Extent(geom) b FROM violation WHERE city_id = :c) q"
+            ),
+            {"c": city_id},
+        ).one()
+    (x0, y1), (x1, y0) = _tile_of(w, s, z), _tile_of(e, n, z)
+    return [
+        f"/tiles/violations/{z}/{x}/{y}.pbf" for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)
+    ]
+
+
+def _city_sums(client, token, paths, query=""):
+    sums = [_sums(_get(client, token, p + query)) for p in paths]
+    return tuple(map(sum, zip(*sums, strict=True)))
+
+
+def _counts(engine, city_id, where="true", params=None):
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT count(*), count(*) FILTER (WHERE status = ANY(:open)) FROM violation "
+                f"WHERE city_id = :c AND {where}"
+            ),
+            {"c": city_id, "open": list(OPEN_STATUSES), **(params or {})},
+        ).one()
+
+
+def _sums(tile):
+    feats = tile.get("violations", {}).get("features", [])
+    return (
+        sum(f["properties"]["count"] for f in feats),
+        sum(f["properties"]["open"] for f in feats),
+    )
+
+
+def test_low_zoom_tiles_count_every_case_from_the_bins(client, tokens, engine, demo):
+    token = tokens["planner"][1]
+    paths = _city_tiles(engine, demo[0], 9)
+    total, open_ = _counts(engine, demo[0])
+    assert _city_sums(client, token, paths) == (total, open_)
+    # many points, each a bin of about 150 m × 2^3 at zoom 9
+    assert sum(len(_get(client, token, p)["violations"]["features"]) for p in paths) > 20
+    # a filter counts only what it names
+    filtered = _city_sums(client, token, paths, "?status=resolved,closed")
+    n, _ = _counts(engine, demo[0], "status IN ('resolved', 'closed')")
+    assert filtered == (n, 0) and 0 < n < total
+
+
+def test_high_zoom_tiles_carry_the_cases(client, tokens, engine, demo):
+    with engine.connect() as conn:
+        v = conn.execute(
+            text(
+                "SELECT id, case_no, status, category_code, ST_X(geom) x, ST_Y(geom) y "
+                "FROM violation WHERE city_id = :c ORDER BY id LIMIT 1"
+            ),
+            {"c": demo[0]},
+        ).one()
+    x, y = _tile_of(v.x, v.y, 16)
+    tile = _get(client, tokens["planner"][1], f"/tiles/violations/16/{x}/{y}.pbf")
+    found = {f["id"]: f["properties"] for f in tile["violations"]["features"]}
+    assert found[v.id]["case_no"] == v.case_no
+    assert (found[v.id]["status"], found[v.id]["category"]) == (v.status, v.category_code)
+    cells = _get(client, tokens["planner"][1], f"/tiles/grid_cells/16/{x}/{y}.pbf")
+    codes = [f["properties"]["code"] for f in cells["grid_cells"]["features"]]
+    assert codes and all(len(c) == 15 for c in codes)
+
+
+def test_a_new_case_shows_at_once_and_the_bins_stay_true(client, tokens, engine, demo):
+    token = tokens["inspector"][1]
+    paths = _city_tiles(engine, demo[0], 9)
+    before = _city_sums(client, token, paths)  # now cached
+    with engine.connect() as conn:
+        lon, lat = conn.execute(
+            text("SELECT ST_X(geom), ST_Y(geom) FROM violation WHERE city_id = :c LIMIT 1"),
+            {"c": demo[0]},
+        ).one()
+    resp = client.post(
+        "/collections/violations/items",
+        json={
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"category": "graffiti", "observed_at": "2026-11-27T21:00:00+08:00"},
+        },
+        headers=bearer(token),
+    )
+    assert resp.status_code == 201
+    fid = resp.get_json()["id"]
+    try:
+        assert _city_sums(client, token, paths) == (before[0] + 1, before[1] + 1)
+        # a status change moves the case between bins' statuses, not out of the map
+        etag = client.get(f"/collections/violations/items/{fid}", headers=bearer(token)).headers[
+            "ETag"
+        ]
+        resp = client.patch(
+            f"/collections/violations/items/{fid}",
+            json={"properties": {"status": "resolved"}},
+            headers={**bearer(tokens["leader"][1]), "If-Match": etag},
+            content_type="application/merge-patch+json",
+        )
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        assert _city_sums(client, token, paths) == (before[0] + 1, before[1])
+    finally:
+        etag = client.get(f"/collections/violations/items/{fid}", headers=bearer(token)).headers[
+            "ETag"
+        ]
+        resp = client.delete(
+            f"/collections/violations/items/{fid}",
+            headers={**bearer(tokens["leader"][1]), "If-Match": etag},
+        )
+        assert resp.status_code == 204, resp.get_data(as_text=True)
+    assert _city_sums(client, token, paths) == before
+    with engine.connect() as conn:
+        wrong = conn.execute(
+            text(
+                "SELECT count(*) FROM (SELECT status, category_code, count(*) n FROM violation "
+                "WHERE city_id = :c GROUP BY 1, 2) v FULL JOIN (SELECT status, category_code, "
+                "sum(n) n FROM violation_bin WHERE city_id = :c GROUP BY 1, 2 "
+                "HAVING sum(n) <> 0) b "
+                "USING (status, category_code) WHERE v.n IS DISTINCT FROM b.n"
+            ),
+            {"c": demo[0]},
+        ).scalar()
+    assert wrong == 0
+
+
+def test_a_unit_sees_only_its_own_cases(client, tokens, engine, demo):
+    unit_id = tokens["unit"][0].unit_id
+    paths = _city_tiles(engine, demo[0], 9)
+    mine = _counts(
+        engine,
+        demo[0],
+        "unit_id IN (SELECT id FROM unit WHERE id = :u OR parent_id = :u)",
+        {"u": unit_id},
+    )
+    assert (
+        _city_sums(client, tokens["unit"][1], paths) == mine
+        and 0 < mine[0] < _counts(engine, demo[0])[0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "field"),
+    [
+        ("/tiles/violations/23/0/0.pbf", 400, "z"),
+        ("/tiles/violations/3/8/0.pbf", 400, "x"),
+        ("/tiles/violations/3/0/9.pbf", 400, "y"),
+        ("/tiles/violations/3/0/0.pbf?colour=red", 400, "colour"),
+        ("/tiles/grid_cells/3/0/0.pbf?status=open", 400, "status"),
+        ("/tiles/zones/3/0/0.pbf", 404, None),
+    ],
+)
+def test_bad_tile_addresses_are_named(client, tokens, path, status, field):
+    resp = client.get(path, headers=bearer(tokens["planner"][1]))
+    assert resp.status_code == status
+    assert resp.mimetype == "application/problem+json"
+    if field:
+        assert [e["field"] for e in resp.get_json()["errors"]] == [field]
