@@ -23,6 +23,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -116,22 +118,13 @@ def bench_import(engine, city, frame) -> list[tuple]:
     return [("(a) bulk import with all rules", f"{wall:.1f} s", parts, "≤ 60 s", wall <= 60)]
 
 
-def bench_post(engine, url, city, home, posts, n) -> list[tuple]:
-    with engine.begin() as conn:
-        set_actor(conn, Actor(None, "bench"))
-        user = create_user(conn, city, "bench_inspector", "inspector")
-        token = issue_token(conn, user)
-    port = 5099
+@contextmanager
+def start_server(url: str, home: Path, port: int = 5099) -> Iterator[str]:
+    """``chuangwen serve`` on the benchmark's database; yields its base URL."""
     env = {**os.environ, "DATABASE_URL": url, "CHUANGWEN_HOME": str(home)}
     server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("chuangwen")),
-            "serve",
-            "--port",
-            str(port),
-            "--threads",
-            "4",
-        ],
+        [str(Path(sys.executable).with_name("chuangwen")), "serve", "--port", str(port)]
+        + ["--threads", "4"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -144,6 +137,18 @@ def bench_post(engine, url, city, home, posts, n) -> list[tuple]:
                 break
             except OSError:
                 time.sleep(0.3)
+        yield base
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def bench_post(engine, url, city, home, posts, n) -> list[tuple]:
+    with engine.begin() as conn:
+        set_actor(conn, Actor(None, "bench"))
+        user = create_user(conn, city, "bench_inspector", "inspector")
+        token = issue_token(conn, user)
+    with start_server(url, home) as base:
         rng = np.random.default_rng(3)
         times = []
         for i in range(posts + 20):
@@ -173,9 +178,6 @@ def bench_post(engine, url, city, home, posts, n) -> list[tuple]:
                 resp.read()
             if i >= 20:  # the first requests warm the pool and caches
                 times.append((time.perf_counter() - t) * 1000)
-    finally:
-        server.terminate()
-        server.wait()
     q = statistics.quantiles(times, n=100)
     p50, p95 = q[49], q[94]
     log(f"POST p50 {p50:.1f} ms, p95 {p95:.1f} ms over {len(times)}")
@@ -272,8 +274,8 @@ def bench_export(url, city, n, home) -> list[tuple]:
     ]
 
 
-def print_table(rows, n) -> None:
-    print(f"\nLayers benchmark, {n:,} violations, {os.cpu_count()} cores\n")
+def print_table(rows, n, title: str = "Layers benchmark") -> None:
+    print(f"\n{title}, {n:,} violations, {os.cpu_count()} cores\n")
     head = ("measure", "result", "detail", "target", "met")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(4)]
     print(" | ".join(h.ljust(w) for h, w in zip(head, [*widths, 3], strict=True)))

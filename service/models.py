@@ -461,6 +461,20 @@ class ViolationBin(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class ViolationBinChange(Base):
+    """The last change to each bin's cases, numbered from ``violation_bin_change_seq``: a
+    tile's cache key is the largest number under it. Derived, so not audited."""
+
+    __tablename__ = "violation_bin_change"
+    city_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("city.id", ondelete="CASCADE"), primary_key=True
+    )
+    bx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    by: Mapped[int] = mapped_column(Integer, primary_key=True)
+    change: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (Index("ix_violation_bin_change_city_change", "city_id", "change"),)
+
+
 class LayerVersion(Base):
     """A counter per city and layer, raised by every statement that changes the layer, in
     its transaction: a reader sees the version that matches its snapshot, so caches keyed by
@@ -474,5 +488,5 @@ class LayerVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger)
 
 
-DERIVED_TABLES = ("audit_log", "violation_bin", "layer_version")
+DERIVED_TABLES = ("audit_log", "violation_bin", "violation_bin_change", "layer_version")
 AUDITED_TABLES = [t.name for t in Base.metadata.sorted_tables if t.name not in DERIVED_TABLES]

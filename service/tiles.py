@@ -1,20 +1,24 @@
 """Vector tiles (Mapbox Vector Tile, made by PostGIS ``ST_AsMVT``) for the map's big layers.
 
-``GET /tiles/violations/{z}/{x}/{y}.pbf``: the cases themselves from zoom 13 up (id, case
-number, status, category, severity, permitted, overdue); below, one point a bin with the
+``GET /tiles/violations/{z}/{x}/{y}.pbf``: the cases themselves from zoom 13 up (id, status,
+category, severity: what the map styles by); below, one point a bin with the
 count of cases and of open ones, summed from ``violation_bin`` so that a tile over a whole
 city of a million cases costs a few thousand rows. Filters: ``status`` and ``category``
 (comma-separated). A unit's users see their own cases only, counted from the cases.
 
 ``GET /tiles/grid_cells/{z}/{x}/{y}.pbf``: the cells with their codes from zoom 13 up.
 
-Tiles are cached in memory by (city, layer, tile, filters, scope, layer version); the
-version comes from ``layer_version`` in the same snapshot as the tile, so a cached tile is
-never older than the data its reader can see.
+Tiles are cached in memory by (city, layer, tile, filters, scope, version). A violations
+tile's version from zoom 13 is the last change number of the bins under it and its rim, so a
+new case makes stale only the tiles it shows in; below, the city's last change number (a few
+tiles cover a city); a grid cells tile's is the layer's version in ``layer_version``. The
+version is read in the same snapshot as the tile, so a cached tile is never older than the
+data its reader can see.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 
@@ -24,7 +28,6 @@ from sqlalchemy import text
 
 from service.db import reading
 from service.errors import NotFound, Problem, field_error
-from service.features.collections import OVERDUE_SQL
 from service.problems import OPEN_STATUSES
 
 bp = Blueprint("tiles", __name__, url_prefix="/tiles")
@@ -93,10 +96,26 @@ def tile(layer: str, z: int, x: int, y: int) -> Response:
     city = current_user.city_id
     scope = current_user.unit_id if current_user.role == "unit" else None
     with reading() as conn:
-        version = conn.execute(
-            text("SELECT version FROM layer_version WHERE city_id = :c AND layer = :l"),
-            {"c": city, "l": layer},
-        ).scalar()
+        if layer == "violations" and z >= RAW_FROM_ZOOM:
+            # the last change to the bins under the tile and its rim
+            bx0, bx1, by0, by1 = _bins(z, x, y, rim=1)
+            version = conn.execute(
+                text(
+                    "SELECT max(change) FROM violation_bin_change WHERE city_id = :c "
+                    "AND bx BETWEEN :bx0 AND :bx1 AND by BETWEEN :by0 AND :by1"
+                ),
+                {"c": city, "bx0": bx0, "bx1": bx1, "by0": by0, "by1": by1},
+            ).scalar()
+        elif layer == "violations":  # a few tiles cover the city: any change renews them
+            version = conn.execute(
+                text("SELECT max(change) FROM violation_bin_change WHERE city_id = :c"),
+                {"c": city},
+            ).scalar()
+        else:
+            version = conn.execute(
+                text("SELECT version FROM layer_version WHERE city_id = :c AND layer = :l"),
+                {"c": city, "l": layer},
+            ).scalar()
         key = (city, layer, z, x, y, tuple(filters.items()), scope, version or 0)
         body = CACHE.get(key)
         if body is None:
@@ -105,6 +124,17 @@ def tile(layer: str, z: int, x: int, y: int) -> Response:
     resp = Response(body, mimetype=MVT)
     resp.headers["Cache-Control"] = "private, no-cache"
     return resp
+
+
+def _bins(z: int, x: int, y: int, rim: int = 0) -> tuple[int, int, int, int]:
+    """The violation_bin lattice's bins under a tile, and ``rim`` more on each side."""
+    per = BINS_PER_TILE * 2.0 ** (BIN_ZOOM - z)
+    return (
+        math.floor(x * per) - rim,
+        math.ceil((x + 1) * per) - 1 + rim,
+        math.floor(y * per) - rim,
+        math.ceil((y + 1) * per) - 1 + rim,
+    )
 
 
 def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
@@ -134,22 +164,17 @@ def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
     params["open"] = list(OPEN_STATUSES)
     if z >= RAW_FROM_ZOOM:
         sql = (
+            # what the map styles by; a click reads the rest from the features API
             _ENV + "SELECT ST_AsMVT(q, 'violations', 4096, 'geom', 'id') FROM (SELECT t.id, "
-            "t.case_no, t.status, t.category_code AS category, t.severity, t.permitted, "
-            f"{OVERDUE_SQL} AS overdue, "
+            "t.status, t.category_code AS category, t.severity, "
             "ST_AsMVTGeom(ST_Transform(t.geom, 3857), b.env, 4096, 64, true) AS geom "
             f"FROM violation t, b WHERE {' AND '.join(where)} AND t.geom && b.box) q"
         )
         return bytes(conn.execute(text(sql), params).scalar() or b"")
     # below: one point a bin, bins of the zoom-12 lattice summed f × f at a time
     f = 2 ** (BIN_ZOOM - z)
-    side = BINS_PER_TILE * f
-    params |= {
-        "bx0": x * side,
-        "bx1": (x + 1) * side - 1,
-        "by0": y * side,
-        "by1": (y + 1) * side - 1,
-    }
+    bx0, bx1, by0, by1 = _bins(z, x, y)
+    params |= {"bx0": bx0, "bx1": bx1, "by0": by0, "by1": by1}
     if scope is None:
         counts = (
             f"SELECT b.bx / {f} AS ox, b.by / {f} AS oy, sum(b.n) AS n, "

@@ -18,31 +18,40 @@ HALF = 20037508.342789244
 BIN_M = 2 * HALF / 2**18
 
 BINS = f"""
+CREATE SEQUENCE violation_bin_change_seq;
+
 CREATE FUNCTION violation_bins_apply() RETURNS trigger LANGUAGE plpgsql AS $$
--- Once per statement: the changed cases leave their old bins and enter their new ones,
--- and the layer's version is raised for every city they belong to.
+-- Once per statement: the changed cases leave their old bins and enter their new ones, and
+-- every bin touched takes a new change number, so that a tile's cache key (the largest
+-- change number of the bins under it) moves when, and only when, its cases change.
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        INSERT INTO violation_bin AS b (city_id, bx, by, status, category_code, n)
-        SELECT city_id, bx, by, status, category_code, -count(*) FROM (
-            SELECT o.city_id, o.status, o.category_code, m.bx, m.by
-              FROM old_rows o CROSS JOIN LATERAL violation_bin_of(o.geom) m) x
-         GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
-        ON CONFLICT (city_id, bx, by, status, category_code) DO UPDATE SET n = b.n + excluded.n;
-        INSERT INTO layer_version AS v (city_id, layer, version)
-        SELECT DISTINCT city_id, 'violations', 1 FROM old_rows ORDER BY 1
-        ON CONFLICT (city_id, layer) DO UPDATE SET version = v.version + 1;
+        WITH t AS (SELECT o.city_id, o.status, o.category_code, m.bx, m.by
+                     FROM old_rows o CROSS JOIN LATERAL violation_bin_of(o.geom) m),
+        counted AS (
+            INSERT INTO violation_bin AS b (city_id, bx, by, status, category_code, n)
+            SELECT city_id, bx, by, status, category_code, -count(*) FROM t
+             GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+            ON CONFLICT (city_id, bx, by, status, category_code)
+            DO UPDATE SET n = b.n + excluded.n)
+        INSERT INTO violation_bin_change AS c (city_id, bx, by, change)
+        SELECT city_id, bx, by, nextval('violation_bin_change_seq')
+          FROM (SELECT DISTINCT city_id, bx, by FROM t ORDER BY 1, 2, 3) d
+        ON CONFLICT (city_id, bx, by) DO UPDATE SET change = excluded.change;
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') THEN
-        INSERT INTO violation_bin AS b (city_id, bx, by, status, category_code, n)
-        SELECT city_id, bx, by, status, category_code, count(*) FROM (
-            SELECT r.city_id, r.status, r.category_code, m.bx, m.by
-              FROM new_rows r CROSS JOIN LATERAL violation_bin_of(r.geom) m) x
-         GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
-        ON CONFLICT (city_id, bx, by, status, category_code) DO UPDATE SET n = b.n + excluded.n;
-        INSERT INTO layer_version AS v (city_id, layer, version)
-        SELECT DISTINCT city_id, 'violations', 1 FROM new_rows ORDER BY 1
-        ON CONFLICT (city_id, layer) DO UPDATE SET version = v.version + 1;
+        WITH t AS (SELECT r.city_id, r.status, r.category_code, m.bx, m.by
+                     FROM new_rows r CROSS JOIN LATERAL violation_bin_of(r.geom) m),
+        counted AS (
+            INSERT INTO violation_bin AS b (city_id, bx, by, status, category_code, n)
+            SELECT city_id, bx, by, status, category_code, count(*) FROM t
+             GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+            ON CONFLICT (city_id, bx, by, status, category_code)
+            DO UPDATE SET n = b.n + excluded.n)
+        INSERT INTO violation_bin_change AS c (city_id, bx, by, change)
+        SELECT city_id, bx, by, nextval('violation_bin_change_seq')
+          FROM (SELECT DISTINCT city_id, bx, by FROM t ORDER BY 1, 2, 3) d
+        ON CONFLICT (city_id, bx, by) DO UPDATE SET change = excluded.change;
     END IF;
     RETURN NULL;
 END
@@ -55,7 +64,7 @@ SELECT floor((ST_X(m) + {HALF}) / {BIN_M})::int, floor(({HALF} - ST_Y(m)) / {BIN
 $$;
 
 CREATE FUNCTION layer_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
--- once per statement that changes a layer other than violations (their bins do it)
+-- once per statement that changes grid cells or zones (cases number their bins instead)
 BEGIN
     INSERT INTO layer_version AS v (city_id, layer, version)
     SELECT id, TG_ARGV[0], 1 FROM city ORDER BY 1
@@ -93,6 +102,21 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["city_id"], ["city.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("city_id", "bx", "by", "status", "category_code"),
     )
+    op.create_table(
+        "violation_bin_change",
+        sa.Column("city_id", sa.Integer(), nullable=False),
+        sa.Column("bx", sa.Integer(), nullable=False),
+        sa.Column("by", sa.Integer(), nullable=False),
+        sa.Column("change", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["city_id"], ["city.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("city_id", "bx", "by"),
+    )
+    op.create_index(
+        "ix_violation_bin_change_city_change",
+        "violation_bin_change",
+        ["city_id", "change"],
+        unique=False,
+    )
     # ### end Alembic commands ###
     op.execute(BINS)
     for event, tables in BIN_EVENTS.items():
@@ -110,6 +134,12 @@ def upgrade() -> None:
         "SELECT v.city_id, m.bx, m.by, v.status, v.category_code, count(*) FROM violation v "
         "CROSS JOIN LATERAL violation_bin_of(v.geom) m GROUP BY 1, 2, 3, 4, 5"
     )
+    op.execute(
+        "INSERT INTO violation_bin_change (city_id, bx, by, change) "
+        "SELECT city_id, bx, by, nextval('violation_bin_change_seq') FROM "
+        "(SELECT DISTINCT city_id, bx, by FROM violation_bin) b"
+    )
+    op.execute("ANALYZE violation_bin, violation_bin_change")
 
 
 def downgrade() -> None:
@@ -120,5 +150,7 @@ def downgrade() -> None:
     op.execute(
         "DROP FUNCTION violation_bins_apply(), violation_bin_of(geometry), layer_version_bump()"
     )
+    op.drop_table("violation_bin_change")
     op.drop_table("violation_bin")
     op.drop_table("layer_version")
+    op.execute("DROP SEQUENCE violation_bin_change_seq")
