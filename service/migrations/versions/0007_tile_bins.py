@@ -24,35 +24,27 @@ CREATE FUNCTION violation_bins_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 -- Once per statement: the changed cases leave their old bins and enter their new ones, and
 -- every bin touched takes a new change number, so that a tile's cache key (the largest
 -- change number of the bins under it) moves when, and only when, its cases change.
+-- (Dynamic, because an INSERT trigger has no old_rows and a DELETE trigger no new_rows.)
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        WITH t AS (SELECT o.city_id, o.status, o.category_code, m.bx, m.by
-                     FROM old_rows o CROSS JOIN LATERAL violation_bin_of(o.geom) m),
+    EXECUTE format($q$
+        WITH t AS (SELECT s.city_id, s.status, s.category_code, s.d, m.bx, m.by
+                     FROM (%s) s CROSS JOIN LATERAL violation_bin_of(s.geom) m),
         counted AS (
             INSERT INTO violation_bin AS b (city_id, bx, by, status, category_code, n)
-            SELECT city_id, bx, by, status, category_code, -count(*) FROM t
-             GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+            SELECT city_id, bx, by, status, category_code, sum(d) FROM t
+             GROUP BY 1, 2, 3, 4, 5 HAVING sum(d) <> 0 ORDER BY 1, 2, 3, 4, 5
             ON CONFLICT (city_id, bx, by, status, category_code)
             DO UPDATE SET n = b.n + excluded.n)
         INSERT INTO violation_bin_change AS c (city_id, bx, by, change)
         SELECT city_id, bx, by, nextval('violation_bin_change_seq')
           FROM (SELECT DISTINCT city_id, bx, by FROM t ORDER BY 1, 2, 3) d
-        ON CONFLICT (city_id, bx, by) DO UPDATE SET change = excluded.change;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN
-        WITH t AS (SELECT r.city_id, r.status, r.category_code, m.bx, m.by
-                     FROM new_rows r CROSS JOIN LATERAL violation_bin_of(r.geom) m),
-        counted AS (
-            INSERT INTO violation_bin AS b (city_id, bx, by, status, category_code, n)
-            SELECT city_id, bx, by, status, category_code, count(*) FROM t
-             GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
-            ON CONFLICT (city_id, bx, by, status, category_code)
-            DO UPDATE SET n = b.n + excluded.n)
-        INSERT INTO violation_bin_change AS c (city_id, bx, by, change)
-        SELECT city_id, bx, by, nextval('violation_bin_change_seq')
-          FROM (SELECT DISTINCT city_id, bx, by FROM t ORDER BY 1, 2, 3) d
-        ON CONFLICT (city_id, bx, by) DO UPDATE SET change = excluded.change;
-    END IF;
+        ON CONFLICT (city_id, bx, by) DO UPDATE SET change = excluded.change
+        $q$,
+        concat_ws(' UNION ALL ',
+            CASE WHEN TG_OP <> 'INSERT' THEN
+                'SELECT city_id, status, category_code, geom, -1 AS d FROM old_rows' END,
+            CASE WHEN TG_OP <> 'DELETE' THEN
+                'SELECT city_id, status, category_code, geom, 1 AS d FROM new_rows' END));
     RETURN NULL;
 END
 $$;
