@@ -354,6 +354,11 @@ class Violation(TenantMixin, Base):
     permitted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     near_points: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     geom = mapped_column(Geometry("POINT", srid=SRID), nullable=False)
+    # the same point in web mercator, for the map's tiles and bins (migration 0007)
+    geom_3857 = mapped_column(
+        Geometry("POINT", srid=3857, spatial_index=False),
+        Computed("ST_Transform(geom, 3857)", persisted=True),
+    )
     __table_args__ = (
         UniqueConstraint("city_id", "case_no"),
         # grid_cell_id and zone_id carry no foreign key: the rules recompute them whenever a

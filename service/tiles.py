@@ -138,6 +138,8 @@ def _bins(z: int, x: int, y: int, rim: int = 0) -> tuple[int, int, int, int]:
 
 
 def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
+    # a tile is a few milliseconds of work: starting parallel workers would triple it
+    conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     params = {"c": city, "z": z, "x": x, "y": y}
     if layer == "grid_cells":
         if z < RAW_FROM_ZOOM:
@@ -167,7 +169,7 @@ def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
             # what the map styles by; a click reads the rest from the features API
             _ENV + "SELECT ST_AsMVT(q, 'violations', 4096, 'geom', 'id') FROM (SELECT t.id, "
             "t.status, t.category_code AS category, t.severity, "
-            "ST_AsMVTGeom(ST_Transform(t.geom, 3857), b.env, 4096, 64, true) AS geom "
+            "ST_AsMVTGeom(t.geom_3857, b.env, 4096, 64, true) AS geom "
             f"FROM violation t, b WHERE {' AND '.join(where)} AND t.geom && b.box) q"
         )
         return bytes(conn.execute(text(sql), params).scalar() or b"")
@@ -187,7 +189,7 @@ def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
         counts = (
             f"SELECT m.bx / {f} AS ox, m.by / {f} AS oy, count(*) AS n, "
             "count(*) FILTER (WHERE t.status = ANY(:open)) AS n_open FROM violation t "
-            "CROSS JOIN LATERAL violation_bin_of(t.geom) m, b "
+            "CROSS JOIN LATERAL violation_bin_of(t.geom_3857) m, b "
             f"WHERE {' AND '.join(where)} AND t.geom && b.box "
             "AND m.bx BETWEEN :bx0 AND :bx1 AND m.by BETWEEN :by0 AND :by1 GROUP BY 1, 2"
         )

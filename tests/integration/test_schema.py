@@ -59,13 +59,29 @@ def test_every_table_has_city_id_and_an_audit_trigger(engine):
 
 def test_geometry_columns_are_4326_with_gist_indexes(engine):
     with engine.connect() as conn:
-        srids = set(conn.execute(text("SELECT DISTINCT srid FROM geometry_columns")).scalars())
+        srids = set(
+            conn.execute(
+                text(
+                    "SELECT DISTINCT srid FROM geometry_columns "
+                    # the one derived copy for the map: a generated column, never written
+                    "WHERE (f_table_name, f_geometry_column) <> ('violation', 'geom_3857')"
+                )
+            ).scalars()
+        )
+        mercator = conn.execute(
+            text(
+                "SELECT srid, is_generated FROM geometry_columns g JOIN information_schema.columns "
+                "c ON c.table_name = g.f_table_name AND c.column_name = g.f_geometry_column "
+                "WHERE g.f_table_name = 'violation' AND g.f_geometry_column = 'geom_3857'"
+            )
+        ).one()
         gist = set(
             conn.execute(
                 text("SELECT tablename FROM pg_indexes WHERE indexdef ILIKE '%USING gist%'")
             ).scalars()
         )
     assert srids == {4326}
+    assert tuple(mercator) == (3857, "ALWAYS")
     assert {
         "admin_area",
         "grid_cell",
