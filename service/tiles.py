@@ -48,11 +48,12 @@ _ENV = (
 
 
 class _Cache:
-    """A small thread-safe LRU of tile bytes."""
+    """A thread-safe LRU of tile bytes, bounded by their total size (a dense zoom-13 tile
+    is most of a megabyte)."""
 
-    def __init__(self, size: int = 4096):
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024):
         self._items: OrderedDict[tuple, bytes] = OrderedDict()
-        self._size, self._lock = size, threading.Lock()
+        self._max, self._bytes, self._lock = max_bytes, 0, threading.Lock()
 
     def get(self, key: tuple) -> bytes | None:
         with self._lock:
@@ -63,9 +64,12 @@ class _Cache:
 
     def put(self, key: tuple, value: bytes) -> None:
         with self._lock:
+            old = self._items.pop(key, None)
+            self._bytes += len(value) - (len(old) if old is not None else 0)
             self._items[key] = value
-            if len(self._items) > self._size:
-                self._items.popitem(last=False)
+            while self._bytes > self._max and len(self._items) > 1:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= len(dropped)
 
 
 CACHE = _Cache()
