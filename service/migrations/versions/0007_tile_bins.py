@@ -71,7 +71,7 @@ BIN_EVENTS = {
     "insert": "NEW TABLE AS new_rows",
     "update": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
     "delete": "OLD TABLE AS old_rows",
-}  # noqa: E501
+}
 
 
 def upgrade() -> None:
