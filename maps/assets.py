@@ -18,6 +18,7 @@ VENDOR = {
     "fontawesome": "fontawesome-free-6.7.2",
     "awesome_markers": "leaflet.awesome-markers-2.0.5",
     "markercluster": "leaflet.markercluster-1.5.3",
+    "vectorgrid": "leaflet.vectorgrid-1.3.0",
 }
 
 
@@ -42,6 +43,7 @@ def local_assets(base: str) -> dict[str, list[tuple[str, str]]]:
             ("awesome_markers_css", f"{v['awesome_markers']}/leaflet.awesome-markers.css"),
         ],
         "cluster_js": [("markerclusterjs", f"{v['markercluster']}/leaflet.markercluster.js")],
+        "vectorgrid_js": [("vectorgrid", f"{v['vectorgrid']}/Leaflet.VectorGrid.bundled.min.js")],
         "cluster_css": [
             ("markerclustercss", f"{v['markercluster']}/MarkerCluster.css"),
             ("markerclusterdefaultcss", f"{v['markercluster']}/MarkerCluster.Default.css"),
@@ -56,3 +58,6 @@ def install_local_assets(base: str) -> None:
     folium.Map.default_css = assets["map_css"]
     folium.plugins.MarkerCluster.default_js = assets["cluster_js"]
     folium.plugins.MarkerCluster.default_css = assets["cluster_css"]
+    from maps.tiles import ViolationTiles  # (maps.tiles imports this module)
+
+    ViolationTiles.default_js = assets["vectorgrid_js"]

@@ -14,6 +14,7 @@ from jinja2 import Template
 from gis.metric import buffer_m
 from maps.geojson import feature_collection
 from maps.style import AREA_STYLES, SETTLED_STATUSES, STATUS_COLORS, unit_color
+from maps.tiles import ViolationTiles
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = (
@@ -30,7 +31,7 @@ class PlannerLayers:
     zones: gpd.GeoDataFrame
     points: gpd.GeoDataFrame
     stalls: gpd.GeoDataFrame
-    violations: gpd.GeoDataFrame
+    violations: gpd.GeoDataFrame | None  # None: drawn from vector tiles instead
     point_categories: list[dict]
     bounds: tuple[float, float, float, float]  # minx, miny, maxx, maxy (lon/lat)
     crs_epsg: int
@@ -43,12 +44,15 @@ def build_planner_map(
     tiles: str = "osm",
     attribution_url: str = "/attribution",
     m: folium.Map | None = None,
+    violation_tiles: str | None = None,
 ) -> folium.Map:
     """A folium map of all layers with a layer control and a legend.
 
     ``tiles`` is ``osm``, ``none`` (no base map: the page needs nothing from outside)
     or a tile URL template such as an intranet server's ``http://10.0.0.5/{z}/{x}/{y}.png``.
-    User text reaches popups and tooltips only HTML-escaped.
+    User text reaches popups and tooltips only HTML-escaped. With ``violation_tiles`` (a
+    URL template of the violations' vector tiles) the cases are drawn from tiles, not
+    embedded: a city's year of cases does not fit in a page.
     """
     if not isinstance(layers, PlannerLayers):
         raise TypeError(f"'layers' should be PlannerLayers, got {type(layers)}")
@@ -159,6 +163,23 @@ def build_planner_map(
         },
         tooltip=name,
     )
+    if violation_tiles is not None:
+        fields = ("case_no", "category", "status", "observed_at", "due_at", "description")
+        ViolationTiles(
+            t("layer.violations"),
+            violation_tiles,
+            STATUS_COLORS,
+            {k: t(f"field.{k}") for k in fields},
+        ).add_to(m)
+    else:
+        _violation_features(m, layers, t, category)
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.add_child(_legend(layers.point_categories, t, lang))
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def _violation_features(m: folium.Map, layers: PlannerLayers, t, category: str) -> None:
     # settled cases first, so open ones are drawn on top of them
     settled = layers.violations["status"].isin(SETTLED_STATUSES)
     violations = layers.violations.assign(
@@ -190,10 +211,6 @@ def build_planner_map(
         },
         tooltip="category",
     )
-    folium.LayerControl(collapsed=False).add_to(m)
-    m.add_child(_legend(layers.point_categories, t, lang))
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
-    return m
 
 
 def _base_tiles(m: folium.Map, tiles: str) -> None:

@@ -18,6 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         HOME="var",
         TILES="osm",
+        EMBED_MAX=20_000,  # more cases than this: the map draws them from vector tiles
         DATABASE_URL=None,
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,

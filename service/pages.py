@@ -17,6 +17,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import text
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -65,13 +66,19 @@ def planner_map():
     lang = current_language()
     t = translator(lang)
     with reading() as conn:
-        city, data = _planner_layers(conn, current_user.city_id)
+        tiled = _tiled(conn, current_user.city_id)
+        city, data = _planner_layers(conn, current_user.city_id, with_violations=not tiled)
     m = build_planner_map(
         data,
         t,
         lang=lang,
         tiles=current_app.config["TILES"],
         attribution_url=url_for("pages.attribution"),
+        violation_tiles=url_for("tiles.tile", layer="violations", z=0, x=0, y=0).replace(
+            "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
+        )
+        if tiled
+        else None,
     )
     add_page_chrome(
         m,
@@ -92,7 +99,23 @@ def planner_map():
     return Response(m.get_root().render(), mimetype="text/html")
 
 
-def _planner_layers(conn, city_id: int) -> tuple[dict, PlannerLayers]:
+def _tiled(conn, city_id: int) -> bool:
+    """Whether the map draws the cases from vector tiles: asked with ``?violations=tiles`` or
+    ``=features``, else when the city has more than CHUANGWEN_EMBED_MAX cases."""
+    asked = request.args.get("violations")
+    if asked in ("tiles", "features"):
+        return asked == "tiles"
+    limit = current_app.config["EMBED_MAX"]
+    more = conn.execute(
+        text(
+            "SELECT count(*) > :n FROM (SELECT 1 FROM violation WHERE city_id = :c LIMIT :n + 1) s"
+        ),
+        {"c": city_id, "n": limit},
+    ).scalar()
+    return bool(more)
+
+
+def _planner_layers(conn, city_id: int, with_violations: bool = True) -> tuple[dict, PlannerLayers]:
     city = layers.city(conn, city_id)
     data = PlannerLayers(
         areas=layers.admin_areas(conn, city_id),
@@ -100,7 +123,7 @@ def _planner_layers(conn, city_id: int) -> tuple[dict, PlannerLayers]:
         zones=layers.zones(conn, city_id),
         points=layers.assessment_points(conn, city_id),
         stalls=layers.stall_areas(conn, city_id),
-        violations=layers.violations(conn, city_id),
+        violations=layers.violations(conn, city_id) if with_violations else None,
         point_categories=layers.assessment_point_categories(conn, city_id),
         bounds=(city["minx"], city["miny"], city["maxx"], city["maxy"]),
         crs_epsg=city["crs_epsg"],
