@@ -45,6 +45,7 @@ def build_planner_map(
     attribution_url: str = "/attribution",
     m: folium.Map | None = None,
     violation_tiles: str | None = None,
+    violation_items: str = "/collections/violations/items",
 ) -> folium.Map:
     """A folium map of all layers with a layer control and a legend.
 
@@ -52,7 +53,8 @@ def build_planner_map(
     or a tile URL template such as an intranet server's ``http://10.0.0.5/{z}/{x}/{y}.png``.
     User text reaches popups and tooltips only HTML-escaped. With ``violation_tiles`` (a
     URL template of the violations' vector tiles) the cases are drawn from tiles, not
-    embedded: a city's year of cases does not fit in a page.
+    embedded: a city's year of cases does not fit in a page; a click reads a case from
+    ``violation_items`` (the features API's items).
     """
     if not isinstance(layers, PlannerLayers):
         raise TypeError(f"'layers' should be PlannerLayers, got {type(layers)}")
@@ -170,6 +172,7 @@ def build_planner_map(
             violation_tiles,
             STATUS_COLORS,
             {k: t(f"field.{k}") for k in fields},
+            items_url=violation_items,
         ).add_to(m)
     else:
         _violation_features(m, layers, t, category)

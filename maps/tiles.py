@@ -58,7 +58,7 @@ class ViolationTiles(JSCSSMixin, Layer):
                 var c = map.mouseEventToContainerPoint(ev), r = 6;
                 var sw = map.containerPointToLatLng([c.x - r, c.y + r]);
                 var ne = map.containerPointToLatLng([c.x + r, c.y - r]);
-                var url = "/collections/violations/items?limit=1&bbox="
+                var url = {{ this.items_url|tojson }} + "?limit=1&bbox="
                     + [sw.lng, sw.lat, ne.lng, ne.lat].map(function (v) {
                         return v.toFixed(7); }).join(",");
                 fetch(url, {credentials: "same-origin",
@@ -95,11 +95,13 @@ class ViolationTiles(JSCSSMixin, Layer):
         colors: dict,
         labels: dict,
         raw_from: int = 13,
+        items_url: str = "/collections/violations/items",
         show: bool = True,
     ):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "ViolationTiles"
         self.raw_from = int(raw_from)
+        self.items_url = items_url
         self.url = url
         self.colors = json.dumps(colors)
         self.labels = json.dumps(labels, ensure_ascii=False)

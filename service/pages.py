@@ -79,6 +79,7 @@ def planner_map():
         )
         if tiled
         else None,
+        violation_items=url_for("ogc.items", cid="violations"),
     )
     add_page_chrome(
         m,
