@@ -11,7 +11,6 @@ Targets (issue "Planners edit the city on the map"): p95 ≤ 200 ms at z10, ≤ 
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import statistics
 import sys
@@ -25,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.layers import ROOT, bench_import, log, print_table, start_server  # noqa: E402
 from bench.synthetic import CODE, build_city, violations  # noqa: E402
+from gis.webtiles import tiles_over  # noqa: E402
 from service.db import Actor, make_engine, set_actor, upgrade  # noqa: E402
 from service.pgcluster import Cluster  # noqa: E402
 from service.users import create_user, issue_token  # noqa: E402
@@ -76,7 +76,7 @@ def main() -> None:
         with start_server(cluster.url, home) as base:
             rng = random.Random(5)
             for z, target in TARGETS.items():
-                tiles = _tiles(w, s, e, n, z)
+                tiles = tiles_over(w, s, e, n, z)
                 tiles = rng.sample(tiles, min(args.sample, len(tiles)))
                 cold = [_fetch(base, token, z, x, y) for x, y in tiles]
                 warm = [_fetch(base, token, z, x, y) for x, y in tiles]
@@ -96,17 +96,6 @@ def main() -> None:
         print_table(rows, stored, "Tiles benchmark")
     finally:
         cluster.stop()
-
-
-def _tiles(w, s, e, n, z) -> list[tuple[int, int]]:
-    def tile(lon, lat):
-        k = 2**z
-        r = math.radians(lat)
-        y = (1 - math.log(math.tan(r) + 1 / math.cos(r)) / math.pi) / 2 * k
-        return int((lon + 180) / 360 * k), int(y)
-
-    (x0, y1), (x1, y0) = tile(w, s), tile(e, n)
-    return [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
 
 
 def _fetch(base, token, z, x, y) -> tuple[float, int]:

@@ -107,8 +107,9 @@ def check_points(geoms: np.ndarray, extent: BaseGeometry, crs: str = "wgs84"):
         raise GeometryProblem(f"crs should be one of {', '.join(TO_WGS84)}, got {crs!r}")
     geoms = np.asarray(geoms, dtype=object)
     ok = (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms) & ~shapely.has_z(geoms)
-    x = np.where(ok, shapely.get_x(np.where(ok, geoms, None)), np.nan)
-    y = np.where(ok, shapely.get_y(np.where(ok, geoms, None)), np.nan)
+    points = np.where(ok, geoms, None)
+    x = np.where(ok, shapely.get_x(points), np.nan)
+    y = np.where(ok, shapely.get_y(points), np.nan)
     ok &= np.isfinite(x) & np.isfinite(y)
     if TO_WGS84[crs] is not None:
         x, y = TO_WGS84[crs](np.where(ok, x, 0.0), np.where(ok, y, 0.0))

@@ -154,13 +154,14 @@ def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
             "FROM grid_cell t, b WHERE t.city_id = :c AND t.geom && b.box) q"
         )
         return bytes(conn.execute(text(sql), params).scalar() or b"")
-    where = ["t.city_id = :c"]
-    if "status" in filters:
-        where.append("t.status = ANY(:status)")
-        params["status"] = list(filters["status"])
-    if "category" in filters:
-        where.append("t.category_code = ANY(:category)")
-        params["category"] = list(filters["category"])
+    # (cases and bins both have these columns; the names are left unqualified for either)
+    wanted = [
+        f"{col} = ANY(:{name})"
+        for name, col in (("status", "status"), ("category", "category_code"))
+        if name in filters
+    ]
+    params |= {name: list(filters[name]) for name in filters}
+    where = ["t.city_id = :c", *wanted]
     if scope is not None:
         where.append(
             "t.unit_id IN (SELECT id FROM unit WHERE city_id = :c AND (id = :scope "
@@ -186,7 +187,7 @@ def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
             f"SELECT b.bx / {f} AS ox, b.by / {f} AS oy, sum(b.n) AS n, "
             "sum(b.n) FILTER (WHERE b.status = ANY(:open)) AS n_open FROM violation_bin b "
             "WHERE b.city_id = :c AND b.bx BETWEEN :bx0 AND :bx1 AND b.by BETWEEN :by0 AND :by1"
-            + "".join(f" AND b.{w.split('t.', 1)[1]}" for w in where[1:])
+            + "".join(f" AND {w}" for w in wanted)
             + " GROUP BY 1, 2 HAVING sum(b.n) > 0"
         )
     else:  # a unit's own cases are few: count them where they are

@@ -1,24 +1,15 @@
 """Vector tiles of violations and grid cells, decoded and checked against the tables."""
 
-import math
-
 import mapbox_vector_tile
 import pytest
 from sqlalchemy import text
 
+from gis.webtiles import tile_of, tiles_over
 from service import tiles
 from service.problems import OPEN_STATUSES
 from tests.conftest import bearer
 
 MVT = "application/vnd.mapbox-vector-tile"
-
-
-def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    r = math.radians(lat)
-    y = int((1 - math.log(math.tan(r) + 1 / math.cos(r)) / math.pi) / 2 * n)
-    return x, y
 
 
 def _get(client, token, path):
@@ -38,10 +29,7 @@ def _city_tiles(engine, city_id, z) -> list[str]:
             ),
             {"c": city_id},
         ).one()
-    (x0, y1), (x1, y0) = _tile_of(w, s, z), _tile_of(e, n, z)
-    return [
-        f"/tiles/violations/{z}/{x}/{y}.pbf" for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)
-    ]
+    return [f"/tiles/violations/{z}/{x}/{y}.pbf" for x, y in tiles_over(w, s, e, n, z)]
 
 
 def _city_sums(client, token, paths, query=""):
@@ -103,7 +91,7 @@ def test_high_zoom_tiles_carry_the_cases(client, tokens, engine, demo):
             ),
             {"c": demo[0]},
         ).one()
-    x, y = _tile_of(v.x, v.y, 16)
+    x, y = tile_of(v.x, v.y, 16)
     tile = _get(client, tokens["planner"][1], f"/tiles/violations/16/{x}/{y}.pbf")
     found = {f["id"]: f["properties"] for f in tile["violations"]["features"]}
     assert (found[v.id]["status"], found[v.id]["category"]) == (v.status, v.category_code)
@@ -121,8 +109,8 @@ def test_a_new_case_shows_at_once_and_the_bins_stay_true(client, tokens, engine,
             text("SELECT ST_X(geom), ST_Y(geom) FROM violation WHERE city_id = :c LIMIT 1"),
             {"c": demo[0]},
         ).one()
-    far = _tile_of(lon + 0.02, lat + 0.02, 15)
-    here, there = (_version(engine, demo[0], *t) for t in (_tile_of(lon, lat, 15), far))
+    far = tile_of(lon + 0.02, lat + 0.02, 15)
+    here, there = (_version(engine, demo[0], *t) for t in (tile_of(lon, lat, 15), far))
     resp = client.post(
         "/collections/violations/items",
         json={
@@ -135,7 +123,7 @@ def test_a_new_case_shows_at_once_and_the_bins_stay_true(client, tokens, engine,
     assert resp.status_code == 201
     fid = resp.get_json()["id"]
     # only the tiles the case shows in get a new version; a tile elsewhere keeps its cache
-    assert _version(engine, demo[0], *_tile_of(lon, lat, 15)) > here
+    assert _version(engine, demo[0], *tile_of(lon, lat, 15)) > here
     assert _version(engine, demo[0], *far) == there
     try:
         assert _city_sums(client, token, paths) == (before[0] + 1, before[1] + 1)

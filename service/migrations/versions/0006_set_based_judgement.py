@@ -7,6 +7,7 @@ Revises: 0005
 import importlib.util
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import op
 
 
@@ -172,15 +173,10 @@ DECLARE
     who text := nullif(current_setting('chuangwen.actor_name', true), '');
     who_id bigint := nullif(current_setting('chuangwen.actor_id', true), '')::bigint;
     city text := CASE WHEN TG_TABLE_NAME = 'city' THEN 'id' ELSE 'city_id' END;
-    key text;
+    -- the key that names a row (its primary key without the city), written out when the
+    -- trigger was made, e.g. r.id or r.plan_id || ':' || r.user_id
+    key text := TG_ARGV[0];
 BEGIN
-    -- the key that names a row: its primary key without the city
-    SELECT string_agg(format('r.%I', a.attname), ' || '':'' || ' ORDER BY k.n) INTO key
-      FROM pg_index i
-      CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
-      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-     WHERE i.indrelid = TG_RELID AND i.indisprimary
-       AND (a.attname <> 'city_id' OR TG_TABLE_NAME = 'city');
     IF TG_OP = 'INSERT' THEN
         IF who IS NULL AND EXISTS (SELECT FROM new_rows) THEN
             PERFORM audit_refuse(TG_TABLE_NAME);
@@ -205,10 +201,30 @@ $$;
 """
 
 
+def _row_key(table: str) -> str:
+    """The SQL naming a row of ``table`` as ``r``: its primary key without the city."""
+    cols = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                "SELECT a.attname FROM pg_index i "
+                "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
+                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+                "WHERE i.indrelid = CAST(CAST(:t AS text) AS regclass) AND i.indisprimary "
+                "AND (a.attname <> 'city_id' OR CAST(:t AS text) = 'city') ORDER BY k.n"
+            ),
+            {"t": table},
+        )
+        .scalars()
+    )
+    return " || ':' || ".join(f"r.{c}" for c in cols)
+
+
 def _audit_triggers(statement_level: bool) -> None:
     for table in _sibling("0001_campaign_layers.py").AUDITED:
         op.execute(f"DROP TRIGGER {table}_audit ON {table}")
         if statement_level:
+            key = _row_key(table).replace("'", "''")
             op.execute(
                 f"CREATE TRIGGER {table}_audit AFTER UPDATE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION audit_row()"
@@ -216,12 +232,12 @@ def _audit_triggers(statement_level: bool) -> None:
             op.execute(
                 f"CREATE TRIGGER {table}_audit_insert AFTER INSERT ON {table} "
                 "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
-                "EXECUTE FUNCTION audit_rows()"
+                f"EXECUTE FUNCTION audit_rows('{key}')"
             )
             op.execute(
                 f"CREATE TRIGGER {table}_audit_delete AFTER DELETE ON {table} "
                 "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
-                "EXECUTE FUNCTION audit_rows()"
+                f"EXECUTE FUNCTION audit_rows('{key}')"
             )
         else:
             op.execute(f"DROP TRIGGER {table}_audit_insert ON {table}")
