@@ -19,11 +19,13 @@ VENDOR = {
     "awesome_markers": "leaflet.awesome-markers-2.0.5",
     "markercluster": "leaflet.markercluster-1.5.3",
     "vectorgrid": "leaflet.vectorgrid-1.3.0",
+    "geoman": "leaflet-geoman-free-2.20.2",
 }
 
 
-def local_assets(base: str) -> dict[str, list[tuple[str, str]]]:
-    """The JS and CSS lists for folium classes, with URLs under ``base`` (e.g. /static/vendor).
+def local_assets(base: str, static: str = "/static") -> dict[str, list[tuple[str, str]]]:
+    """The JS and CSS lists for folium classes, with URLs under ``base`` (e.g. /static/vendor)
+    and, for the app's own scripts, ``static``.
 
     >>> local_assets("/v")["map_js"][0]
     ('leaflet', '/v/leaflet-1.9.4/leaflet.js')
@@ -44,6 +46,11 @@ def local_assets(base: str) -> dict[str, list[tuple[str, str]]]:
         ],
         "cluster_js": [("markerclusterjs", f"{v['markercluster']}/leaflet.markercluster.js")],
         "vectorgrid_js": [("vectorgrid", f"{v['vectorgrid']}/Leaflet.VectorGrid.bundled.min.js")],
+        "tools_js": [
+            ("geoman", f"{v['geoman']}/leaflet-geoman.min.js"),
+            ("planner", f"{static.rstrip('/')}/planner.js"),
+        ],
+        "tools_css": [("geoman_css", f"{v['geoman']}/leaflet-geoman.css")],
         "cluster_css": [
             ("markerclustercss", f"{v['markercluster']}/MarkerCluster.css"),
             ("markerclusterdefaultcss", f"{v['markercluster']}/MarkerCluster.Default.css"),
@@ -51,9 +58,9 @@ def local_assets(base: str) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def install_local_assets(base: str) -> None:
+def install_local_assets(base: str, static: str = "/static") -> None:
     """Point folium's classes at the local copies. Safe to call more than once."""
-    assets = local_assets(base)
+    assets = local_assets(base, static)
     folium.Map.default_js = assets["map_js"]
     folium.Map.default_css = assets["map_css"]
     folium.plugins.MarkerCluster.default_js = assets["cluster_js"]
@@ -61,3 +68,7 @@ def install_local_assets(base: str) -> None:
     from maps.tiles import ViolationTiles  # (maps.tiles imports this module)
 
     ViolationTiles.default_js = assets["vectorgrid_js"]
+    from maps.tools import PlannerTools
+
+    PlannerTools.default_js = assets["tools_js"]
+    PlannerTools.default_css = assets["tools_css"]

@@ -16,6 +16,9 @@ from maps.geojson import feature_collection
 from maps.style import AREA_STYLES, SETTLED_STATUSES, STATUS_COLORS, unit_color
 from maps.tiles import ViolationTiles
 
+# what the map's filters read from each embedded case (not shown in its popup)
+FILTER_KEYS = ("status", "category_code", "unit_code", "observed_at")
+
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -47,7 +50,8 @@ def build_planner_map(
     violation_tiles: str | None = None,
     violation_items: str = "/collections/violations/items",
 ) -> folium.Map:
-    """A folium map of all layers with a layer control and a legend.
+    """A folium map of all layers with a layer control and a legend; ``m.layer_names`` maps
+    each collection to the JS names of the layers that draw it.
 
     ``tiles`` is ``osm``, ``none`` (no base map: the page needs nothing from outside)
     or a tile URL template such as an intranet server's ``http://10.0.0.5/{z}/{x}/{y}.png``.
@@ -76,8 +80,14 @@ def build_planner_map(
     )
     name = "name"
     category = f"category_{'en' if lang == 'en' else 'zh'}"
+    names: dict[str, list[str]] = {}  # collection → its layers' JS names, for the tools
+
+    def keep(collection: str, layer) -> None:
+        if layer is not None:
+            names.setdefault(collection, []).append(layer.get_name())
+
     _areas(m, layers.areas, t)
-    _polygons(
+    cells = _polygons(
         m,
         layers.grid_cells,
         t("layer.grid_cells"),
@@ -85,12 +95,13 @@ def build_planner_map(
         {"code": t("field.code"), "community": t("layer.communities")},
         tooltip="code",
     )
+    keep("grid_cells", cells)
     zones = layers.zones.assign(
         kind_label=[t(f"kind.{k}") for k in layers.zones["kind"]],
         color=[unit_color(u) for u in layers.zones["unit_id"]],
         valid_from=layers.zones["valid_from"].astype(str).str[:10],
     )
-    _polygons(
+    zone_layer = _polygons(
         m,
         zones,
         t("layer.zones"),
@@ -111,10 +122,11 @@ def build_planner_map(
         },
         tooltip=name,
     )
+    keep("zones", zone_layer)
     surroundings = layers.points.assign(
         geometry=buffer_m(layers.points.geometry, layers.points["radius_m"], layers.crs_epsg)
     )
-    _polygons(
+    around = _polygons(
         m,
         surroundings,
         t("layer.point_surroundings"),
@@ -131,7 +143,7 @@ def build_planner_map(
         hours=layers.stalls["opens_at"] + "–" + layers.stalls["closes_at"],
         allowed=layers.stalls[f"allowed_{'en' if lang == 'en' else 'zh'}"],
     )
-    _polygons(
+    stall_layer = _polygons(
         m,
         stalls,
         t("layer.stall_areas"),
@@ -144,8 +156,9 @@ def build_planner_map(
         },
         tooltip=name,
     )
+    keep("stall_areas", stall_layer)
     points = layers.points.assign(category=layers.points[category])
-    _circles(
+    point_layer = _circles(
         m,
         points.assign(geometry=points.geometry.representative_point()),
         t("layer.assessment_points"),
@@ -165,24 +178,28 @@ def build_planner_map(
         },
         tooltip=name,
     )
+    keep("assessment_points", point_layer)
+    keep("assessment_points", around)
     if violation_tiles is not None:
         fields = ("case_no", "category", "status", "observed_at", "due_at", "description")
-        ViolationTiles(
+        tiled = ViolationTiles(
             t("layer.violations"),
             violation_tiles,
             STATUS_COLORS,
             {k: t(f"field.{k}") for k in fields},
             items_url=violation_items,
         ).add_to(m)
+        keep("violations", tiled)
     else:
-        _violation_features(m, layers, t, category)
+        keep("violations", _violation_features(m, layers, t, category))
     folium.LayerControl(collapsed=False).add_to(m)
     m.add_child(_legend(layers.point_categories, t, lang))
     m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.layer_names = names
     return m
 
 
-def _violation_features(m: folium.Map, layers: PlannerLayers, t, category: str) -> None:
+def _violation_features(m: folium.Map, layers: PlannerLayers, t, category: str):
     # settled cases first, so open ones are drawn on top of them
     settled = layers.violations["status"].isin(SETTLED_STATUSES)
     violations = layers.violations.assign(
@@ -192,7 +209,7 @@ def _violation_features(m: folium.Map, layers: PlannerLayers, t, category: str) 
         source_label=[t(f"source.{s}") for s in layers.violations["source"]],
         color=[STATUS_COLORS.get(s, "#000") for s in layers.violations["status"]],
     )
-    _circles(
+    return _circles(
         m,
         violations,
         t("layer.violations"),
@@ -235,7 +252,8 @@ def _escaped(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
     folium's popups and tooltips put property values into innerHTML, so escaping here
     is what stops a description such as ``<img onerror=...>`` from running.
     """
-    keep = [c for c in dict.fromkeys([*fields, "color", "settled"]) if c in frame.columns]
+    extra = ["color", "settled", *FILTER_KEYS]
+    keep = [c for c in dict.fromkeys([*fields, *extra]) if c in frame.columns]
     out = frame[[*keep, "geometry"]].copy()
     for col in keep:
         out[col] = [
@@ -259,16 +277,18 @@ def _geojson(frame, layer_name, style, fields: dict[str, str], tooltip: str, mar
     )
 
 
-def _polygons(m, frame, layer_name, style, fields, tooltip) -> None:
+def _polygons(m, frame, layer_name, style, fields, tooltip):
     if len(frame):
-        _geojson(frame, layer_name, style, fields, tooltip).add_to(m)
+        return _geojson(frame, layer_name, style, fields, tooltip).add_to(m)
+    return None
 
 
-def _circles(m, frame, layer_name, style, fields, tooltip) -> None:
+def _circles(m, frame, layer_name, style, fields, tooltip):
     if len(frame):
-        _geojson(
+        return _geojson(
             frame, layer_name, style, fields, tooltip, marker=folium.CircleMarker(radius=5)
         ).add_to(m)
+    return None
 
 
 def _areas(m: folium.Map, areas: gpd.GeoDataFrame, t) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from service import problems, zone_check
+from service import problems, search, zone_check, zone_edit
+from service.auth import require_role
 from service.db import reading
 from service.errors import NotFound, Problem, field_error
 
@@ -60,3 +61,33 @@ def zone_check_view():
     with reading() as conn:
         found = zone_check.check(conn, current_user.city_id, request.args.get("area"), tolerance)
     return jsonify(found)
+
+
+@bp.post("/zones/clean")
+@require_role("planner")
+def zone_clean():
+    """A drawn zone snapped to its neighbours' edges, its overlaps with them, and the shape
+    trimmed against them: what the editor offers before it saves (nothing is written)."""
+    body = request.get_json(silent=True)
+    if body is None:
+        raise Problem("Send a JSON object.", status=400, errors=[field_error("body", "not JSON")])
+    with reading() as conn:
+        return jsonify(zone_edit.clean(conn, current_user.city_id, body))
+
+
+@bp.get("/search")
+def search_view():
+    """Places and cases by name or code: ``q``, ``limit`` (1–50)."""
+    unknown = set(request.args) - {"q", "limit"}
+    limit = request.args.get("limit", "20")
+    errors = [field_error(k, "unknown parameter; takes q, limit") for k in unknown]
+    if not limit.isdigit() or not 1 <= int(limit) <= search.MAX_RESULTS:
+        errors.append(field_error("limit", f"a whole number from 1 to {search.MAX_RESULTS}"))
+    if errors:
+        raise Problem("Some query parameters are not understood.", status=400, errors=errors)
+    scope = current_user.unit_id if current_user.role == "unit" else None
+    with reading() as conn:
+        hits = search.search(
+            conn, current_user.city_id, request.args.get("q", ""), int(limit), scope
+        )
+    return jsonify(results=hits)

@@ -32,12 +32,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _persistent_secret(Path(app.config["HOME"]))
 
-    install_local_assets(app.static_url_path + "/vendor")
+    install_local_assets(app.static_url_path + "/vendor", app.static_url_path)
     errors.init_app(app)
     db.init_app(app)
     auth.init_app(app)
 
-    from service import api, catalogue_api, ogc, openapi, pages, tiles
+    from service import api, catalogue_api, ogc, openapi, pages, reports, tiles
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(catalogue_api.bp)
     app.register_blueprint(tiles.bp)
+    app.register_blueprint(reports.bp)
     return app
 
 

@@ -93,7 +93,9 @@ def violations(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
         "k.name_en AS category_en, v.status, v.source, v.description, "
         "to_char(v.observed_at AT TIME ZONE c.timezone, 'YYYY-MM-DD HH24:MI') AS observed_at, "
         "to_char(v.due_at AT TIME ZONE c.timezone, 'YYYY-MM-DD HH24:MI') AS due_at, "
-        "v.provenance, v.geom FROM violation v JOIN city c ON c.id = v.city_id "
+        "v.provenance, u.code AS unit_code, v.geom FROM violation v "
+        "JOIN city c ON c.id = v.city_id "
+        "LEFT JOIN unit u ON u.city_id = v.city_id AND u.id = v.unit_id "
         "JOIN violation_category k ON k.city_id = v.city_id AND k.code = v.category_code "
         "WHERE v.city_id = :c ORDER BY v.observed_at",
         c=city_id,
@@ -109,3 +111,38 @@ def assessment_point_categories(conn: Connection, city_id: int) -> list[dict]:
         {"c": city_id},
     )
     return [dict(r._mapping) for r in rows]
+
+
+def _rows(conn: Connection, sql: str, city_id: int) -> list[dict]:
+    return [dict(r._mapping) for r in conn.execute(text(sql), {"c": city_id})]
+
+
+def violation_categories(conn: Connection, city_id: int) -> list[dict]:
+    return _rows(
+        conn,
+        "SELECT code, name_zh, name_en FROM violation_category WHERE city_id = :c ORDER BY code",
+        city_id,
+    )
+
+
+def pick_lists(conn: Connection, city_id: int) -> dict[str, list[dict]]:
+    """What the editor's forms offer to choose from: units, persons, areas, categories."""
+    return {
+        "units": _rows(
+            conn, "SELECT code, name FROM unit WHERE city_id = :c ORDER BY code", city_id
+        ),
+        "persons": _rows(
+            conn,
+            "SELECT p.id, p.name, p.title, u.code AS unit FROM person p "
+            "JOIN unit u ON u.city_id = p.city_id AND u.id = p.unit_id "
+            "WHERE p.city_id = :c ORDER BY u.code, p.name",
+            city_id,
+        ),
+        "areas": _rows(
+            conn,
+            "SELECT code, name, level FROM admin_area WHERE city_id = :c ORDER BY code",
+            city_id,
+        ),
+        "point_categories": assessment_point_categories(conn, city_id),
+        "violation_categories": violation_categories(conn, city_id),
+    }

@@ -32,7 +32,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SRID = 4326
@@ -340,6 +340,8 @@ class Violation(TenantMixin, Base):
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     photos: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    # how far the reporting phone said its fix may be off, in metres (migration 0008)
+    location_accuracy_m: Mapped[float | None] = mapped_column(REAL)
     provenance: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[dt.datetime] = mapped_column(
@@ -375,6 +377,13 @@ class Violation(TenantMixin, Base):
         CheckConstraint(_in("source", VIOLATION_SOURCES), name="violation_source"),
         Index("ix_violation_city_observed", "city_id", "observed_at"),
         Index("ix_violation_city_status", "city_id", "status"),
+        Index(
+            "violation_photos_idx",
+            "photos",
+            postgresql_using="gin",
+            postgresql_ops={"photos": "jsonb_path_ops"},
+        ),
+        CheckConstraint("location_accuracy_m >= 0", name="violation_location_accuracy_m_check"),
     )
 
 

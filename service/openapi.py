@@ -158,6 +158,9 @@ def document() -> dict:
                 + [
                     _q("status", "violations: statuses, comma-separated"),
                     _q("category", "violations: category codes, comma-separated"),
+                    _q("unit", "violations: owning unit codes, comma-separated"),
+                    _q("from", "violations: observed on or after this day (YYYY-MM-DD)"),
+                    _q("to", "violations: observed on or before this day (YYYY-MM-DD)"),
                 ],
                 "responses": {
                     "200": {
@@ -167,6 +170,73 @@ def document() -> dict:
                     "400": _PROBLEM,
                     "404": _PROBLEM,
                 },
+            }
+        },
+        "/api/zones/clean": {
+            "post": {
+                "summary": "Snap a drawn zone to its same-kind neighbours' edges and report "
+                "overlaps, with the shape trimmed against them (planners; writes nothing)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["geometry", "kind"],
+                                "properties": {
+                                    "geometry": {"type": "object"},
+                                    "kind": {"type": "string"},
+                                    "id": {"type": ["integer", "null"]},
+                                    "snap_m": {"type": "number", "minimum": 0, "maximum": 50},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"description": "geometry, moved, overlaps, trimmed, area_m2"},
+                    "400": _PROBLEM,
+                    "403": _PROBLEM,
+                    "422": _PROBLEM,
+                },
+            }
+        },
+        "/api/search": {
+            "get": {
+                "summary": "Areas, zones, points, stall areas, grid cells and cases by name or "
+                "code, each with its bounding box",
+                "parameters": [
+                    _q("q", "text to find (names anywhere, codes from the start)"),
+                    _q("limit", "at most this many (1-50)", {"type": "integer"}),
+                ],
+                "responses": {"200": {"description": "results"}, "400": _PROBLEM},
+            }
+        },
+        "/api/reports": {
+            "post": {
+                "summary": "Report a case from a phone (multipart: category, description, lon, "
+                "lat, accuracy_m, crs, observed_at, photos); the case as the rules judged it",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {}}},
+                "responses": {
+                    "201": {"description": "the case (GeoJSON Feature)"},
+                    "403": _PROBLEM,
+                    "413": _PROBLEM,
+                    "415": _PROBLEM,
+                    "422": _PROBLEM,
+                },
+            }
+        },
+        "/report": {
+            "get": {
+                "summary": "The inspector's report page (HTML, fits a phone)",
+                "responses": {"200": {"description": "HTML"}, "403": _PROBLEM},
+            }
+        },
+        "/photos/{name}": {
+            "get": {
+                "summary": "A case's photo, to those who may see the case",
+                "parameters": [_path("name")],
+                "responses": {"200": {"description": "the image"}, "404": _PROBLEM},
             }
         },
         "/api/assessment-points/{pointId}/nearby": {

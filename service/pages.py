@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -24,9 +26,13 @@ from wtforms.validators import DataRequired, Length
 from maps.assets import VENDOR
 from maps.page import add_page_chrome
 from maps.planner import PlannerLayers, build_planner_map
+from maps.style import STATUS_COLORS
+from maps.tools import PlannerTools
 from service import layers
 from service.db import reading
+from service.features.collections import WRITERS_CASES, WRITERS_LAYERS
 from service.i18n import COOKIE, current_language, translator
+from service.models import ZONE_KINDS
 from service.ogc import landing
 from service.users import authenticate
 
@@ -68,29 +74,33 @@ def planner_map():
     with reading() as conn:
         tiled = _tiled(conn, current_user.city_id)
         city, data = _planner_layers(conn, current_user.city_id, with_violations=not tiled)
+        picks = layers.pick_lists(conn, current_user.city_id)
+    tile_url = url_for("tiles.tile", layer="violations", z=0, x=0, y=0).replace(
+        "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
+    )
     m = build_planner_map(
         data,
         t,
         lang=lang,
         tiles=current_app.config["TILES"],
         attribution_url=url_for("pages.attribution"),
-        violation_tiles=url_for("tiles.tile", layer="violations", z=0, x=0, y=0).replace(
-            "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
-        )
-        if tiled
-        else None,
+        violation_tiles=tile_url if tiled else None,
         violation_items=url_for("ogc.items", cid="violations"),
     )
+    m.add_child(PlannerTools(_tools_config(t, lang, city, picks, m.layer_names, tiled, tile_url)))
+    links = [
+        (t("nav.language"), "?lang=" + ("zh" if lang == "en" else "en")),
+        (t("nav.attribution"), url_for("pages.attribution")),
+    ]
+    if current_user.role in ("admin", *WRITERS_CASES):
+        links.insert(0, (t("nav.report"), url_for("reports.report_page")))
     add_page_chrome(
         m,
         title=t(
             "app.city_map", city=city["name"] if lang == "zh" else city["name_en"] or city["name"]
         ),
         user=current_user.display_name or current_user.name,
-        links=[
-            (t("nav.language"), "?lang=" + ("zh" if lang == "en" else "en")),
-            (t("nav.attribution"), url_for("pages.attribution")),
-        ],
+        links=links,
         logout=(t("nav.logout"), url_for("pages.logout")),
         stylesheet=url_for("static", filename="chuangwen.css"),
         icon=url_for("static", filename="favicon.svg"),
@@ -98,6 +108,119 @@ def planner_map():
         lang=lang,
     )
     return Response(m.get_root().render(), mimetype="text/html")
+
+
+def _tools_config(t, lang, city, picks, layer_names, tiled, tile_url) -> dict:
+    """What planner.js needs: URLs, forms, pick lists, labels, the layers' JS names."""
+    name = "name_en" if lang == "en" else "name_zh"
+    units = [(u["code"], f"{u['code']} {u['name']}") for u in picks["units"]]
+    persons = [
+        (p["id"], f"{p['name']}（{p['title'] or ''} {p['unit']}）") for p in picks["persons"]
+    ]
+    vcats = [(c["code"], c[name] or c["name_zh"]) for c in picks["violation_categories"]]
+
+    def field(key, kind="text", label=None, **more):
+        return {"name": key, "type": kind, "label": t(label or f"field.{key}"), **more}
+
+    forms = {
+        "zones": [
+            field("code", required=True),
+            field("name", required=True),
+            field(
+                "kind", "select", required=True, options=[(k, t(f"kind.{k}")) for k in ZONE_KINDS]
+            ),
+            field("unit", "select", required=True, options=units),
+            field("first_person_id", "select", "field.first_person", options=persons, numeric=True),
+            field(
+                "direct_person_id", "select", "field.direct_person", options=persons, numeric=True
+            ),
+            field(
+                "area_code",
+                "select",
+                "field.area",
+                options=[(a["code"], f"{a['code']} {a['name']}") for a in picks["areas"]],
+            ),
+            field("valid_from", "datetime"),
+            field("valid_to", "datetime"),
+        ],
+        "assessment_points": [
+            field("code", required=True),
+            field("name", required=True),
+            field(
+                "category",
+                "select",
+                required=True,
+                options=[(c["code"], c[name] or c["name_zh"]) for c in picks["point_categories"]],
+            ),
+            field("address"),
+            field("weight", "number"),
+            field("radius_m", "number"),
+            field("active", "checkbox"),
+        ],
+        "stall_areas": [
+            field("code", required=True),
+            field("name", required=True),
+            field("opens_at", "time", required=True),
+            field("closes_at", "time", required=True),
+            field("allowed_categories", "multi", "field.allowed", required=True, options=vcats),
+            field("unit", "select", options=units),
+        ],
+        "grid_cells": [
+            field("code", required=True),
+            field(
+                "community_code",
+                "select",
+                "layer.communities",
+                required=True,
+                options=[
+                    (a["code"], f"{a['code']} {a['name']}")
+                    for a in picks["areas"]
+                    if a["level"] == "community"
+                ],
+            ),
+            field("size_m", "number", default=100),
+            field("row", "number", default=0),
+            field("col", "number", default=0),
+        ],
+    }
+    can_edit = current_user.role in ("admin", *WRITERS_LAYERS)
+    offset = dt.datetime.now(ZoneInfo(city["timezone"])).utcoffset()
+    return {
+        "csrf": generate_csrf(),
+        "canEdit": can_edit,
+        "lang": lang,
+        "utcOffsetMinutes": int(offset.total_seconds() // 60) if offset else 0,
+        "urls": {
+            "collections": url_for("ogc.collections"),
+            "zoneClean": url_for("api.zone_clean"),
+            "zoneCheck": url_for("api.zone_check_view"),
+            "problems": url_for("api.problem_points"),
+            "nearby": url_for("api.nearby", point_id=0).replace("/0/", "/{id}/"),
+            "search": url_for("api.search_view"),
+        },
+        "forms": forms if can_edit else {},
+        "layers": layer_names,
+        "violations": {
+            "mode": "tiles" if tiled else "features",
+            "layer": (layer_names.get("violations") or [None])[0],
+            "tiles": tile_url,
+        },
+        "filters": {
+            "status": [(s, t(f"status.{s}")) for s in STATUS_COLORS],
+            "category": vcats,
+            "unit": units,
+        },
+        "categoryNames": dict(vcats),
+        "msg": {k: t(k) for k in ui_messages()},
+    }
+
+
+def ui_messages() -> list[str]:
+    """The catalogue keys the page's scripts use."""
+    from service.i18n import catalogue
+
+    prefixes = ("ui.", "layer.", "status.", "check.", "field.")
+    return [k for k in catalogue("zh") if k.startswith(prefixes)]
 
 
 def _tiled(conn, city_id: int) -> bool:

@@ -3,8 +3,10 @@
 ``GET /tiles/violations/{z}/{x}/{y}.pbf``: the cases themselves from zoom 13 up (id, status,
 category, severity: what the map styles by); below, one point a bin with the
 count of cases and of open ones, summed from ``violation_bin`` so that a tile over a whole
-city of a million cases costs a few thousand rows. Filters: ``status`` and ``category``
-(comma-separated). A unit's users see their own cases only, counted from the cases.
+city of a million cases costs a few thousand rows. Filters: ``status``, ``category`` and
+``unit`` (codes, comma-separated), ``from`` and ``to`` (days of observation, city time,
+both included). The bins know status and category only: with a unit or dates, and for a
+unit's users (who see their own cases only), counts are made from the cases.
 
 ``GET /tiles/grid_cells/{z}/{x}/{y}.pbf``: the cells with their codes from zoom 13 up.
 
@@ -18,6 +20,7 @@ data its reader can see.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import threading
 from collections import OrderedDict
@@ -74,6 +77,14 @@ class _Cache:
 
 CACHE = _Cache()
 
+# filters of the violations tiles: lists of codes (→ a column), and days of observation
+LISTS = {"status": "status", "category": "category_code", "unit": None}
+DAYS = {
+    "from": "t.observed_at >= CAST(:from AS date)::timestamp AT TIME ZONE {tz}",
+    "to": "t.observed_at < (CAST(:to AS date) + 1)::timestamp AT TIME ZONE {tz}",
+}
+_TZ = "(SELECT timezone FROM city WHERE id = :c)"
+
 
 @bp.get("/<layer>/<int:z>/<int:x>/<int:y>.pbf")
 def tile(layer: str, z: int, x: int, y: int) -> Response:
@@ -87,15 +98,22 @@ def tile(layer: str, z: int, x: int, y: int) -> Response:
         errors.append(
             field_error("x" if not 0 <= x < 2**z else "y", f"0 to {2**z - 1} at zoom {z}")
         )
-    allowed = {"status", "category"} if layer == "violations" else set()
+    allowed = set(LISTS) | set(DAYS) if layer == "violations" else set()
     errors += [
         field_error(k, f"unknown parameter; takes {', '.join(sorted(allowed)) or 'none'}")
         for k in set(request.args) - allowed
     ]
+    for k in DAYS:
+        try:
+            if k in request.args:
+                dt.date.fromisoformat(request.args[k])
+        except ValueError:
+            errors.append(field_error(k, "a day as YYYY-MM-DD"))
     if errors:
         raise Problem("The tile address is not understood.", status=400, errors=errors)
     filters = {
-        k: tuple(sorted(request.args[k].split(","))) for k in sorted(allowed & set(request.args))
+        k: tuple(sorted(request.args[k].split(","))) if k in LISTS else (request.args[k],)
+        for k in sorted(allowed & set(request.args))
     }
     city = current_user.city_id
     scope = current_user.unit_id if current_user.role == "unit" else None
@@ -155,13 +173,16 @@ def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
         )
         return bytes(conn.execute(text(sql), params).scalar() or b"")
     # (cases and bins both have these columns; the names are left unqualified for either)
-    wanted = [
-        f"{col} = ANY(:{name})"
-        for name, col in (("status", "status"), ("category", "category_code"))
-        if name in filters
-    ]
-    params |= {name: list(filters[name]) for name in filters}
+    wanted = [f"{col} = ANY(:{name})" for name, col in LISTS.items() if col and name in filters]
+    params |= {name: list(v) if name in LISTS else v[0] for name, v in filters.items()}
     where = ["t.city_id = :c", *wanted]
+    # what the bins do not know: counted from the cases
+    by_case = [DAYS[k].format(tz=_TZ) for k in DAYS if k in filters]
+    if "unit" in filters:
+        by_case.append(
+            "t.unit_id IN (SELECT id FROM unit WHERE city_id = :c AND code = ANY(:unit))"
+        )
+    where += by_case
     if scope is not None:
         where.append(
             "t.unit_id IN (SELECT id FROM unit WHERE city_id = :c AND (id = :scope "
@@ -182,7 +203,7 @@ def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
     f = 2 ** (BIN_ZOOM - z)
     bx0, bx1, by0, by1 = _bins(z, x, y)
     params |= {"bx0": bx0, "bx1": bx1, "by0": by0, "by1": by1}
-    if scope is None:
+    if scope is None and not by_case:
         counts = (
             f"SELECT b.bx / {f} AS ox, b.by / {f} AS oy, sum(b.n) AS n, "
             "sum(b.n) FILTER (WHERE b.status = ANY(:open)) AS n_open FROM violation_bin b "
@@ -190,7 +211,7 @@ def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
             + "".join(f" AND {w}" for w in wanted)
             + " GROUP BY 1, 2 HAVING sum(b.n) > 0"
         )
-    else:  # a unit's own cases are few: count them where they are
+    else:  # a unit's own cases, or a choice the bins do not know: counted where they are
         counts = (
             f"SELECT m.bx / {f} AS ox, m.by / {f} AS oy, count(*) AS n, "
             "count(*) FILTER (WHERE t.status = ANY(:open)) AS n_open FROM violation t "

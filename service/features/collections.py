@@ -199,6 +199,7 @@ VIOLATIONS = Collection(
         "overdue": OVERDUE_SQL,
         "reported_by": "r.name",
         "photos": "t.photos",
+        "location_accuracy_m": "t.location_accuracy_m",
         "grid_cell_code": "g.code",
         "zone_id": "t.zone_id",
         "zone_code": "z.code",

@@ -89,6 +89,7 @@ class ViolationIn(_In):
     status: Literal[VIOLATION_STATUSES] = "open"  # type: ignore[valid-type]
     source: Literal[VIOLATION_SOURCES] = "inspection"  # type: ignore[valid-type]
     photos: list[str] = Field(default_factory=list, max_length=20)
+    location_accuracy_m: float | None = Field(default=None, ge=0, le=10_000)
     resolved_at: dt.datetime | None = None
 
     @field_validator("observed_at", "resolved_at")
@@ -238,6 +239,7 @@ SPECS: dict[str, Spec] = {
             "status": "status",
             "source": "source",
             "resolved_at": "resolved_at",
+            "location_accuracy_m": "location_accuracy_m",
         },
         {},
         _violation_defaults,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -37,9 +38,12 @@ class Watch:
         self.errors: list[str] = []
 
 
-@pytest.fixture()
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+@contextmanager
+def watched_context(browser, **options):
+    """A browser context (desktop-sized unless told) whose outside requests are aborted and
+    kept, with a ``Watch`` of them and of console errors of every page it opens."""
+    settings = {"viewport": {"width": 1280, "height": 860}, "locale": "zh-CN", **options}
+    context = browser.new_context(**settings)
     watch = Watch()
 
     def route(r):
@@ -50,10 +54,20 @@ def page(browser):
             watch.outside.append(url)
             r.abort()
 
+    def watch_page(pg):
+        pg.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: watch.errors.append(str(e)))
+        pg.watch = watch
+
     context.route("**/*", route)
-    pg = context.new_page()
-    pg.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: watch.errors.append(str(e)))
-    pg.watch = watch
-    yield pg
-    context.close()
+    context.on("page", watch_page)
+    try:
+        yield context, watch
+    finally:
+        context.close()
+
+
+@pytest.fixture()
+def page(browser):
+    with watched_context(browser) as (context, _):
+        yield context.new_page()

@@ -1,0 +1,34 @@
+"""The planner's tools beside the map (service/static/planner.js): editing through the
+features API, the zone check overlay, search and filters, problem points.
+
+The page carries their configuration as JSON (labels from the message catalogues, form
+fields, pick lists, URLs, the JS names of the map's layers); the script builds the panel
+from it and sets every text as text.
+"""
+
+from __future__ import annotations
+
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from jinja2 import Template
+
+
+class PlannerTools(JSCSSMixin, MacroElement):
+    """``config`` is what planner.js reads; the map's JS name is added when rendered."""
+
+    default_js: list[tuple[str, str]] = []  # set by maps.assets.install_local_assets
+    default_css: list[tuple[str, str]] = []
+    _template = Template(
+        """{% macro header(this, kwargs) %}
+        <script type="application/json" id="cw-config">{{ this.config|tojson }}</script>
+        {% endmacro %}"""
+    )
+
+    def __init__(self, config: dict):
+        super().__init__()
+        self._name = "PlannerTools"
+        self.config = dict(config)
+
+    def render(self, **kwargs):
+        self.config["map"] = self._parent.get_name()
+        super().render(**kwargs)

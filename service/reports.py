@@ -1,0 +1,246 @@
+"""Reporting from a phone: the inspector's page, the report endpoint and the photos.
+
+``POST /api/reports`` takes a multipart form (``category``, ``description``, ``lon``,
+``lat``, ``accuracy_m``, ``crs``, ``observed_at``, up to ``MAX_PHOTOS`` files in
+``photos``) and files the case through the same checks and rules as the features API; the
+answer is the case as the rules left it: its owner, deadline and near points.
+
+Photos are kept outside the database under ``HOME/photos``, named by the SHA-256 of their
+bytes (the same photo sent twice is kept once), and the case holds their references
+(``/photos/<sha256>.<ext>``). Only JPEG, PNG and WebP are taken, recognised by their
+first bytes, not by the name or type the phone sends; each at most ``MAX_PHOTO_BYTES``. A
+photo is served only to someone who may see a case that refers to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, render_template, request, send_file
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import text
+
+from service.auth import actor
+from service.db import reading, writing
+from service.errors import Forbidden, NotFound, Problem, field_error
+from service.features import read, write
+from service.features.collections import VIOLATIONS, WRITERS_CASES
+from service.i18n import catalogue, current_language, translator
+from service.layers import violation_categories
+
+bp = Blueprint("reports", __name__)
+
+MAX_PHOTOS = 6
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+# first bytes → extension (WebP is RIFF....WEBP)
+_SIGNATURES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"))
+_MEDIA = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+_NAME = re.compile(r"^([0-9a-f]{64})\.(jpg|png|webp)$")
+_FIELDS = {"category", "description", "lon", "lat", "accuracy_m", "crs", "observed_at"}
+
+
+def photo_dir() -> Path:
+    return Path(current_app.config["HOME"]) / "photos"
+
+
+def _kind(head: bytes) -> str | None:
+    for magic, ext in _SIGNATURES:
+        if head.startswith(magic):
+            return ext
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def _may_report() -> None:
+    if current_user.role != "admin" and current_user.role not in WRITERS_CASES:
+        raise Forbidden(f"Reporting needs one of the roles: {', '.join(WRITERS_CASES)}.")
+
+
+@bp.get("/report")
+def report_page():
+    """The inspector's page: a form that fits a phone."""
+    _may_report()
+    lang = current_language()
+    t = translator(lang)
+    with reading() as conn:
+        categories = violation_categories(conn, current_user.city_id)
+    key = "name_en" if lang == "en" else "name_zh"
+    return render_template(
+        "report.html",
+        t=t,
+        lang=lang,
+        other_lang="zh" if lang == "en" else "en",
+        categories=[(c["code"], c[key] or c["name_zh"]) for c in categories],
+        csrf_token=generate_csrf(),
+        limits={"photos": MAX_PHOTOS, "mb": MAX_PHOTO_BYTES // (1024 * 1024)},
+        messages={k: t(k) for k in catalogue("zh") if k.startswith("report.")},
+    )
+
+
+def _number(errors: list, name: str, raw: str | None, required: bool) -> float | None:
+    if raw is None or raw.strip() == "":
+        if required:
+            errors.append(field_error(name, "missing"))
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        errors.append(field_error(name, f"should be a number, got {raw!r}"))
+        return None
+    if value != value or value in (float("inf"), float("-inf")):
+        errors.append(field_error(name, "should be a finite number"))
+        return None
+    return value
+
+
+def _store_photos(files) -> tuple[list[str], list[Path]]:
+    """Check every photo first, then keep them; returns the references and the files this
+    call created (removed again if the case is not written)."""
+    errors, checked = [], []
+    if len(files) > MAX_PHOTOS:
+        errors.append(field_error("photos", f"at most {MAX_PHOTOS} photos, got {len(files)}"))
+    for i, f in enumerate(files[:MAX_PHOTOS]):
+        data = f.stream.read(MAX_PHOTO_BYTES + 1)
+        name = f"photos[{i}]"
+        if len(data) > MAX_PHOTO_BYTES:
+            errors.append(
+                field_error(name, f"{f.filename!r} is over {MAX_PHOTO_BYTES // 2**20} MB")
+            )
+            continue
+        ext = _kind(data[:16])
+        if ext is None:
+            errors.append(field_error(name, f"{f.filename!r} is not a JPEG, PNG or WebP image"))
+            continue
+        checked.append((data, ext))
+    if errors:
+        raise Problem("Some photos cannot be taken.", status=422, errors=errors)
+    refs, created = [], []
+    root = photo_dir()
+    for data, ext in checked:
+        digest = hashlib.sha256(data).hexdigest()
+        path = root / digest[:2] / f"{digest}.{ext}"
+        refs.append(f"/photos/{digest}.{ext}")
+        if path.exists():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)  # whole or not at all
+        created.append(path)
+    return refs, created
+
+
+@bp.post("/api/reports")
+def create_report():
+    """File a case from the phone page (multipart form); 201 with the case as judged."""
+    _may_report()
+    if request.mimetype != "multipart/form-data":
+        raise Problem(
+            "Send the report as multipart/form-data.",
+            status=415,
+            errors=[field_error("Content-Type", f"got {request.mimetype or 'none'}")],
+        )
+    form = request.form
+    errors = [
+        field_error(k, "unknown field; a report takes " + ", ".join(sorted(_FIELDS)) + ", photos")
+        for k in form
+        if k not in _FIELDS and k != "csrf_token"
+    ]
+    errors += [
+        field_error(k, "unknown file field; photos go in 'photos'")
+        for k in request.files
+        if k != "photos"
+    ]
+    lon = _number(errors, "lon", form.get("lon"), True)
+    lat = _number(errors, "lat", form.get("lat"), True)
+    accuracy = _number(errors, "accuracy_m", form.get("accuracy_m"), False)
+    crs = form.get("crs", "wgs84").lower()
+    if crs not in ("wgs84", "gcj02"):
+        errors.append(field_error("crs", "wgs84 (the phone's own position) or gcj02"))
+    if errors:
+        raise Problem("The report is not complete.", status=422, errors=errors)
+    props = {
+        "category": form.get("category", ""),
+        "description": form.get("description") or None,
+        "source": "inspection",
+        "location_accuracy_m": accuracy,
+    }
+    if form.get("observed_at"):
+        props["observed_at"] = form["observed_at"]
+    refs, created = _store_photos(request.files.getlist("photos"))
+    props["photos"] = refs
+    feature = {
+        "type": "Feature",
+        "properties": props,
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+    }
+    city = current_user.city_id
+    try:
+        with writing(actor()) as conn:
+            incoming = write.validate_feature(conn, VIOLATIONS, city, feature, crs, False)
+            fid = write.insert(conn, VIOLATIONS, city, incoming.row, current_user.id)
+            body, version = read.one(conn, VIOLATIONS, city, fid)
+    except Exception:
+        _forget(created)
+        raise
+    case = json.loads(body)
+    case["notes"] = incoming.notes
+    resp = Response(
+        json.dumps(case, ensure_ascii=False), status=201, mimetype="application/geo+json"
+    )
+    resp.headers["ETag"] = f'"{fid}.{version}"'
+    resp.headers["Location"] = f"/collections/violations/items/{fid}"
+    return resp
+
+
+def _forget(created: list[Path]) -> None:
+    """A photo only a failed report brought is not kept (unless a case now refers to it)."""
+    with reading() as conn:
+        for path in created:
+            ref = json.dumps([f"/photos/{path.name}"])
+            if (
+                conn.execute(
+                    text("SELECT 1 FROM violation WHERE photos @> CAST(:r AS jsonb) LIMIT 1"),
+                    {"r": ref},
+                ).first()
+                is None
+            ):
+                path.unlink(missing_ok=True)
+
+
+@bp.get("/photos/<name>")
+def photo(name: str):
+    """A photo of a case the caller may see."""
+    m = _NAME.match(name)
+    if not m:
+        raise NotFound("No such photo.")
+    scope = ""
+    params = {"c": current_user.city_id, "ref": json.dumps([f"/photos/{name}"])}
+    if current_user.role == "unit":
+        scope = (
+            " AND unit_id IN (SELECT id FROM unit WHERE city_id = :c "
+            "AND (id = :scope OR parent_id = :scope))"
+        )
+        params["scope"] = current_user.unit_id
+    with reading() as conn:
+        seen = conn.execute(
+            text(
+                "SELECT 1 FROM violation WHERE city_id = :c "
+                f"AND photos @> CAST(:ref AS jsonb){scope} LIMIT 1"
+            ),
+            params,
+        ).first()
+    path = photo_dir() / m.group(1)[:2] / name
+    if seen is None or not path.exists():
+        raise NotFound("No such photo.")
+    resp = send_file(path, mimetype=_MEDIA[m.group(2)], max_age=86400)
+    resp.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    return resp
