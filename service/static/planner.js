@@ -610,7 +610,7 @@ document.addEventListener("DOMContentLoaded", function () {
     body.appendChild(list);
     function load() {
       list.textContent = "";
-      api("GET", cfg.urls.problems + "?limit=50").then(function (r) {
+      api("GET", cfg.urls.problems + "?limit=500").then(function (r) {
         if (!r.ok) { return; }
         if (!r.data.points.length) { list.appendChild(el("li", {text: t("ui.problems.none")})); }
         r.data.points.forEach(function (p) {
