@@ -119,9 +119,17 @@ def bench_import(engine, city, frame) -> list[tuple]:
 
 
 @contextmanager
-def start_server(url: str, home: Path, port: int = 5099) -> Iterator[str]:
+def start_server(
+    url: str, home: Path, extra_env: dict | None = None, port: int = 5099
+) -> Iterator[str]:
     """``chuangwen serve`` on the benchmark's database; yields its base URL."""
-    env = {**os.environ, "DATABASE_URL": url, "CHUANGWEN_HOME": str(home)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CHUANGWEN_HOME": str(home),
+        "CHUANGWEN_TILES": "none",
+        **(extra_env or {}),
+    }
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("chuangwen")), "serve", "--port", str(port)]
         + ["--threads", "4"],

@@ -68,6 +68,9 @@ def install_local_assets(base: str, static: str = "/static") -> None:
     from maps.tiles import ViolationTiles  # (maps.tiles imports this module)
 
     ViolationTiles.default_js = assets["vectorgrid_js"]
+    from maps.lazy import GridCellTiles
+
+    GridCellTiles.default_js = assets["vectorgrid_js"]
     from maps.tools import PlannerTools
 
     PlannerTools.default_js = assets["tools_js"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import folium
 import geopandas as gpd
@@ -13,9 +13,12 @@ from jinja2 import Template
 
 from gis.metric import buffer_m
 from maps.geojson import feature_collection
+from maps.lazy import GridCellTiles, LazyFeatures
 from maps.style import AREA_STYLES, SETTLED_STATUSES, STATUS_COLORS, unit_color
 from maps.tiles import ViolationTiles
 
+LAZY_FROM_ZOOM = 15  # layers read for the view are drawn from this zoom up
+STALL_STYLE = {"color": "#e66101", "weight": 2, "fillColor": "#fdb863", "fillOpacity": 0.5}
 # what the map's filters read from each embedded case (not shown in its popup)
 FILTER_KEYS = ("status", "category_code", "unit_code", "observed_at")
 
@@ -30,14 +33,17 @@ class PlannerLayers:
     """What the planner map shows; every frame in EPSG:4326."""
 
     areas: gpd.GeoDataFrame
-    grid_cells: gpd.GeoDataFrame
-    zones: gpd.GeoDataFrame
-    points: gpd.GeoDataFrame
-    stalls: gpd.GeoDataFrame
-    violations: gpd.GeoDataFrame | None  # None: drawn from vector tiles instead
+    # None: too many to embed; drawn from tiles (cells, cases) or read for the view (others)
+    grid_cells: gpd.GeoDataFrame | None
+    zones: gpd.GeoDataFrame | None
+    points: gpd.GeoDataFrame | None
+    stalls: gpd.GeoDataFrame | None
+    violations: gpd.GeoDataFrame | None
     point_categories: list[dict]
     bounds: tuple[float, float, float, float]  # minx, miny, maxx, maxy (lon/lat)
     crs_epsg: int
+    unit_colors: dict[str, str] = field(default_factory=dict)  # unit code → colour
+    zone_kinds: tuple[str, ...] = ()
 
 
 def build_planner_map(
@@ -49,6 +55,8 @@ def build_planner_map(
     m: folium.Map | None = None,
     violation_tiles: str | None = None,
     violation_items: str = "/collections/violations/items",
+    items: Callable[[str], str] = lambda cid: f"/collections/{cid}/items",
+    cell_tiles: str = "/tiles/grid_cells/{z}/{x}/{y}.pbf",
 ) -> folium.Map:
     """A folium map of all layers with a layer control and a legend; ``m.layer_names`` maps
     each collection to the JS names of the layers that draw it.
@@ -58,7 +66,8 @@ def build_planner_map(
     User text reaches popups and tooltips only HTML-escaped. With ``violation_tiles`` (a
     URL template of the violations' vector tiles) the cases are drawn from tiles, not
     embedded: a city's year of cases does not fit in a page; a click reads a case from
-    ``violation_items`` (the features API's items).
+    ``violation_items`` (the features API's items). A layer left out of ``layers`` (None)
+    is drawn from ``cell_tiles`` (grid cells) or read for the view from ``items(collection)``.
     """
     if not isinstance(layers, PlannerLayers):
         raise TypeError(f"'layers' should be PlannerLayers, got {type(layers)}")
@@ -87,99 +96,157 @@ def build_planner_map(
             names.setdefault(collection, []).append(layer.get_name())
 
     _areas(m, layers.areas, t)
-    cells = _polygons(
-        m,
-        layers.grid_cells,
-        t("layer.grid_cells"),
-        lambda f: {"color": "#607d8b", "weight": 0.5, "fillOpacity": 0, "opacity": 0.6},
-        {"code": t("field.code"), "community": t("layer.communities")},
-        tooltip="code",
-    )
-    keep("grid_cells", cells)
-    zones = layers.zones.assign(
-        kind_label=[t(f"kind.{k}") for k in layers.zones["kind"]],
-        color=[unit_color(u) for u in layers.zones["unit_id"]],
-        valid_from=layers.zones["valid_from"].astype(str).str[:10],
-    )
-    zone_layer = _polygons(
-        m,
-        zones,
-        t("layer.zones"),
-        lambda f: {
-            "color": f["properties"]["color"],
-            "weight": 1.5,
-            "fillColor": f["properties"]["color"],
-            "fillOpacity": 0.25,
-        },
-        {
-            "code": t("field.code"),
-            name: t("field.name"),
-            "kind_label": t("field.kind"),
-            "unit": t("field.unit"),
-            "first_person": t("field.first_person"),
-            "direct_person": t("field.direct_person"),
-            "valid_from": t("field.valid_from"),
-        },
-        tooltip=name,
-    )
-    keep("zones", zone_layer)
-    surroundings = layers.points.assign(
-        geometry=buffer_m(layers.points.geometry, layers.points["radius_m"], layers.crs_epsg)
-    )
-    around = _polygons(
-        m,
-        surroundings,
-        t("layer.point_surroundings"),
-        lambda f: {
-            "color": f["properties"]["color"],
-            "weight": 1,
-            "dashArray": "4 4",
-            "fillOpacity": 0.05,
-        },
-        {name: t("field.name"), "radius_m": t("field.radius_m")},
-        tooltip=name,
-    )
-    stalls = layers.stalls.assign(
-        hours=layers.stalls["opens_at"] + "–" + layers.stalls["closes_at"],
-        allowed=layers.stalls[f"allowed_{'en' if lang == 'en' else 'zh'}"],
-    )
-    stall_layer = _polygons(
-        m,
-        stalls,
-        t("layer.stall_areas"),
-        lambda f: {"color": "#e66101", "weight": 2, "fillColor": "#fdb863", "fillOpacity": 0.5},
-        {
-            "code": t("field.code"),
-            name: t("field.name"),
-            "hours": t("field.hours"),
-            "allowed": t("field.allowed"),
-        },
-        tooltip=name,
-    )
-    keep("stall_areas", stall_layer)
-    points = layers.points.assign(category=layers.points[category])
-    point_layer = _circles(
-        m,
-        points.assign(geometry=points.geometry.representative_point()),
-        t("layer.assessment_points"),
-        lambda f: {
-            "color": "#222",
-            "weight": 1,
-            "fillColor": f["properties"]["color"],
-            "fillOpacity": 0.95,
-            "radius": 7,
-        },
-        {
-            "code": t("field.code"),
-            name: t("field.name"),
-            "category": t("field.category"),
-            "weight": t("field.weight"),
-            "radius_m": t("field.radius_m"),
-        },
-        tooltip=name,
-    )
-    keep("assessment_points", point_layer)
-    keep("assessment_points", around)
+    if layers.grid_cells is None:
+        keep("grid_cells", GridCellTiles(t("layer.grid_cells"), cell_tiles).add_to(m))
+    else:
+        cells = _polygons(
+            m,
+            layers.grid_cells,
+            t("layer.grid_cells"),
+            lambda f: {"color": "#607d8b", "weight": 0.5, "fillOpacity": 0, "opacity": 0.6},
+            {"code": t("field.code"), "community": t("layer.communities")},
+            tooltip="code",
+        )
+        keep("grid_cells", cells)
+    zone_fields = {
+        "code": t("field.code"),
+        name: t("field.name"),
+        "kind_label": t("field.kind"),
+        "unit": t("field.unit"),
+        "first_person": t("field.first_person"),
+        "direct_person": t("field.direct_person"),
+        "valid_from": t("field.valid_from"),
+    }
+    if layers.zones is None:
+        lazy = LazyFeatures(
+            t("layer.zones"),
+            items("zones"),
+            {
+                "colorBy": "unit",
+                "colors": layers.unit_colors,
+                "color": "#555",
+                "weight": 1.5,
+                "fillOpacity": 0.25,
+            },
+            {
+                ("kind" if k == "kind_label" else "unit_name" if k == "unit" else k): v
+                for k, v in zone_fields.items()
+            },
+            {"kind": {k: t(f"kind.{k}") for k in layers.zone_kinds}},
+            min_zoom=LAZY_FROM_ZOOM,
+            dates=("valid_from",),
+        )
+        keep("zones", lazy.add_to(m))
+    else:
+        zones = layers.zones.assign(
+            kind_label=[t(f"kind.{k}") for k in layers.zones["kind"]],
+            color=[unit_color(u) for u in layers.zones["unit_id"]],
+            valid_from=layers.zones["valid_from"].astype(str).str[:10],
+        )
+        zone_layer = _polygons(
+            m,
+            zones,
+            t("layer.zones"),
+            lambda f: {
+                "color": f["properties"]["color"],
+                "weight": 1.5,
+                "fillColor": f["properties"]["color"],
+                "fillOpacity": 0.25,
+            },
+            zone_fields,
+            tooltip=name,
+        )
+        keep("zones", zone_layer)
+    stall_fields = {"code": t("field.code"), name: t("field.name")}
+    if layers.stalls is None:
+        keep(
+            "stall_areas",
+            LazyFeatures(
+                t("layer.stall_areas"),
+                items("stall_areas"),
+                STALL_STYLE,
+                {
+                    **stall_fields,
+                    "opens_at": t("field.opens_at"),
+                    "closes_at": t("field.closes_at"),
+                },
+                min_zoom=LAZY_FROM_ZOOM,
+            ).add_to(m),
+        )
+    else:
+        stalls = layers.stalls.assign(
+            hours=layers.stalls["opens_at"] + "–" + layers.stalls["closes_at"],
+            allowed=layers.stalls[f"allowed_{'en' if lang == 'en' else 'zh'}"],
+        )
+        stall_layer = _polygons(
+            m,
+            stalls,
+            t("layer.stall_areas"),
+            lambda f: STALL_STYLE,
+            {**stall_fields, "hours": t("field.hours"), "allowed": t("field.allowed")},
+            tooltip=name,
+        )
+        keep("stall_areas", stall_layer)
+    point_fields = {
+        "code": t("field.code"),
+        name: t("field.name"),
+        "category": t("field.category"),
+        "weight": t("field.weight"),
+        "radius_m": t("field.radius_m"),
+    }
+    if layers.points is None:
+        key = "name_en" if lang == "en" else "name_zh"
+        keep(
+            "assessment_points",
+            LazyFeatures(
+                t("layer.assessment_points"),
+                items("assessment_points"),
+                {
+                    "colorBy": "category",
+                    "colors": {c["code"]: c["color"] for c in layers.point_categories},
+                    "color": "#555",
+                },
+                point_fields,
+                {"category": {c["code"]: c[key] for c in layers.point_categories}},
+                min_zoom=LAZY_FROM_ZOOM,
+                radius_by="radius_m",
+                pane="lazyPoints",
+            ).add_to(m),
+        )
+    else:
+        surroundings = layers.points.assign(
+            geometry=buffer_m(layers.points.geometry, layers.points["radius_m"], layers.crs_epsg)
+        )
+        around = _polygons(
+            m,
+            surroundings,
+            t("layer.point_surroundings"),
+            lambda f: {
+                "color": f["properties"]["color"],
+                "weight": 1,
+                "dashArray": "4 4",
+                "fillOpacity": 0.05,
+            },
+            {name: t("field.name"), "radius_m": t("field.radius_m")},
+            tooltip=name,
+        )
+        points = layers.points.assign(category=layers.points[category])
+        point_layer = _circles(
+            m,
+            points.assign(geometry=points.geometry.representative_point()),
+            t("layer.assessment_points"),
+            lambda f: {
+                "color": "#222",
+                "weight": 1,
+                "fillColor": f["properties"]["color"],
+                "fillOpacity": 0.95,
+                "radius": 7,
+            },
+            point_fields,
+            tooltip=name,
+        )
+        keep("assessment_points", point_layer)
+        keep("assessment_points", around)
     if violation_tiles is not None:
         fields = ("case_no", "category", "status", "observed_at", "due_at", "description")
         tiled = ViolationTiles(

@@ -33,7 +33,7 @@ class ViolationTiles(JSCSSMixin, Layer):
             var colors = {{ this.colors }}, labels = {{ this.labels }};
             function radius(n) { return Math.min(18, 3 + Math.sqrt(n)); }
             var layer = L.vectorGrid.protobuf({{ this.url|tojson }}, {
-                rendererFactory: L.svg.tile,
+                rendererFactory: L.canvas.tile,
                 pane: "violationTiles",
                 interactive: false,
                 maxNativeZoom: 18,

@@ -66,6 +66,11 @@ def serve(host: str, port: int, threads: int) -> None:
     prepare(current_app)
     app = current_app._get_current_object()
     get_engine(app)
+    every = float(app.config["TILE_WARM_SECONDS"])
+    if every > 0:
+        from service.tiles import start_warmer
+
+        start_warmer(app, every)
     click.echo(f"serving on http://{host}:{port}")
     waitress_serve(app, host=host, port=port, threads=threads, ident="chuangwen")
 

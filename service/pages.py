@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, Length
 from maps.assets import VENDOR
 from maps.page import add_page_chrome
 from maps.planner import PlannerLayers, build_planner_map
-from maps.style import STATUS_COLORS
+from maps.style import STATUS_COLORS, unit_color
 from maps.tools import PlannerTools
 from service import layers
 from service.db import reading
@@ -54,7 +54,9 @@ def favicon():
 
 @bp.get("/health")
 def health():
-    return jsonify(status="ok")
+    from service.tiles import WARM
+
+    return jsonify(status="ok", tile_warm_rounds=WARM["rounds"])
 
 
 def _wants_json() -> bool:
@@ -86,6 +88,8 @@ def planner_map():
         attribution_url=url_for("pages.attribution"),
         violation_tiles=tile_url if tiled else None,
         violation_items=url_for("ogc.items", cid="violations"),
+        items=lambda cid: url_for("ogc.items", cid=cid),
+        cell_tiles=tile_url.replace("/violations/", "/grid_cells/"),
     )
     m.add_child(PlannerTools(_tools_config(t, lang, city, picks, m.layer_names, tiled, tile_url)))
     links = [
@@ -223,34 +227,63 @@ def ui_messages() -> list[str]:
     return [k for k in catalogue("zh") if k.startswith(prefixes)]
 
 
+def _more_than(conn, table: str, city_id: int, n: int) -> bool:
+    return bool(
+        conn.execute(
+            text(
+                f"SELECT count(*) > :n FROM (SELECT 1 FROM {table} WHERE city_id = :c "
+                "LIMIT :n + 1) s"
+            ),
+            {"c": city_id, "n": n},
+        ).scalar()
+    )
+
+
 def _tiled(conn, city_id: int) -> bool:
     """Whether the map draws the cases from vector tiles: asked with ``?violations=tiles`` or
     ``=features``, else when the city has more than CHUANGWEN_EMBED_MAX cases."""
     asked = request.args.get("violations")
     if asked in ("tiles", "features"):
         return asked == "tiles"
-    limit = current_app.config["EMBED_MAX"]
-    more = conn.execute(
-        text(
-            "SELECT count(*) > :n FROM (SELECT 1 FROM violation WHERE city_id = :c LIMIT :n + 1) s"
-        ),
-        {"c": city_id, "n": limit},
-    ).scalar()
-    return bool(more)
+    return _more_than(conn, "violation", city_id, current_app.config["EMBED_MAX"])
 
 
 def _planner_layers(conn, city_id: int, with_violations: bool = True) -> tuple[dict, PlannerLayers]:
+    """The layers to embed in the page: at most CHUANGWEN_EMBED_FEATURES features of grid
+    cells, zones, points and stall areas in all, the smallest layers first; a layer left out
+    (None) is drawn from tiles or read for the view."""
     city = layers.city(conn, city_id)
+    budget = current_app.config["EMBED_FEATURES"]
+    readers = {
+        "stall_area": layers.stall_areas,
+        "zone": layers.zones,
+        "assessment_point": layers.assessment_points,
+        "grid_cell": layers.grid_cells,
+    }
+    sizes = {
+        table: conn.execute(
+            text(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE city_id = :c LIMIT :n) s"),
+            {"c": city_id, "n": budget + 1},
+        ).scalar()
+        for table in readers
+    }
+    frames, used = {}, 0
+    for table in sorted(readers, key=sizes.get):
+        used += sizes[table]
+        frames[table] = readers[table](conn, city_id) if used <= budget else None
+    units = conn.execute(text("SELECT id, code FROM unit WHERE city_id = :c"), {"c": city_id})
     data = PlannerLayers(
         areas=layers.admin_areas(conn, city_id),
-        grid_cells=layers.grid_cells(conn, city_id),
-        zones=layers.zones(conn, city_id),
-        points=layers.assessment_points(conn, city_id),
-        stalls=layers.stall_areas(conn, city_id),
+        grid_cells=frames["grid_cell"],
+        zones=frames["zone"],
+        points=frames["assessment_point"],
+        stalls=frames["stall_area"],
         violations=layers.violations(conn, city_id) if with_violations else None,
         point_categories=layers.assessment_point_categories(conn, city_id),
         bounds=(city["minx"], city["miny"], city["maxx"], city["maxy"]),
         crs_epsg=city["crs_epsg"],
+        unit_colors={u.code: unit_color(u.id) for u in units},
+        zone_kinds=ZONE_KINDS,
     )
     return city, data
 

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -127,8 +128,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(pg_url, engine, demo, tokens, app_home):
+@contextmanager
+def _serving(pg_url, app_home, **env_extra):
     """``chuangwen serve`` in a subprocess on a free port, against the test database."""
     port = _free_port()
     env = {
@@ -136,6 +137,7 @@ def server(pg_url, engine, demo, tokens, app_home):
         "DATABASE_URL": pg_url,
         "CHUANGWEN_HOME": str(app_home),
         "CHUANGWEN_TILES": "none",
+        **env_extra,
     }
     cli = Path(sys.executable).with_name("chuangwen")
     proc = subprocess.Popen(
@@ -158,9 +160,27 @@ def server(pg_url, engine, demo, tokens, app_home):
                     "server did not start:\n" + proc.stdout.read().decode()
                 ) from None
             time.sleep(0.3)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(pg_url, engine, demo, tokens, app_home):
+    with _serving(pg_url, app_home) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def big_city_server(pg_url, engine, demo, tokens, app_home):
+    """The same city served as a big one: no layer of more than 20 features embedded (its
+    3 stall areas are), the cases from tiles."""
+    with _serving(
+        pg_url, app_home, CHUANGWEN_EMBED_FEATURES="20", CHUANGWEN_EMBED_MAX="100"
+    ) as base:
+        yield base
 
 
 EVIL_TEXT = '<img src=x onerror="window.__xss=1">'

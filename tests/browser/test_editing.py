@@ -270,3 +270,66 @@ def test_search_finds_a_zone_by_code(page, server, square_zone):
     centre = page.evaluate(f"(() => {{ const c = {MAP}.getCenter(); return [c.lng, c.lat]; }})()")
     assert abs(centre[0] - square_zone["lon"]) < 1e-3 and abs(centre[1] - square_zone["lat"]) < 1e-3
     assert page.watch.outside == [] and page.watch.errors == []
+
+
+def test_a_two_part_zone_stays_two_parts_when_one_is_reshaped(page, server, tokens, engine):
+    code = f"M{time.monotonic_ns() % 10**8}"
+    lon, lat, d = 117.2330, 28.2700, 0.0003
+
+    def square(cx):
+        ring = [[cx - d, lat - d], [cx + d, lat - d], [cx + d, lat + d], [cx - d, lat + d]]
+        return [[*ring, ring[0]]]
+
+    with engine.connect() as conn:
+        unit = conn.execute(text("SELECT code FROM unit ORDER BY code LIMIT 1")).scalar()
+    status, _, _ = _api(
+        server,
+        tokens["planner"][1],
+        "POST",
+        "/collections/zones/items",
+        {
+            "type": "Feature",
+            "properties": {"code": code, "name": "两块片区", "kind": "river", "unit": unit},
+            "geometry": {"type": "MultiPolygon", "coordinates": [square(lon), square(lon + 0.002)]},
+        },
+    )
+    assert status == 201
+    try:
+        _sign_in(page, server)
+        _go(page, lon + 0.001, lat, 18)
+        _start_editing(page)
+        page.mouse.click(*_pixel(page, lon + 0.002, lat))  # inside the second part
+        page.wait_for_selector("#cw-edit-form:not([hidden])", timeout=10000)
+        assert page.input_value("#cw-f-code") == code
+        x, y = _pixel(page, lon + 0.002 + d, lat + d)
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 25, y - 10, steps=8)
+        page.mouse.up()
+        page.click("#cw-edit-save")
+        page.wait_for_function(
+            "document.querySelector('#cw-edit-status').textContent.includes('已保存')",
+            timeout=15000,
+        )
+        with engine.connect() as conn:
+            parts, first_same, second_wider = conn.execute(
+                text(
+                    "SELECT ST_NumGeometries(geom), least(ST_HausdorffDistance(ST_GeometryN(geom, "
+                    "1), ST_GeomFromText(:first, 4326)), ST_HausdorffDistance(ST_GeometryN(geom, "
+                    "2), ST_GeomFromText(:first, 4326))) < 1e-7, ST_XMax(geom) > :x "
+                    "FROM zone WHERE code = :c"
+                ),
+                {
+                    "first": "POLYGON(({}))".format(
+                        ",".join(f"{a} {b}" for a, b in square(lon)[0])
+                    ),
+                    "x": lon + 0.002 + d + 1e-6,
+                    "c": code,
+                },
+            ).one()
+        assert parts == 2 and first_same and second_wider
+        assert page.watch.outside == [] and page.watch.errors == []
+    finally:
+        with engine.begin() as conn:
+            set_actor(conn, Actor(None, "test"))
+            conn.execute(text("DELETE FROM zone WHERE code = :c"), {"c": code})

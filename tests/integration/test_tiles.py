@@ -195,3 +195,45 @@ def test_bad_tile_addresses_are_named(client, tokens, path, status, field):
     assert resp.mimetype == "application/problem+json"
     if field:
         assert [e["field"] for e in resp.get_json()["errors"]] == [field]
+
+
+def test_the_warmer_makes_tiles_ahead_and_again_only_where_cases_changed(
+    app, client, tokens, engine, demo
+):
+    city = demo[0]
+    with app.app_context():
+        tiles.warm(city)  # whatever earlier tests left, now all made
+        assert tiles.warm(city) == 0  # nothing changed: nothing to make
+        with engine.connect() as conn:
+            lon, lat = conn.execute(
+                text("SELECT ST_X(geom), ST_Y(geom) FROM violation WHERE city_id = :c LIMIT 1"),
+                {"c": city},
+            ).one()
+            z13 = conn.execute(
+                text(
+                    "SELECT count(DISTINCT (bx / 32, by / 32)) FROM violation_bin "
+                    "WHERE city_id = :c AND n > 0"
+                ),
+                {"c": city},
+            ).scalar()
+        resp = client.post(
+            "/collections/violations/items",
+            json={
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {"category": "graffiti"},
+            },
+            headers=bearer(tokens["inspector"][1]),
+        )
+        assert resp.status_code == 201
+        # zoom 13: only the tiles whose bins (and rim) hold the new case are made again
+        remade = tiles.warm(city, zooms=(13,))
+        assert 1 <= remade <= 4 and (z13 < 5 or remade < z13)
+        # a tile made ahead is what the map then gets
+        x, y = tile_of(lon, lat, 13)
+        with engine.connect() as conn:
+            made, again = tiles._serve(conn, "violations", city, 13, x, y, {}, None)
+        assert again is False
+        assert mapbox_vector_tile.decode(made) == _get(
+            client, tokens["planner"][1], f"/tiles/violations/13/{x}/{y}.pbf"
+        )
