@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.browser.conftest import watched_context
-from tests.browser.test_editing import _api
+from tests.browser.test_editing import _api, _forget
 from tests.browser.test_planner_map import _sign_in
 
 pytestmark = pytest.mark.browser
@@ -73,6 +73,7 @@ def test_a_report_from_a_phone_appears_on_the_planner_map(browser, server, engin
         )
         assert on_map
         assert watch.outside == [] and watch.errors == []
+    _forget(engine, "violation", "case_no", case_no)
 
 
 def test_the_problem_points_view_lists_the_point_by_a_new_case(page, server, engine, demo, tokens):
@@ -113,3 +114,4 @@ def test_the_problem_points_view_lists_the_point_by_a_new_case(page, server, eng
     cases.first.wait_for(timeout=10000)
     assert body["properties"]["case_no"] in item.inner_text()
     assert page.watch.outside == [] and page.watch.errors == []
+    _forget(engine, "violation", "case_no", body["properties"]["case_no"])
