@@ -132,10 +132,15 @@ class GridCellTiles(JSCSSMixin, Layer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.vectorGrid.protobuf({{ this.url|tojson }}, {
+        // no tiles below zoom 13 (there are no cells in them); not the minZoom option,
+        // which would raise the whole map's lowest zoom to 13
+        var {{ this.get_name() }} = new (L.VectorGrid.Protobuf.extend({
+            _isValidTile: function (c) {
+                return c.z >= 13 && L.VectorGrid.Protobuf.prototype._isValidTile.call(this, c);
+            }
+        }))({{ this.url|tojson }}, {
             rendererFactory: L.canvas.tile,
             interactive: false,
-            minZoom: 13,
             maxNativeZoom: 18,
             vectorTileLayerStyles: {
                 grid_cells: {color: "#607d8b", weight: 0.5, opacity: 0.6, fill: false}

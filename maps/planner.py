@@ -80,6 +80,9 @@ def build_planner_map(
             zoom_start=14,
             location=[(miny + maxy) / 2, (minx + maxx) / 2],
         )
+    # the view first, so that no layer loads tiles for another; a city whose cases come from
+    # tiles opens on their counts (below zoom 13), not on a million points
+    m.add_child(_FitView([[miny, minx], [maxy, maxx]], 12 if violation_tiles else 18))
     _base_tiles(m, tiles)
     m.add_child(
         _Attribution(
@@ -261,7 +264,6 @@ def build_planner_map(
         keep("violations", _violation_features(m, layers, t, category))
     folium.LayerControl(collapsed=False).add_to(m)
     m.add_child(_legend(layers.point_categories, t, lang))
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
     m.layer_names = names
     return m
 
@@ -374,6 +376,24 @@ def _areas(m: folium.Map, areas: gpd.GeoDataFrame, t) -> None:
             {"code": t("field.code"), "name": t("field.name")},
             tooltip="name",
         )
+
+
+class _FitView(MacroElement):
+    """The whole city in view at once, without animation: a layer added after this loads
+    its tiles for this view only (folium's fit_bounds animates, and layers added during the
+    animation first load tiles at the map's starting zoom)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }},
+            {maxZoom: {{ this.max_zoom }}, animate: false});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, bounds: list, max_zoom: int):
+        super().__init__()
+        self.bounds = bounds
+        self.max_zoom = int(max_zoom)
 
 
 class _Attribution(MacroElement):

@@ -82,6 +82,9 @@ class ViolationTiles(JSCSSMixin, Layer):
                             .setContent(box).openOn(map);
                     });
             }, true);
+            // a User Timing mark each time the tiles in view are all drawn (the benchmark
+            // of the page reads the first)
+            layer.on("load", function () { performance.mark("cw:violation-tiles-drawn"); });
             return layer.addTo(map);
         })();
         {% endmacro %}

@@ -1,7 +1,7 @@
 """Vector tiles (Mapbox Vector Tile, made by PostGIS ``ST_AsMVT``) for the map's big layers.
 
 ``GET /tiles/violations/{z}/{x}/{y}.pbf``: the cases themselves from zoom 13 up (id, status,
-category, severity: what the map styles by); below, one point a bin with the
+category, severity: what the map styles by); below, 32 × 32 points a tile with the
 count of cases and of open ones, summed from ``violation_bin`` so that a tile over a whole
 city of a million cases costs a few thousand rows. Filters: ``status``, ``category`` and
 ``unit`` (codes, comma-separated), ``from`` and ``to`` (days of observation, city time,
@@ -277,8 +277,9 @@ def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
             f"FROM violation t, b WHERE {' AND '.join(where)} AND t.geom && b.box) q"
         )
         return bytes(conn.execute(text(sql), params).scalar() or b"")
-    # below: one point a bin, bins of the zoom-12 lattice summed f × f at a time
-    f = 2 ** (BIN_ZOOM - z)
+    # below: one point per 2 × 2 bins of the zoom-12 lattice at zoom 12 (32 × 32 points in a
+    # tile, 8 px apart: denser, the circles only cover each other), f × f bins further out
+    f = 2 ** (BIN_ZOOM - z + 1)
     bx0, bx1, by0, by1 = _bins(z, x, y)
     params |= {"bx0": bx0, "bx1": bx1, "by0": by0, "by1": by1}
     if scope is None and not by_case:

@@ -62,6 +62,11 @@ def test_switch_to_english(page, server):
     page.wait_for_selector(".leaflet-overlay-pane canvas", timeout=30000)
     labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     assert any("Assessment points" in s for s in labels)
+    # the tools beside the map speak English too
+    tabs = page.locator("#cw-panel [role=tab]").all_inner_texts()
+    assert tabs == ["Edit", "Find", "Problem points", "Zone check"]
+    page.click("[data-tab=find]")
+    assert page.get_attribute("#cw-search", "placeholder") == "Name or code"
     assert page.watch.outside == [] and page.watch.errors == []
 
 

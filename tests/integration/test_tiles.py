@@ -74,8 +74,17 @@ def test_low_zoom_tiles_count_every_case_from_the_bins(client, tokens, engine, d
     paths = _city_tiles(engine, demo[0], 9)
     total, open_ = _counts(engine, demo[0])
     assert _city_sums(client, token, paths) == (total, open_)
-    # many points, each a bin of about 150 m × 2^3 at zoom 9
-    assert sum(len(_get(client, token, p)["violations"]["features"]) for p in paths) > 20
+    # one point per 2^4 × 2^4 bins of about 150 m at zoom 9 (32 × 32 a tile)
+    with engine.connect() as conn:
+        cells = conn.execute(
+            text(
+                "SELECT count(DISTINCT (bx / 16, by / 16)) FROM violation_bin "
+                "WHERE city_id = :c AND n > 0"
+            ),
+            {"c": demo[0]},
+        ).scalar()
+    points = sum(len(_get(client, token, p)["violations"]["features"]) for p in paths)
+    assert points == cells and points > 3
     # a filter counts only what it names
     filtered = _city_sums(client, token, paths, "?status=resolved,closed")
     n, _ = _counts(engine, demo[0], "status IN ('resolved', 'closed')")
