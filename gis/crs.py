@@ -66,3 +66,13 @@ def unproject(geom: BaseGeometry, src_epsg: int) -> BaseGeometry:
     (117.2, 28.3)
     """
     return project(geom, STORAGE_EPSG, src_epsg)
+
+
+def to_metric_xy(lon, lat, epsg: int):
+    """Arrays of lon/lat to x/y metres in ``epsg``.
+
+    >>> x, y = to_metric_xy([117.0], [28.0], 4548)
+    >>> round(float(x[0])), round(float(y[0]))
+    (500000, 3098442)
+    """
+    return transformer(STORAGE_EPSG, epsg).transform(lon, lat)

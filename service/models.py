@@ -25,6 +25,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    SmallInteger,
     String,
     Text,
     Time,
@@ -292,6 +293,22 @@ class StallArea(TenantMixin, Base):
     )
 
 
+class Road(TenantMixin, Base):
+    """A street of the routing network (imported from OpenStreetMap or a line layer)."""
+
+    __tablename__ = "road"
+    osm_id: Mapped[int | None] = mapped_column(BigInteger)
+    name: Mapped[str | None] = mapped_column(Text)
+    highway: Mapped[str] = mapped_column(String(32))
+    oneway: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    provenance: Mapped[str] = mapped_column(String(16))
+    geom = mapped_column(Geometry("LINESTRING", srid=SRID, spatial_index=False), nullable=False)
+    __table_args__ = (
+        Index("ix_road_city_geom", "city_id", "geom", postgresql_using="gist"),
+        CheckConstraint("oneway IN (-1, 0, 1)", name="road_oneway"),
+    )
+
+
 class AppUser(TenantMixin, Base):
     """A person who signs in: admin, planner, inspector, unit or leader."""
 
@@ -439,6 +456,18 @@ class InspectionStop(TenantMixin, Base):
         _tenant_fk(["plan_id"], "inspection_plan(id)", ondelete="CASCADE"),
         _tenant_fk(["point_id"], "assessment_point(id)"),
     )
+
+
+class InspectionDue(Base):
+    """A point's hidden next-visit date, drawn when it was last visited (gis/tours.py). Only
+    the planner of tours reads it: a due date known is a visit foretold."""
+
+    __tablename__ = "inspection_due"
+    city_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    point_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    last_visit_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    __table_args__ = (_tenant_fk(["point_id"], "assessment_point(id)", ondelete="CASCADE"),)
 
 
 class AuditLog(Base):

@@ -1,0 +1,158 @@
+"""Unannounced inspection tours: which points, in what order, drawn so they cannot be foretold.
+
+Each active point has a target visit rate from its priority, never below one visit per floor
+period. Its next visit is due on a hidden date drawn when it was last visited: the last visit
+plus an exponentially distributed gap with the rate's mean, cut at the floor period. The
+exponential gap is memoryless, so "days since the last visit" says next to nothing about
+tomorrow (until the floor, which every point reaches at the same length). A tour's prizes are
+the priorities with log-normal noise, raised for the points due and made mandatory for
+those at the floor; the tour that collects most within the time window is found by VROOM
+(pyvroom) on the true travel-time matrix, then checked against that matrix, started at a
+random minute and, when both ways fit, driven in a random direction. Randomness comes from
+the ``numpy.random.Generator`` given (the service seeds it from ``secrets``; tests seed it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MANDATORY = 100  # VROOM priority of a point at its floor; others get 1..90
+
+
+def target_rates(priority: np.ndarray, stops_per_day: float, floor_days: int) -> np.ndarray:
+    """Visits a day for each point: the floor rate, plus the day's remaining capacity shared
+    in proportion to priority.
+
+    >>> target_rates(np.array([1.0, 3.0]), stops_per_day=1.0, floor_days=4).round(3).tolist()
+    [0.375, 0.625]
+    """
+    n = len(priority)
+    floor = np.full(n, 1.0 / floor_days)
+    spare = max(stops_per_day - floor.sum(), 0.0)
+    total = priority.sum()
+    share = priority / total if total > 0 else np.full(n, 1.0 / max(n, 1))
+    return floor + spare * share
+
+
+def draw_gap_days(rate: np.ndarray, floor_days: int, rng: np.random.Generator) -> np.ndarray:
+    """Hidden days until the next visit: exponential with mean 1/rate, at least 1, at most
+    the floor period."""
+    gaps = rng.exponential(1.0 / np.maximum(rate, 1e-9))
+    return np.clip(np.ceil(gaps), 1, floor_days).astype(int)
+
+
+@dataclass
+class Tour:
+    order: list[int]  # indices into the candidates, in visiting order
+    start_s: int  # seconds after the window opens that the team leaves the depot
+    arrive_s: list[int]  # arrival at each stop, seconds after the window opens
+    travel_s: int
+    dwell_s: int
+    back_s: int  # when the team is back at the depot
+    missed_mandatory: list[int] = field(default_factory=list)
+    reversed: bool = False
+
+
+def prizes(
+    priority: np.ndarray,
+    due: np.ndarray,
+    at_floor: np.ndarray,
+    rng: np.random.Generator,
+    noise_sigma: float = 0.5,
+) -> np.ndarray:
+    """VROOM priorities (integers): noisy priority scaled into 1..80, +10 when due, and
+    MANDATORY at the floor."""
+    noisy = np.maximum(priority, 1e-6) * rng.lognormal(0.0, noise_sigma, len(priority))
+    scaled = 1 + 79 * (noisy / noisy.max()) if len(noisy) else noisy
+    out = np.round(scaled).astype(int) + 10 * due.astype(int)
+    out[at_floor] = MANDATORY
+    return out
+
+
+def solve(
+    durations: np.ndarray,
+    dwell: np.ndarray,
+    prize: np.ndarray,
+    budget_s: int,
+    rng: np.random.Generator,
+    start_jitter_s: int = 0,
+    exploration: int = 3,
+) -> Tour:
+    """Choose and order stops. ``durations``: seconds, row/column 0 the depot, 1.. the
+    candidates; ``dwell``: seconds at each candidate; ``budget_s``: the window's length."""
+    import vroom
+
+    start = int(rng.integers(0, start_jitter_s + 1)) if start_jitter_s else 0
+    horizon = budget_s - start
+    pick = shortlist(durations, dwell, prize, horizon)
+    sub = durations[np.ix_(np.r_[0, pick + 1], np.r_[0, pick + 1])]
+    problem = vroom.Input()
+    problem.set_durations_matrix(profile="car", matrix_input=np.rint(sub).astype(np.uint32))
+    problem.add_vehicle(vroom.Vehicle(1, start=0, end=0, time_window=vroom.TimeWindow(0, horizon)))
+    for k, i in enumerate(pick):
+        problem.add_job(
+            vroom.Job(k + 1, location=k + 1, default_service=int(dwell[i]), priority=int(prize[i]))
+        )
+    solution = problem.solve(exploration_level=exploration, nb_threads=2)
+    routes = solution.routes
+    order = [int(pick[int(j) - 1]) for j in routes[routes["type"] == "job"]["id"]]
+    tour = verify(durations, dwell, order, horizon)
+    # a random direction, when the way back round fits too
+    if len(tour.order) > 1 and rng.random() < 0.5:
+        back = verify(durations, dwell, tour.order[::-1], horizon)
+        if len(back.order) == len(tour.order):
+            tour = back
+            tour.reversed = True
+    tour.start_s = start
+    tour.arrive_s = [a + start for a in tour.arrive_s]
+    tour.back_s += start
+    chosen = set(tour.order)
+    tour.missed_mandatory = [i for i in np.flatnonzero(prize >= MANDATORY) if i not in chosen]
+    return tour
+
+
+def shortlist(durations: np.ndarray, dwell: np.ndarray, prize: np.ndarray, horizon: int):
+    """The candidates worth giving the solver: every mandatory one, and the best by prize
+    per second (dwell plus the way to their nearest neighbours), several times as many as
+    can fit. A tour holds a few dozen stops; giving VROOM thousands costs seconds for nothing."""
+    n = len(dwell)
+    if n <= 60:
+        return np.arange(n)
+    cand = durations[1:, 1:] + np.diag(np.full(n, np.inf))
+    near = np.sort(cand, axis=1)[:, : min(5, n - 1)].mean(axis=1)
+    fits = horizon / max(float(np.median(dwell + near)), 1.0)
+    keep = int(min(n, max(60, 5 * fits)))
+    value = prize / (dwell + near)
+    best = np.argsort(-value, kind="stable")[:keep]
+    return np.union1d(best, np.flatnonzero(prize >= MANDATORY))
+
+
+def verify(durations: np.ndarray, dwell: np.ndarray, order: list[int], horizon: int) -> Tour:
+    """The tour timed on the true matrix; stops that would end it after ``horizon`` are
+    dropped from the end."""
+    order = list(order)
+    while True:
+        t, travel, arrive = 0.0, 0.0, []
+        here = 0
+        for i in order:
+            leg = durations[here, i + 1]
+            t += leg
+            travel += leg
+            arrive.append(int(round(t)))
+            t += dwell[i]
+            here = i + 1
+        leg = durations[here, 0]
+        t += leg
+        travel += leg
+        if t <= horizon + 1 or not order:
+            return Tour(
+                order=order,
+                start_s=0,
+                arrive_s=arrive,
+                travel_s=int(round(travel)),
+                dwell_s=int(sum(dwell[i] for i in order)),
+                back_s=int(round(t)),
+            )
+        order = order[:-1]
