@@ -39,7 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     auth.init_app(app)
 
-    from service import api, catalogue_api, ogc, openapi, pages, reports, tiles
+    from service import api, catalogue_api, ogc, openapi, pages, plans_api, reports, tiles
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(catalogue_api.bp)
     app.register_blueprint(tiles.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(plans_api.bp)
     return app
 
 

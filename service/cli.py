@@ -190,6 +190,72 @@ def import_cmd(collection, file, dry_run, crs, repair, lon_col, lat_col, city_co
     click.echo(f"{verb} {report.rows if dry_run else report.inserted} of {report.rows} rows")
 
 
+@main.command("import-roads")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--city", "city_code", default=None, help="City code when there are several.")
+@with_appcontext
+def import_roads(path: Path, city_code: str | None) -> None:
+    """Replace a city's street network with an OSM file (.osm, .osm.pbf) or a line layer."""
+    from service import roads
+
+    frame = roads.read(path)
+    try:
+        with writing(Actor(None, "cli import-roads")) as conn:
+            n = roads.store(conn, _city_id(conn, city_code), frame, "osm")
+    except Problem as exc:
+        _fail(exc)
+    km = frame.to_crs(frame.estimate_utm_crs()).length.sum() / 1000
+    click.echo(f"{n} streets, {km:.0f} km, {int((frame['oneway'] != 0).sum())} one-way")
+
+
+@main.command("plan")
+@click.option("--date", "day", required=True, help="YYYY-MM-DD")
+@click.option("--from", "window_start", required=True, help="HH:MM city time")
+@click.option("--to", "window_end", required=True, help="HH:MM city time (past midnight: next day)")
+@click.option("--depot", required=True, help="lon,lat")
+@click.option("--mode", default="walk", type=click.Choice(["walk", "bike", "drive"]))
+@click.option("--team", required=True, help="user names, comma-separated")
+@click.option("--area", default=None, help="admin area code")
+@click.option("--as", "as_user", required=True, help="the leader or admin planning it")
+@click.option("--format", "fmt", default="json", type=click.Choice(["json", "gpx", "geojson"]))
+@click.option("--city", "city_code", default=None)
+@with_appcontext
+def plan(day, window_start, window_end, depot, mode, team, area, as_user, fmt, city_code):
+    """Plan an unannounced inspection round and print it (JSON, GPX or GeoJSON)."""
+    from service import inspections
+    from service.users import find_user_by_name
+
+    try:
+        with writing(Actor(None, "cli plan")) as conn:
+            city = _city_id(conn, city_code)
+            user = find_user_by_name(conn, as_user)
+            members = [find_user_by_name(conn, n.strip()) for n in team.split(",")]
+            if user is None or user.role not in inspections.PLANNERS:
+                raise click.ClickException("--as: a leader or admin of this city")
+            if any(m is None for m in members):
+                raise click.ClickException("--team: unknown user name")
+            lon, lat = (float(v) for v in depot.split(","))
+            body = {
+                "date": day,
+                "window_start": window_start,
+                "window_end": window_end,
+                "depot": [lon, lat],
+                "mode": mode,
+                "team": [m.id for m in members],
+                "area": area,
+            }
+            pid = inspections.create(conn, city, user.id, body, current_app.config)
+            out = inspections.read(conn, city, user, pid, f"cli {fmt}")
+    except Problem as exc:
+        _fail(exc)
+    if fmt == "gpx":
+        click.echo(inspections.gpx(out))
+    elif fmt == "geojson":
+        click.echo(json.dumps(inspections.geojson(out), ensure_ascii=False))
+    else:
+        click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+
+
 @main.command("export")
 @click.argument("collection", callback=_collection_arg)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))

@@ -18,6 +18,7 @@ from service.demo.build import (
     CITY_CODE,
     CITY_NAME,
     CITY_NAME_EN,
+    DATA,
     EPSG,
     DemoCity,
 )
@@ -219,6 +220,15 @@ def load(conn: Connection, city: DemoCity) -> tuple[int, dict[str, int], str | N
             for i, r in enumerate(city.violations.itertuples())
         ],
     )
+    # the real street network for inspection routes (OSM), once
+    if (
+        conn.execute(text("SELECT 1 FROM road WHERE city_id = :c LIMIT 1"), {"c": c}).first()
+        is None
+    ):
+        from service import roads
+
+        frame = roads.read(DATA / "jiangxi_guixi_center_roads.geojson")
+        added["road"] = roads.store(conn, c, frame, "osm")
     password = None
     if find_user_by_name(conn, ADMIN_NAME) is None:
         password = secrets.token_urlsafe(12)

@@ -1,0 +1,79 @@
+"""Routes of the inspection plans (service/inspections.py): the API, the exports, the page."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_login import current_user
+
+from service import inspections
+from service.auth import actor
+from service.db import reading, writing
+from service.errors import Forbidden, NotFound, Problem, field_error
+
+bp = Blueprint("plans", __name__)
+
+
+def _plan(pid: int, what: str) -> dict:
+    with writing(actor()) as conn:  # the view is logged in the same transaction
+        return inspections.read(conn, current_user.city_id, current_user, pid, what)
+
+
+@bp.post("/api/inspection-plans")
+def create_plan():
+    """Plan an unannounced inspection round (leaders and admins)."""
+    if current_user.role not in inspections.PLANNERS:
+        raise Forbidden("Planning inspections needs the leader or admin role.")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise Problem("Send a JSON object.", status=400, errors=[field_error("body", "not JSON")])
+    with writing(actor()) as conn:
+        pid = inspections.create(
+            conn, current_user.city_id, current_user.id, body, current_app.config
+        )
+        plan = inspections.read(conn, current_user.city_id, current_user, pid, "created")
+    resp = jsonify(plan)
+    resp.status_code = 201
+    resp.headers["Location"] = f"/api/inspection-plans/{pid}"
+    return resp
+
+
+@bp.get("/api/inspection-plans/<int:pid>")
+def get_plan(pid: int):
+    """A plan: 404 to anyone outside its team, leaders and admins; stops from release_at."""
+    return jsonify(_plan(pid, "json"))
+
+
+@bp.get("/api/inspection-plans/<int:pid>.gpx")
+def plan_gpx(pid: int):
+    """The plan's stops and street path as GPX 1.1."""
+    body = inspections.gpx(_plan(pid, "gpx"))
+    resp = Response(body, mimetype="application/gpx+xml")
+    resp.headers["Content-Disposition"] = f'attachment; filename="plan-{pid}.gpx"'
+    return resp
+
+
+@bp.get("/api/inspection-plans/<int:pid>.geojson")
+def plan_geojson(pid: int):
+    """The plan's path and stops as a GeoJSON FeatureCollection."""
+    body = json.dumps(inspections.geojson(_plan(pid, "geojson")), ensure_ascii=False)
+    return Response(body, mimetype="application/geo+json")
+
+
+@bp.get("/api/inspection-plans/<int:pid>/views")
+def plan_views(pid: int):
+    """Who looked at a plan, and when (leaders and admins)."""
+    with reading() as conn:
+        if inspections.visible(conn, current_user.city_id, current_user, pid) is None:
+            raise NotFound(f"No inspection plan {pid}.")
+        if current_user.role not in inspections.PLANNERS:
+            raise Forbidden("Only leaders and admins see who looked at a plan.")
+        return jsonify(views=inspections.views(conn, current_user.city_id, pid))
+
+
+@bp.post("/api/inspection-plans/<int:pid>/stops/<int:seq>/arrive")
+def arrive(pid: int, seq: int):
+    """The team has arrived at a stop: the point's last inspection is now."""
+    with writing(actor()) as conn:
+        return jsonify(inspections.arrive(conn, current_user.city_id, current_user, pid, seq))
