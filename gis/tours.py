@@ -79,9 +79,11 @@ def solve(
     rng: np.random.Generator,
     start_jitter_s: int = 0,
     exploration: int = 3,
+    urgency: np.ndarray | None = None,
 ) -> Tour:
     """Choose and order stops. ``durations``: seconds, row/column 0 the depot, 1.. the
-    candidates; ``dwell``: seconds at each candidate; ``budget_s``: the window's length."""
+    candidates; ``dwell``: seconds at each candidate; ``budget_s``: the window's length;
+    ``urgency``: which mandatory points go in first (days past their floor)."""
     import vroom
 
     start = int(rng.integers(0, start_jitter_s + 1)) if start_jitter_s else 0
@@ -106,11 +108,50 @@ def solve(
             tour = back
             tour.reversed = True
     tour.start_s = start
-    tour.arrive_s = [a + start for a in tour.arrive_s]
-    tour.back_s += start
-    chosen = set(tour.order)
-    tour.missed_mandatory = [i for i in np.flatnonzero(prize >= MANDATORY) if i not in chosen]
-    return tour
+    must = [int(i) for i in np.flatnonzero(prize >= MANDATORY)]
+    if urgency is not None:
+        must.sort(key=lambda i: -urgency[i])
+    return insist(durations, dwell, prize, tour, must, horizon)
+
+
+def insist(
+    durations: np.ndarray,
+    dwell: np.ndarray,
+    prize: np.ndarray,
+    tour: Tour,
+    must: list[int],
+    horizon: int,
+) -> Tour:
+    """Put the ``must`` points (most urgent first) into the tour: each at its cheapest place,
+    dropping the stops of lowest prize that are not themselves a must until it fits.
+    (VROOM sums priorities, so a far point at its floor loses to two near ones every day.)"""
+    order = list(tour.order)
+    kept = set()
+    for m in must:
+        if m in order:
+            kept.add(m)
+            continue
+        trial = list(order)
+        best = min(
+            range(len(trial) + 1),
+            key=lambda k: (
+                durations[0 if k == 0 else trial[k - 1] + 1, m + 1]
+                + durations[m + 1, 0 if k == len(trial) else trial[k] + 1]
+            ),
+        )
+        trial.insert(best, m)
+        droppable = sorted((i for i in trial if i != m and i not in kept), key=lambda i: prize[i])
+        while verify(durations, dwell, trial, horizon).order != trial and droppable:
+            trial.remove(droppable.pop(0))
+        if verify(durations, dwell, trial, horizon).order == trial:
+            order = trial
+            kept.add(m)
+    out = verify(durations, dwell, order, horizon)
+    out.start_s, out.reversed = tour.start_s, tour.reversed
+    out.arrive_s = [a + tour.start_s for a in out.arrive_s]
+    out.back_s += tour.start_s
+    out.missed_mandatory = [m for m in must if m not in out.order]
+    return out
 
 
 def shortlist(durations: np.ndarray, dwell: np.ndarray, prize: np.ndarray, horizon: int):

@@ -34,7 +34,6 @@ from service.models import TRAVEL_MODES
 PLANNERS = ("leader", "admin")
 WEIGHTS = {"severity": 1.0, "overdue": 2.0, "days_since": 1.0, "findings": 0.5}
 FLOOR_DAYS = 28
-DWELL_S = {"default": 600}  # per assessment-point category code
 STRAIGHT_DETOUR = 1.4  # used when a city has no street network at all
 
 
@@ -150,8 +149,9 @@ open_by AS (
 SELECT p.id, p.code, p.name, p.category_code AS category, p.weight::float AS weight,
        ST_X(ST_PointOnSurface(p.geom)) AS lon, ST_Y(ST_PointOnSurface(p.geom)) AS lat,
        coalesce(o.sev, 0)::float AS sev, coalesce(o.overdue, 0)::float AS overdue,
-       coalesce(o.findings, 0)::float AS findings, d.last_visit_on, d.due_on
+       coalesce(o.findings, 0)::float AS findings, d.last_visit_on, d.due_on, k.dwell_s
   FROM assessment_point p
+  JOIN assessment_point_category k ON k.city_id = p.city_id AND k.code = p.category_code
   LEFT JOIN open_by o ON o.point_id = p.id
   LEFT JOIN inspection_due d ON d.city_id = p.city_id AND d.point_id = p.id
  WHERE p.city_id = :c AND p.active
@@ -223,7 +223,7 @@ def create(
     rng = rng or np.random.default_rng(secrets.randbits(128))
     weights = {**WEIGHTS, **config.get("INSPECTION_WEIGHTS", {})}
     floor_days = int(config.get("INSPECTION_FLOOR_DAYS", FLOOR_DAYS))
-    dwell_by = {**DWELL_S, **config.get("INSPECTION_DWELL_S", {})}
+    dwell_by = config.get("INSPECTION_DWELL_S", {})  # overrides of the categories' dwell
     rows = conn.execute(text(_CANDIDATES), {"c": city_id, "area": plan.area}).all()
     if not rows:
         raise Problem(
@@ -234,21 +234,25 @@ def create(
     day = plan.date
     pri = priorities(rows, day, weights, floor_days)
     budget = int((end - start).total_seconds())
-    dwell = np.array([dwell_by.get(r.category, dwell_by["default"]) for r in rows], float)
+    dwell = np.array([dwell_by.get(r.category, r.dwell_s) for r in rows], float)
     lonlat = np.array([plan.depot, *[(r.lon, r.lat) for r in rows]], float)
     times, metres, paths, notes = travel_matrix(conn, city_id, plan.mode, lonlat)
     per_day = budget / float(np.median(dwell + np.sort(times[1:, 1:], axis=1)[:, 1:4].mean(axis=1)))
     rates = tours.target_rates(pri, per_day, floor_days)
     due = np.array([r.due_on is not None and r.due_on <= day for r in rows])
-    # at the floor: never visited, or the floor period ends before the next plan could
-    at_floor = np.array(
-        [r.last_visit_on is None or (day - r.last_visit_on).days >= floor_days - 1 for r in rows]
+    # days since the last visit; a point never visited counts from the city's first plan
+    first = (
+        conn.execute(
+            text("SELECT min(plan_date) FROM inspection_plan WHERE city_id = :c"), {"c": city_id}
+        ).scalar()
+        or day
     )
-    never = np.array([r.last_visit_on is None for r in rows])
-    if never.all():  # a city's first plans: no one is yet "due", all are equally new
-        at_floor[:] = False
+    since = np.array([(day - (r.last_visit_on or min(first, day))).days for r in rows])
+    at_floor = since >= floor_days - 1  # the next plan could come too late
     prize = tours.prizes(pri, due, at_floor, rng)
-    tour = tours.solve(times, dwell, prize, budget, rng, start_jitter_s=min(900, budget // 10))
+    tour = tours.solve(
+        times, dwell, prize, budget, rng, start_jitter_s=min(900, budget // 10), urgency=since
+    )
     if tour.missed_mandatory:
         notes.append(
             f"{len(tour.missed_mandatory)} points at the end of their {floor_days}-day floor do "
