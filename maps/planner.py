@@ -83,7 +83,7 @@ def build_planner_map(
     # the view first, so that no layer loads tiles for another; a city whose cases come from
     # tiles opens on their counts (below zoom 13), not on a million points
     m.add_child(_FitView([[miny, minx], [maxy, maxx]], 12 if violation_tiles else 18))
-    _base_tiles(m, tiles)
+    base_tiles(m, tiles)
     m.add_child(
         _Attribution(
             f'{html.escape(t("attribution.osm"))} <a href="{html.escape(attribution_url)}">'
@@ -302,7 +302,8 @@ def _violation_features(m: folium.Map, layers: PlannerLayers, t, category: str):
     )
 
 
-def _base_tiles(m: folium.Map, tiles: str) -> None:
+def base_tiles(m: folium.Map, tiles: str) -> None:
+    """The base map: ``osm``, ``none`` or a tile URL template."""
     if tiles == "none":
         return
     if tiles == "osm":

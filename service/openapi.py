@@ -239,6 +239,69 @@ def document() -> dict:
                 "responses": {"200": {"description": "the image"}, "404": _PROBLEM},
             }
         },
+        "/api/inspection-plans": {
+            "post": {
+                "summary": "Plan an unannounced inspection round (leaders, admins): JSON {date, "
+                "window_start, window_end (HH:MM city time or ISO), depot [lon, lat], mode "
+                "(walk|bike|drive), team [user ids], area, release_at}",
+                "requestBody": {"required": True, "content": {"application/json": {}}},
+                "responses": {
+                    "201": {
+                        "description": "the plan: stops with ETAs, travel_s, dwell_s, "
+                        "distance_m, geometry"
+                    },
+                    "403": _PROBLEM,
+                    "422": _PROBLEM,
+                },
+            }
+        },
+        "/api/inspection-plans/{planId}": {
+            "get": {
+                "summary": "A plan (its team, leaders and admins; 404 to anyone else; team "
+                "members see the stops from release_at); the view is logged",
+                "parameters": [_path("planId")],
+                "responses": {"200": {"description": "the plan"}, "404": _PROBLEM},
+            }
+        },
+        "/api/inspection-plans/{planId}.gpx": {
+            "get": {
+                "summary": "The plan as GPX 1.1 (waypoints and the street path)",
+                "parameters": [_path("planId")],
+                "responses": {"200": {"description": "GPX"}, "404": _PROBLEM},
+            }
+        },
+        "/api/inspection-plans/{planId}.geojson": {
+            "get": {
+                "summary": "The plan as a GeoJSON FeatureCollection (path, then stops)",
+                "parameters": [_path("planId")],
+                "responses": {"200": {"description": "GeoJSON"}, "404": _PROBLEM},
+            }
+        },
+        "/api/inspection-plans/{planId}/views": {
+            "get": {
+                "summary": "Who looked at a plan and when (leaders, admins)",
+                "parameters": [_path("planId")],
+                "responses": {
+                    "200": {"description": "views"},
+                    "403": _PROBLEM,
+                    "404": _PROBLEM,
+                },
+            }
+        },
+        "/api/inspection-plans/{planId}/stops/{seq}/arrive": {
+            "post": {
+                "summary": "Check in at a stop: the point's last inspection is now",
+                "parameters": [_path("planId"), _path("seq")],
+                "responses": {"200": {"description": "the check-in"}, "404": _PROBLEM},
+            }
+        },
+        "/inspection-plans/{planId}": {
+            "get": {
+                "summary": "The round on the street map (HTML, for a phone and for print)",
+                "parameters": [_path("planId")],
+                "responses": {"200": {"description": "HTML"}, "404": _PROBLEM},
+            }
+        },
         "/api/assessment-points/{pointId}/nearby": {
             "get": {
                 "summary": "A point's open violations within its radius, with distances",

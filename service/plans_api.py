@@ -6,6 +6,7 @@ import json
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
+from sqlalchemy import text
 
 from service import inspections
 from service.auth import actor
@@ -77,3 +78,61 @@ def arrive(pid: int, seq: int):
     """The team has arrived at a stop: the point's last inspection is now."""
     with writing(actor()) as conn:
         return jsonify(inspections.arrive(conn, current_user.city_id, current_user, pid, seq))
+
+
+@bp.get("/inspection-plans/<int:pid>")
+def route_page(pid: int):
+    """The round on the street map, for a phone and for print."""
+    from zoneinfo import ZoneInfo
+
+    from flask import url_for
+    from flask_wtf.csrf import generate_csrf
+
+    from maps.page import add_page_chrome
+    from maps.planner import base_tiles
+    from maps.route import build_route_map
+    from service import problems
+    from service.i18n import current_language, translator
+
+    lang = current_language()
+    t = translator(lang)
+    city = current_user.city_id
+    with writing(actor()) as conn:
+        plan = inspections.read(conn, city, current_user, pid, "page")
+        tz = ZoneInfo(
+            conn.execute(text("SELECT timezone FROM city WHERE id = :c"), {"c": city}).scalar()
+        )
+        details = {}
+        for s in plan["stops"]:
+            near = problems.nearby(conn, city, s["point_id"]) or {"violations": []}
+            checklist = conn.execute(
+                text(
+                    "SELECT k.checklist FROM assessment_point p JOIN assessment_point_category k "
+                    "ON k.city_id = p.city_id AND k.code = p.category_code "
+                    "WHERE p.city_id = :c AND p.id = :p"
+                ),
+                {"c": city, "p": s["point_id"]},
+            ).scalar()
+            details[s["point_id"]] = {"checklist": checklist or [], "cases": near["violations"]}
+    m = build_route_map(
+        plan,
+        details,
+        t,
+        tz,
+        arrive_url=url_for("plans.arrive", pid=pid, seq=0).replace("/0/", "/{seq}/"),
+        report_url=url_for("reports.report_page"),
+        csrf_token=generate_csrf(),
+        tiles=lambda mm: base_tiles(mm, current_app.config["TILES"]),
+    )
+    add_page_chrome(
+        m,
+        title=t("route.title", id=pid),
+        user=current_user.display_name or current_user.name,
+        links=[(t("nav.language"), "?lang=" + ("zh" if lang == "en" else "en"))],
+        logout=(t("nav.logout"), url_for("pages.logout")),
+        stylesheet=url_for("static", filename="chuangwen.css"),
+        icon=url_for("static", filename="favicon.svg"),
+        csrf_token=generate_csrf(),
+        lang=lang,
+    )
+    return Response(m.get_root().render(), mimetype="text/html")

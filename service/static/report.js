@@ -37,6 +37,12 @@
     }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 0});
   }
   document.getElementById("locate").addEventListener("click", locate);
+  // from an inspection round's stop: its place, already filled in
+  var asked = new URLSearchParams(window.location.search);
+  if (asked.get("lon") && asked.get("lat")) {
+    form.elements.lon.value = asked.get("lon");
+    form.elements.lat.value = asked.get("lat");
+  }
   // typed coordinates carry no accuracy
   ["lon", "lat"].forEach(function (k) {
     form.elements[k].addEventListener("input", function () { form.elements.accuracy_m.value = ""; });

@@ -27,6 +27,69 @@ def test_db_status_reports_the_server(app):
     assert "PostGIS" in result.output or "POSTGIS" in result.output
 
 
+def test_import_roads_from_osm_then_plan_a_night_round_as_gpx(app, demo, tokens, engine):
+    import xml.etree.ElementTree as ET
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    pbf = Path(__file__).resolve().parents[2] / "data" / "guixi" / "jiangxi_guixi_center.osm.pbf"
+    runner = app.test_cli_runner()
+    result = runner.invoke(main, ["import-roads", str(pbf)], obj=_script_info(app))
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        n, oneway = conn.execute(
+            text("SELECT count(*), count(*) FILTER (WHERE oneway <> 0) FROM road")
+        ).one()
+    assert f"{n} streets" in result.output and n > 150 and oneway > 20
+    result = runner.invoke(
+        main,
+        [
+            "plan",
+            "--date",
+            "2026-11-29",
+            "--from",
+            "21:00",
+            "--to",
+            "00:30",
+            "--depot",
+            "117.2150,28.2900",
+            "--mode",
+            "drive",
+            "--team",
+            "t_inspector",
+            "--as",
+            "t_leader",
+            "--format",
+            "gpx",
+        ],
+        obj=_script_info(app),
+    )
+    assert result.exit_code == 0, result.output
+    root = ET.fromstring(result.output.strip().encode())
+    assert len(root.findall("{http://www.topografix.com/GPX/1/1}wpt")) > 3
+    result = runner.invoke(
+        main,
+        [
+            "plan",
+            "--date",
+            "2026-11-29",
+            "--from",
+            "21:00",
+            "--to",
+            "23:00",
+            "--depot",
+            "117.2150,28.2900",
+            "--team",
+            "t_inspector",
+            "--as",
+            "t_unit",
+        ],
+        obj=_script_info(app),
+    )
+    assert result.exit_code != 0 and "--as" in result.output
+
+
 def _script_info(app):
     from flask.cli import ScriptInfo
 
