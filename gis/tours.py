@@ -36,6 +36,26 @@ def target_rates(priority: np.ndarray, stops_per_day: float, floor_days: int) ->
     return floor + spare * share
 
 
+def must_go(since: np.ndarray, floor_days: int, stops_per_day: float, share: float = 0.6):
+    """Which points are mandatory today so that none passes its floor: earliest deadline
+    first with a day's capacity. The i-th most urgent point (by days left to its floor) must
+    go today when it has no more days left than the days the i points before it need at
+    ``share`` of a day's stops.
+
+    >>> must_go(np.array([27, 27, 27, 10]), 28, stops_per_day=2 / 0.6).tolist()
+    [True, True, True, False]
+    >>> must_go(np.array([20, 5]), 28, stops_per_day=10).tolist()
+    [False, False]
+    """
+    left = floor_days - 1 - since
+    order = np.argsort(left, kind="stable")
+    cap = max(share * stops_per_day, 1.0)
+    need = np.arange(1, len(since) + 1) / cap  # days the first i+1 urgent points take
+    out = np.zeros(len(since), bool)
+    out[order] = left[order] < need
+    return out
+
+
 def draw_gap_days(rate: np.ndarray, floor_days: int, rng: np.random.Generator) -> np.ndarray:
     """Hidden days until the next visit: exponential with mean 1/rate, at least 1, at most
     the floor period."""

@@ -248,7 +248,7 @@ def create(
         or day
     )
     since = np.array([(day - (r.last_visit_on or min(first, day))).days for r in rows])
-    at_floor = since >= floor_days - 1  # the next plan could come too late
+    at_floor = tours.must_go(since, floor_days, per_day)  # or some would pass their floor
     prize = tours.prizes(pri, due, at_floor, rng)
     tour = tours.solve(
         times, dwell, prize, budget, rng, start_jitter_s=min(900, budget // 10), urgency=since
