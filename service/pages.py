@@ -98,11 +98,17 @@ def planner_map():
     ]
     if current_user.role in ("admin", *WRITERS_CASES):
         links.insert(0, (t("nav.report"), url_for("reports.report_page")))
+    title = t(
+        "app.city_map", city=city["name"] if lang == "zh" else city["name_en"] or city["name"]
+    )
+    return map_page(m, t, lang, title, links)
+
+
+def map_page(m, t, lang: str, title: str, links: list[tuple[str, str]]) -> Response:
+    """A folium map as the signed-in user's page: title bar, links, sign-out, stylesheet."""
     add_page_chrome(
         m,
-        title=t(
-            "app.city_map", city=city["name"] if lang == "zh" else city["name_en"] or city["name"]
-        ),
+        title=title,
         user=current_user.display_name or current_user.name,
         links=links,
         logout=(t("nav.logout"), url_for("pages.logout")),

@@ -88,11 +88,11 @@ def route_page(pid: int):
     from flask import url_for
     from flask_wtf.csrf import generate_csrf
 
-    from maps.page import add_page_chrome
     from maps.planner import base_tiles
     from maps.route import build_route_map
     from service import problems
     from service.i18n import current_language, translator
+    from service.pages import map_page
 
     lang = current_language()
     t = translator(lang)
@@ -124,15 +124,5 @@ def route_page(pid: int):
         csrf_token=generate_csrf(),
         tiles=lambda mm: base_tiles(mm, current_app.config["TILES"]),
     )
-    add_page_chrome(
-        m,
-        title=t("route.title", id=pid),
-        user=current_user.display_name or current_user.name,
-        links=[(t("nav.language"), "?lang=" + ("zh" if lang == "en" else "en"))],
-        logout=(t("nav.logout"), url_for("pages.logout")),
-        stylesheet=url_for("static", filename="chuangwen.css"),
-        icon=url_for("static", filename="favicon.svg"),
-        csrf_token=generate_csrf(),
-        lang=lang,
-    )
-    return Response(m.get_root().render(), mimetype="text/html")
+    links = [(t("nav.language"), "?lang=" + ("zh" if lang == "en" else "en"))]
+    return map_page(m, t, lang, t("route.title", id=pid), links)
