@@ -46,8 +46,9 @@ def test_a_leader_sees_the_round_and_checks_in_a_unit_gets_nothing(browser, serv
         assert plan["stops"][0]["name"] in rows.first.inner_text()
         page.locator(".cw-arrive[data-seq='1']").click()
         page.wait_for_function(
-            "document.querySelector(\".cw-arrive[data-seq='1']\").textContent.includes('到达')"
-            " && document.querySelector(\".cw-arrive[data-seq='1']\").disabled",
+            # "已到达" becomes "HH:MM 到达" once the check-in is kept
+            "/\\d\\d:\\d\\d 到达/.test("
+            "document.querySelector(\".cw-arrive[data-seq='1']\").textContent)",
             timeout=10000,
         )
         with engine.connect() as conn:
