@@ -181,7 +181,8 @@ def priorities(rows: list, day: dt.date, weights: dict, floor_days: int) -> np.n
 
 
 def travel_matrix(conn, city_id: int, mode: str, lonlat: np.ndarray):
-    """Seconds between all places (row 0 the depot) and what to draw the path with."""
+    """Seconds between all places (row 0 the depot), the metres of a leg (a function: only
+    the tour's legs are ever measured), what to draw the path with, and notes."""
     net = roads.network(conn, city_id, mode)
     if net is None:
         epsg = gk3_epsg(float(lonlat[0, 0]))
@@ -190,7 +191,7 @@ def travel_matrix(conn, city_id: int, mode: str, lonlat: np.ndarray):
         speed = speed_kmh("residential", mode) / 3.6
         return (
             metres / speed,
-            metres,
+            lambda a, b: metres[a, b],
             None,
             [
                 "No street network for this city: travel times are straight lines × "
@@ -200,14 +201,17 @@ def travel_matrix(conn, city_id: int, mode: str, lonlat: np.ndarray):
         )
     epsg = gk3_epsg(float(np.median(net.lonlat[:, 0])))
     nodes, off = net.snap(lonlat, epsg)
-    from scipy.sparse.csgraph import dijkstra
-
     times, pred = net.matrix(nodes)
-    metres = dijkstra(net.metres, indices=nodes)[:, nodes]
     walk = off / (speed_kmh("residential", "walk") / 3.6)  # to and from the street on foot
     times = times + walk[:, None] + walk[None, :]
     np.fill_diagonal(times, 0)
-    return times, metres, (net, nodes, pred), []
+
+    def leg_metres(a: int, b: int) -> float:
+        path = net.path(pred[a], nodes[a], nodes[b])
+        on_street = sum(net.metres[u, v] for u, v in zip(path[:-1], path[1:], strict=True))
+        return float(on_street + off[a] + off[b]) if a != b else 0.0
+
+    return times, leg_metres, (net, nodes, pred), []
 
 
 def create(
@@ -236,7 +240,7 @@ def create(
     budget = int((end - start).total_seconds())
     dwell = np.array([dwell_by.get(r.category, r.dwell_s) for r in rows], float)
     lonlat = np.array([plan.depot, *[(r.lon, r.lat) for r in rows]], float)
-    times, metres, paths, notes = travel_matrix(conn, city_id, plan.mode, lonlat)
+    times, leg_metres, paths, notes = travel_matrix(conn, city_id, plan.mode, lonlat)
     per_day = budget / float(np.median(dwell + np.sort(times[1:, 1:], axis=1)[:, 1:4].mean(axis=1)))
     rates = tours.target_rates(pri, per_day, floor_days)
     due = np.array([r.due_on is not None and r.due_on <= day for r in rows])
@@ -261,7 +265,7 @@ def create(
     route = _route(lonlat, tour.order, paths)
     distance = float(
         sum(
-            metres[a, b]
+            leg_metres(a, b)
             for a, b in zip(
                 [0, *[i + 1 for i in tour.order]], [*[i + 1 for i in tour.order], 0], strict=True
             )

@@ -16,7 +16,7 @@ from service.auth import actor
 from service.db import reading, writing
 from service.errors import Forbidden, NotFound, Problem, field_error
 from service.features import read, write
-from service.features.collections import COLLECTIONS, Collection
+from service.features.collections import COLLECTIONS, Collection, in_unit_scope
 from service.features.params import MAX_LIMIT, parse_items_query
 from service.transfer import file_format, import_features, read_features
 
@@ -179,10 +179,7 @@ def _scope_where() -> tuple[list[str], dict]:
     if scope is None:
         return [], {}
     return (
-        [
-            "t.unit_id IN (SELECT id FROM unit WHERE city_id = :city_id "
-            "AND (id = :scope OR parent_id = :scope))"
-        ],
+        [in_unit_scope("city_id")],
         {"scope": scope},
     )
 

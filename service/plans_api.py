@@ -102,18 +102,19 @@ def route_page(pid: int):
         tz = ZoneInfo(
             conn.execute(text("SELECT timezone FROM city WHERE id = :c"), {"c": city}).scalar()
         )
-        details = {}
-        for s in plan["stops"]:
-            near = problems.nearby(conn, city, s["point_id"]) or {"violations": []}
-            checklist = conn.execute(
+        ids = [s["point_id"] for s in plan["stops"]]
+        cases = problems.open_near(conn, city, ids)
+        checklists = dict(
+            conn.execute(
                 text(
-                    "SELECT k.checklist FROM assessment_point p JOIN assessment_point_category k "
-                    "ON k.city_id = p.city_id AND k.code = p.category_code "
-                    "WHERE p.city_id = :c AND p.id = :p"
+                    "SELECT p.id, k.checklist FROM assessment_point p "
+                    "JOIN assessment_point_category k ON k.city_id = p.city_id "
+                    "AND k.code = p.category_code WHERE p.city_id = :c AND p.id = ANY(:ids)"
                 ),
-                {"c": city, "p": s["point_id"]},
-            ).scalar()
-            details[s["point_id"]] = {"checklist": checklist or [], "cases": near["violations"]}
+                {"c": city, "ids": ids},
+            ).all()
+        )
+        details = {i: {"checklist": checklists.get(i) or [], "cases": cases[i]} for i in ids}
     m = build_route_map(
         plan,
         details,

@@ -48,14 +48,23 @@ def nearby(conn: Connection, city_id: int, point_id: int) -> dict | None:
     ).first()
     if point is None:
         return None
-    rows = conn.execute(
-        text(
-            f"WITH near AS ({_OPEN_NEAR}) SELECT id, case_no, category_code AS category, status, "
-            "severity, distance_m, observed_at, due_at, overdue FROM near WHERE point_id = :p "
-            "ORDER BY overdue DESC, severity DESC, distance_m"
-        ),
-        {"c": city_id, "p": point_id},
-    )
-    cases = [dict(r._mapping) for r in rows]
+    cases = open_near(conn, city_id, [point_id])[point_id]
     score = point.weight * sum(c["severity"] * (2 if c["overdue"] else 1) for c in cases)
     return {"point": dict(point._mapping), "score": round(score, 1), "violations": cases}
+
+
+def open_near(conn: Connection, city_id: int, point_ids: list[int]) -> dict[int, list[dict]]:
+    """The open cases near each of some points (one pass over the cases), most urgent first."""
+    rows = conn.execute(
+        text(
+            f"WITH near AS ({_OPEN_NEAR}) SELECT point_id, id, case_no, category_code AS category, "
+            "status, severity, distance_m, observed_at, due_at, overdue FROM near "
+            "WHERE point_id = ANY(:p) ORDER BY overdue DESC, severity DESC, distance_m"
+        ),
+        {"c": city_id, "p": list(point_ids)},
+    )
+    out: dict[int, list[dict]] = {p: [] for p in point_ids}
+    for r in rows:
+        case = dict(r._mapping)
+        out[case.pop("point_id")].append(case)
+    return out

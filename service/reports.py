@@ -30,7 +30,7 @@ from service.auth import actor
 from service.db import reading, writing
 from service.errors import Forbidden, NotFound, Problem, field_error
 from service.features import read, write
-from service.features.collections import VIOLATIONS, WRITERS_CASES
+from service.features.collections import VIOLATIONS, WRITERS_CASES, in_unit_scope
 from service.i18n import catalogue, current_language, translator
 from service.layers import violation_categories
 
@@ -225,10 +225,7 @@ def photo(name: str):
     scope = ""
     params = {"c": current_user.city_id, "ref": json.dumps([f"/photos/{name}"])}
     if current_user.role == "unit":
-        scope = (
-            " AND unit_id IN (SELECT id FROM unit WHERE city_id = :c "
-            "AND (id = :scope OR parent_id = :scope))"
-        )
+        scope = " AND " + in_unit_scope(column="unit_id")
         params["scope"] = current_user.unit_id
     with reading() as conn:
         seen = conn.execute(

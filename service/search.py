@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from service.errors import Problem, field_error
+from service.features.collections import in_unit_scope
 
 MAX_RESULTS = 50
 
@@ -57,10 +58,7 @@ def search(
         )
     scope = ""
     if unit_scope is not None:
-        scope = (
-            " AND t.unit_id IN (SELECT id FROM unit WHERE city_id = :c "
-            "AND (id = :scope OR parent_id = :scope))"
-        )
+        scope = " AND " + in_unit_scope()
     parts.append(
         f"(SELECT 'violations', {len(_LAYERS)}, t.id, t.case_no::text, t.description, {box} "
         "FROM violation t WHERE t.city_id = :c "

@@ -32,6 +32,7 @@ from sqlalchemy import text
 
 from service.db import reading
 from service.errors import NotFound, Problem, field_error
+from service.features.collections import in_unit_scope
 from service.problems import OPEN_STATUSES
 
 bp = Blueprint("tiles", __name__, url_prefix="/tiles")
@@ -262,10 +263,7 @@ def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
         )
     where += by_case
     if scope is not None:
-        where.append(
-            "t.unit_id IN (SELECT id FROM unit WHERE city_id = :c AND (id = :scope "
-            "OR parent_id = :scope))"
-        )
+        where.append(in_unit_scope())
         params["scope"] = scope
     params["open"] = list(OPEN_STATUSES)
     if z >= RAW_FROM_ZOOM:

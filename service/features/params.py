@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from service.errors import Problem, field_error
-from service.features.collections import Collection
+from service.features.collections import Collection, in_unit_scope
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
@@ -50,10 +50,7 @@ def parse_items_query(c: Collection, args, city_id: int, unit_scope: int | None)
             q.where.append(flt.sql.replace(":value", f":{key}"))
             q.params[key] = value
     if unit_scope is not None and c.id == "violations":
-        q.where.append(
-            "t.unit_id IN (SELECT id FROM unit WHERE city_id = :city_id "
-            "AND (id = :scope OR parent_id = :scope))"
-        )
+        q.where.append(in_unit_scope("city_id"))
         q.params["scope"] = unit_scope
     if errors:
         raise Problem("Some query parameters are not understood.", status=400, errors=errors)
