@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -32,7 +33,7 @@ def parse(geojson: object) -> BaseGeometry:
         raise GeometryProblem("should be a GeoJSON geometry object with 'type' and 'coordinates'")
     try:
         geom = shape(geojson)
-    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError, ShapelyError) as exc:
         raise GeometryProblem(f"is not valid GeoJSON {geojson.get('type')}: {exc}") from None
     if geom.is_empty:
         raise GeometryProblem("is empty")

@@ -5,16 +5,16 @@ the page is tens of megabytes before the first tile is drawn. Such a layer is dr
 zoom ``min_zoom`` up, with the features inside the view (plus a margin) asked from
 ``/collections/{id}/items?bbox=``, again after each move; an answer that arrives after a
 newer move is dropped. Grid cells come from vector tiles instead (``GridCellTiles``).
-Popups are built with every value set as text.
+Popups and tooltips are built with every value set as text.
 """
 
 from __future__ import annotations
 
-import json
-
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from jinja2 import Template
+
+from maps.escaping import script_json
 
 
 class LazyFeatures(Layer):
@@ -68,7 +68,11 @@ class LazyFeatures(Layer):
                 },
                 onEachFeature: function (f, l) {
                     var name = f.properties.name || f.properties.code;
-                    if (name) { l.bindTooltip(String(name)); }
+                    if (name) {
+                        var tip = document.createElement("span");
+                        tip.textContent = String(name);
+                        l.bindTooltip(tip);
+                    }
                     l.bindPopup(function () { return popup(f.properties); });
                 }
             });
@@ -110,7 +114,7 @@ class LazyFeatures(Layer):
     ):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "LazyFeatures"
-        self.options_json = json.dumps(
+        self.options_json = script_json(
             {
                 "url": url,
                 "style": style,
@@ -120,8 +124,7 @@ class LazyFeatures(Layer):
                 "radiusBy": radius_by,
                 "dates": list(dates),
                 "pane": pane,
-            },
-            ensure_ascii=False,
+            }
         )
 
 

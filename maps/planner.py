@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -12,6 +11,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from gis.metric import buffer_m
+from maps.escaping import html_text, script_json
 from maps.geojson import feature_collection
 from maps.lazy import GridCellTiles, LazyFeatures
 from maps.style import AREA_STYLES, SETTLED_STATUSES, STATUS_COLORS, unit_color
@@ -86,8 +86,8 @@ def build_planner_map(
     base_tiles(m, tiles)
     m.add_child(
         _Attribution(
-            f'{html.escape(t("attribution.osm"))} <a href="{html.escape(attribution_url)}">'
-            f"{html.escape(t('nav.attribution'))}</a>"
+            f'{html_text(t("attribution.osm"))} <a href="{html_text(attribution_url)}">'
+            f"{html_text(t('nav.attribution'))}</a>"
         )
     )
     name = "name"
@@ -317,30 +317,39 @@ def base_tiles(m: folium.Map, tiles: str) -> None:
 
 
 def _escaped(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
-    """Keep ``fields`` plus styling columns, with every text value HTML-escaped.
+    """Keep ``fields`` plus styling columns, with every text value through ``html_text``.
 
     folium's popups and tooltips put property values into innerHTML, so escaping here
-    is what stops a description such as ``<img onerror=...>`` from running.
+    is what stops a description such as ``<img onerror=...>`` from running; and branca
+    compiles the page's script as Jinja, so no value may keep a ``{{``. The filters'
+    values are escaped too (planner.js reads them back as text).
     """
     extra = ["color", "settled", *FILTER_KEYS]
     keep = [c for c in dict.fromkeys([*fields, *extra]) if c in frame.columns]
     out = frame[[*keep, "geometry"]].copy()
     for col in keep:
-        out[col] = [
-            html.escape(v) if isinstance(v, str) else ("" if v is None else v) for v in out[col]
-        ]
+        out[col] = [_cell(v) for v in out[col]]
     return out
+
+
+def _cell(value):
+    """A property value as folium may show it: text escaped, a list as escaped text."""
+    if isinstance(value, str):
+        return html_text(value)
+    if isinstance(value, list | tuple):
+        return html_text(", ".join(map(str, value)))
+    return "" if value is None else value
 
 
 def _geojson(frame, layer_name, style, fields: dict[str, str], tooltip: str, marker=None):
     data = feature_collection(_escaped(frame, list(fields)))
     return folium.GeoJson(
         data,
-        name=html.escape(layer_name),
+        name=html_text(layer_name),
         style_function=style,
         marker=marker,
         popup=folium.GeoJsonPopup(
-            fields=list(fields), aliases=[html.escape(a) for a in fields.values()]
+            fields=list(fields), aliases=[html_text(a) for a in fields.values()]
         ),
         tooltip=folium.GeoJsonTooltip(fields=[tooltip], labels=False),
         zoom_on_click=False,
@@ -403,13 +412,13 @@ class _Attribution(MacroElement):
     _template = Template(
         """{% macro script(this, kwargs) %}
         {{ this._parent.get_name() }}.attributionControl.setPrefix('Leaflet');
-        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text_json }});
         {% endmacro %}"""
     )
 
     def __init__(self, text: str):
         super().__init__()
-        self.text = text
+        self.text_json = script_json(text)
 
 
 class _Legend(MacroElement):
@@ -425,7 +434,7 @@ class _Legend(MacroElement):
 
 
 def _legend(categories: list[dict], t, lang: str) -> _Legend:
-    e = html.escape
+    e = html_text
 
     def swatch(color: str, label: str, shape: str = "dot") -> str:
         return (

@@ -1,16 +1,18 @@
 """An inspection round on the street map, for a phone and for print: the path, numbered
 stops with their arrival times, each stop's checklist and the open cases near it, an
-"arrived" check-in and a link to report a case there. Every user text is escaped."""
+"arrived" check-in and a link to report a case there. Every user text goes through
+maps.escaping: popups and tooltips are script text, the sheet is compiled by branca."""
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Callable
 
 import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
+
+from maps.escaping import html_text, popup, script_json, tooltip
 
 
 def _hhmm(iso: str, tz) -> str:
@@ -28,7 +30,7 @@ def build_route_map(
     tiles: Callable[[folium.Map], None],
 ) -> folium.Map:
     """``details``: per point id, ``checklist`` (texts) and ``cases`` (open cases near it)."""
-    e = html.escape
+    e = html_text
     lon, lat = plan["depot"]
     m = folium.Map(location=[lat, lon], zoom_start=15, tiles=None, control_scale=True)
     tiles(m)
@@ -46,7 +48,7 @@ def build_route_map(
         fill=True,
         fill_color="#fff",
         fill_opacity=1,
-        tooltip=e(t("route.depot")),
+        tooltip=tooltip(e(t("route.depot"))),
     ).add_to(m)
     rows = []
     for s in plan["stops"]:
@@ -70,12 +72,12 @@ def build_route_map(
         folium.Marker(
             [s["lat"], s["lon"]],
             icon=folium.DivIcon(
-                html=f'<div class="cw-stop">{s["seq"]}</div>',
+                html=f'<div class="cw-stop">{int(s["seq"])}</div>',
                 icon_size=(26, 26),
                 icon_anchor=(13, 13),
             ),
-            popup=folium.Popup(body, max_width=320),
-            tooltip=e(f"{s['seq']}. {s['name']}"),
+            popup=popup(body, max_width=320),
+            tooltip=tooltip(e(f"{s['seq']}. {s['name']}")),
         ).add_to(m)
         report = f"{report_url}?lon={s['lon']}&lat={s['lat']}"
         rows.append(
@@ -103,7 +105,7 @@ def build_route_map(
         f"{'' if plan['released'] else '<p>' + e(t('route.not_released')) + '</p>'}"
         f"<table><tr><th>#</th><th>{e(t('field.name'))}</th><th>{e(t('route.eta'))}</th>"
         f"<th></th></tr>{''.join(rows)}</table>"
-        f'<p class="cw-print"><button type="button" onclick="window.print()">'
+        f'<p class="cw-print"><button type="button" id="cw-print">'
         f"{e(t('route.print'))}</button></p></section>"
     )
     m.get_root().html.add_child(Element(sheet))
@@ -116,20 +118,24 @@ def build_route_map(
 
 
 class _Arrivals(MacroElement):
-    """The sheet's "arrived" buttons: a check-in through the API, shown when it is kept."""
+    """The sheet's buttons: "arrived", a check-in through the API, shown when it is kept;
+    "print" (no inline handler: the page's CSP allows none)."""
 
     _template = Template(
         """{% macro script(this, kwargs) %}
+        document.getElementById("cw-print").addEventListener("click", function () {
+            window.print();
+        });
         document.querySelectorAll(".cw-arrive").forEach(function (b) {
             b.addEventListener("click", function () {
                 b.disabled = true;
-                fetch({{ this.url|tojson }}.replace("{seq}", b.dataset.seq), {
+                fetch({{ this.url }}.replace("{seq}", b.dataset.seq), {
                     method: "POST", credentials: "same-origin",
-                    headers: {"X-CSRFToken": {{ this.csrf|tojson }}, Accept: "application/json"}
+                    headers: {"X-CSRFToken": {{ this.csrf }}, Accept: "application/json"}
                 }).then(function (r) { return r.json().then(function (d) {
                     if (!r.ok) { b.disabled = false; b.title = d.detail || r.status; return; }
                     var at = new Date(d.arrived_at);
-                    b.textContent = {{ this.done|tojson }}.replace("{at}",
+                    b.textContent = {{ this.done }}.replace("{at}",
                         at.toTimeString().slice(0, 5));
                 }); });
             });
@@ -139,4 +145,4 @@ class _Arrivals(MacroElement):
 
     def __init__(self, url: str, csrf: str, done: str):
         super().__init__()
-        self.url, self.csrf, self.done = url, csrf, done
+        self.url, self.csrf, self.done = script_json(url), script_json(csrf), script_json(done)

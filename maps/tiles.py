@@ -10,11 +10,11 @@ shows it, its text set as text, never as HTML.
 
 from __future__ import annotations
 
-import json
-
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from jinja2 import Template
+
+from maps.escaping import script_json
 
 
 class ViolationTiles(JSCSSMixin, Layer):
@@ -106,5 +106,5 @@ class ViolationTiles(JSCSSMixin, Layer):
         self.raw_from = int(raw_from)
         self.items_url = items_url
         self.url = url
-        self.colors = json.dumps(colors)
-        self.labels = json.dumps(labels, ensure_ascii=False)
+        self.colors = script_json(colors)
+        self.labels = script_json(labels)

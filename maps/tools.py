@@ -2,8 +2,9 @@
 features API, the zone check overlay, search and filters, problem points.
 
 The page carries their configuration as JSON (labels from the message catalogues, form
-fields, pick lists, URLs, the JS names of the map's layers); the script builds the panel
-from it and sets every text as text.
+fields, pick lists, URLs, the JS names of the map's layers), written with ``script_json``
+so that no name can end the block; the script builds the panel from it and sets every text
+as text.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
+
+from maps.escaping import script_json
 
 
 class PlannerTools(JSCSSMixin, MacroElement):
@@ -20,7 +23,7 @@ class PlannerTools(JSCSSMixin, MacroElement):
     default_css: list[tuple[str, str]] = []
     _template = Template(
         """{% macro header(this, kwargs) %}
-        <script type="application/json" id="cw-config">{{ this.config|tojson }}</script>
+        <script type="application/json" id="cw-config">{{ this.config_json }}</script>
         {% endmacro %}"""
     )
 
@@ -31,4 +34,5 @@ class PlannerTools(JSCSSMixin, MacroElement):
 
     def render(self, **kwargs):
         self.config["map"] = self._parent.get_name()
+        self.config_json = script_json(self.config)
         super().render(**kwargs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
@@ -9,6 +11,8 @@ from service import problems, search, zone_check, zone_edit
 from service.auth import require_role
 from service.db import reading
 from service.errors import NotFound, Problem, field_error
+from service.inputs import json_body, whole_number
+from service.scope import case_scope
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -23,14 +27,18 @@ def me():
 def problem_points():
     """Assessment points ranked by the open violations in their surroundings."""
     unknown = set(request.args) - {"limit", "category"}
-    limit = request.args.get("limit", "50")
     errors = [field_error(k, "unknown parameter; takes limit, category") for k in unknown]
-    if not limit.isdigit() or not 1 <= int(limit) <= 10_000:
-        errors.append(field_error("limit", "a whole number from 1 to 10000"))
+    limit = whole_number(request.args, "limit", 50, 1, 10_000, errors)
     if errors:
         raise Problem("Some query parameters are not understood.", status=400, errors=errors)
     with reading() as conn:
-        rows = problems.ranked(conn, current_user.city_id, int(limit), request.args.get("category"))
+        rows = problems.ranked(
+            conn,
+            current_user.city_id,
+            limit,
+            request.args.get("category"),
+            case_scope(current_user),
+        )
     return jsonify(points=rows)
 
 
@@ -38,7 +46,7 @@ def problem_points():
 def nearby(point_id: int):
     """A point's open violations within its surroundings, with distances and its score."""
     with reading() as conn:
-        found = problems.nearby(conn, current_user.city_id, point_id)
+        found = problems.nearby(conn, current_user.city_id, point_id, case_scope(current_user))
     if found is None:
         raise NotFound(f"No assessment point {point_id}.")
     return jsonify(found)
@@ -51,7 +59,7 @@ def zone_check_view():
     errors = [field_error(k, "unknown parameter; takes area, tolerance_m2") for k in unknown]
     try:
         tolerance = float(request.args.get("tolerance_m2", "1"))
-        if tolerance < 0:
+        if not 0 <= tolerance < math.inf:
             raise ValueError
     except ValueError:
         errors.append(field_error("tolerance_m2", "a non-negative number of square metres"))
@@ -68,9 +76,7 @@ def zone_check_view():
 def zone_clean():
     """A drawn zone snapped to its neighbours' edges, its overlaps with them, and the shape
     trimmed against them: what the editor offers before it saves (nothing is written)."""
-    body = request.get_json(silent=True)
-    if body is None:
-        raise Problem("Send a JSON object.", status=400, errors=[field_error("body", "not JSON")])
+    body = json_body()
     with reading() as conn:
         return jsonify(zone_edit.clean(conn, current_user.city_id, body))
 
@@ -79,15 +85,11 @@ def zone_clean():
 def search_view():
     """Places and cases by name or code: ``q``, ``limit`` (1–50)."""
     unknown = set(request.args) - {"q", "limit"}
-    limit = request.args.get("limit", "20")
     errors = [field_error(k, "unknown parameter; takes q, limit") for k in unknown]
-    if not limit.isdigit() or not 1 <= int(limit) <= search.MAX_RESULTS:
-        errors.append(field_error("limit", f"a whole number from 1 to {search.MAX_RESULTS}"))
+    limit = whole_number(request.args, "limit", 20, 1, search.MAX_RESULTS, errors)
     if errors:
         raise Problem("Some query parameters are not understood.", status=400, errors=errors)
-    scope = current_user.unit_id if current_user.role == "unit" else None
+    scope = case_scope(current_user)
     with reading() as conn:
-        hits = search.search(
-            conn, current_user.city_id, request.args.get("q", ""), int(limit), scope
-        )
+        hits = search.search(conn, current_user.city_id, request.args.get("q", ""), limit, scope)
     return jsonify(results=hits)

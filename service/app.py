@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 from flask import Flask
 
 from maps.assets import install_local_assets
-from service import auth, db, errors
+from service import auth, db, errors, headers
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -26,20 +24,37 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
+        SESSION_IDLE_HOURS=12,  # a browser sign-in unused this long ends
+        LOGIN_MAX_FAILURES=5,  # failed sign-ins of one account within LOGIN_WINDOW_S ...
+        LOGIN_MAX_FAILURES_PER_ADDRESS=20,  # ... or from one address, then refused a while
+        LOGIN_WINDOW_S=900,
+        IDEMPOTENCY_HOURS=24,  # how long the answer to an Idempotency-Key is kept
     )
     app.config.from_prefixed_env("CHUANGWEN")
     if test_config:
         app.config.update(test_config)
     app.config["HOME"] = str(Path(app.config["HOME"]).resolve())
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _persistent_secret(Path(app.config["HOME"]))
+    # the session key lives in the database now (auth.DatabaseKeySessionInterface); a key
+    # file left by an older version is removed, since it may have been read out
+    (Path(app.config["HOME"]) / "secret_key").unlink(missing_ok=True)
 
     install_local_assets(app.static_url_path + "/vendor", app.static_url_path)
     errors.init_app(app)
     db.init_app(app)
     auth.init_app(app)
+    headers.init_app(app)
 
-    from service import api, catalogue_api, ogc, openapi, pages, plans_api, reports, tiles
+    from service import (
+        api,
+        catalogue_api,
+        ogc,
+        openapi,
+        pages,
+        plans_api,
+        reports,
+        tiles,
+        users_api,
+    )
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
@@ -49,17 +64,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(tiles.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(plans_api.bp)
+    app.register_blueprint(users_api.bp)
     return app
-
-
-def _persistent_secret(home: Path) -> str:
-    """A random session key kept under HOME, so sign-ins survive a restart."""
-    path = home / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    home.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key

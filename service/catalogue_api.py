@@ -16,6 +16,7 @@ from sqlalchemy import text
 from service.auth import actor, require_role
 from service.db import reading, writing
 from service.errors import NotFound, Problem, field_error
+from service.inputs import json_body
 
 bp = Blueprint("catalogues", __name__, url_prefix="/api/catalogues")
 
@@ -57,11 +58,13 @@ def _catalogue(name: str):
     return CATALOGUES[name]
 
 
-def _rows(conn, table: str, code: str | None = None) -> list[dict]:
+def _rows(conn, table: str, code: str | None = None, lock: bool = False) -> list[dict]:
+    """Rows with their ETags; ``lock`` holds the row until the transaction ends, so two
+    edits sent with the same ETag are compared and written one after the other."""
     where = "city_id = :c" + (" AND code = :k" if code else "")
     sql = (
         f"SELECT to_jsonb(t) - 'city_id' AS row, md5((to_jsonb(t))::text) AS etag "
-        f"FROM {table} t WHERE {where} ORDER BY code"
+        f"FROM {table} t WHERE {where} ORDER BY code" + (" FOR UPDATE" if lock else "")
     )
     return [
         {**r.row, "_etag": r.etag}
@@ -86,7 +89,7 @@ def list_catalogue(name: str) -> Response:
 def edit(name: str, code: str) -> Response:
     table, model = _catalogue(name)
     try:
-        change = model.model_validate(request.get_json(force=True, silent=True) or {})
+        change = model.model_validate(json_body())
     except ValidationError as exc:
         raise Problem(
             "The change is not valid.",
@@ -104,7 +107,7 @@ def edit(name: str, code: str) -> Response:
             errors=[field_error("If-Match", "missing")],
         )
     with writing(actor()) as conn:
-        current = _rows(conn, table, code)
+        current = _rows(conn, table, code, lock=True)
         if not current:
             raise NotFound(f"No {code!r} in {name}.")
         if current[0]["_etag"] != if_match:

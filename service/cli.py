@@ -66,6 +66,10 @@ def serve(host: str, port: int, threads: int) -> None:
     prepare(current_app)
     app = current_app._get_current_object()
     get_engine(app)
+    if not app.config.get("SECRET_KEY"):
+        from service.auth import session_key
+
+        app.config["SECRET_KEY"] = session_key(app)
     every = float(app.config["TILE_WARM_SECONDS"])
     if every > 0:
         from service.tiles import start_warmer
@@ -280,7 +284,7 @@ def export_cmd(collection, file, crs, city_code) -> None:
     click.echo(f"exported {n} features to {file}")
 
 
-user_cli = AppGroup("user", help="Accounts: add users, reset passwords.")
+user_cli = AppGroup("user", help="Accounts: add, passwords, tokens, disable and enable.")
 main.add_command(user_cli)
 
 
@@ -352,3 +356,54 @@ def user_token(name: str) -> None:
             raise click.ClickException(f"NAME: no user named {name!r}")
         token = issue_token(conn, user, label="created by chuangwen user token")
     click.echo(token)
+
+
+def _named_user(conn, name: str):
+    from service.users import find_user_by_name
+
+    user = find_user_by_name(conn, name)
+    if user is None:
+        raise click.ClickException(f"NAME: no user named {name!r}")
+    return user
+
+
+@user_cli.command("revoke-token")
+@click.argument("name")
+@click.option("--id", "token_id", type=int, default=None, help="One token (else all of them).")
+def user_revoke_token(name: str, token_id: int | None) -> None:
+    """Revoke one of a user's API tokens, or all of them."""
+    from service.users import revoke_tokens
+
+    with writing(Actor(None, "cli")) as conn:
+        done = revoke_tokens(conn, _named_user(conn, name), token_id)
+    if token_id is not None and not done:
+        raise click.ClickException(f"--id: no live token {token_id} of {name}")
+    click.echo(f"{done} token(s) of {name} revoked")
+
+
+@user_cli.command("disable")
+@click.argument("name")
+def user_disable(name: str) -> None:
+    """Disable a user: its sign-ins end and its tokens stop working."""
+    from service.users import set_active
+
+    try:
+        with writing(Actor(None, "cli")) as conn:
+            set_active(conn, name, False)
+    except Problem as exc:
+        _fail(exc)
+    click.echo(f"{name} disabled")
+
+
+@user_cli.command("enable")
+@click.argument("name")
+def user_enable(name: str) -> None:
+    """Enable a disabled user again."""
+    from service.users import set_active
+
+    try:
+        with writing(Actor(None, "cli")) as conn:
+            set_active(conn, name, True)
+    except Problem as exc:
+        _fail(exc)
+    click.echo(f"{name} enabled")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,13 +80,36 @@ def reading(app: Flask | None = None) -> Iterator[Connection]:
         conn.rollback()
 
 
+# the transaction every writing() joins while one_transaction() is open (idempotent POSTs)
+_SHARED: ContextVar[Connection | None] = ContextVar("chuangwen_shared_tx", default=None)
+
+
 @contextmanager
 def writing(actor: Actor, app: Flask | None = None) -> Iterator[Connection]:
-    """One transaction, committed at the end or rolled back on any error."""
+    """One transaction, committed at the end or rolled back on any error. Inside
+    ``one_transaction()`` it is a savepoint of that transaction instead, committed with it."""
+    shared = _SHARED.get()
+    if shared is not None:
+        with shared.begin_nested():
+            set_actor(shared, actor)
+            yield shared
+        return
     with get_engine(app).begin() as conn:
         conn.info.pop("chuangwen_cache", None)
         set_actor(conn, actor)
         yield conn
+
+
+@contextmanager
+def one_transaction(actor: Actor, app: Flask | None = None) -> Iterator[Connection]:
+    """A transaction that every ``writing()`` opened inside it joins: what they write and
+    what is written here commit together or not at all."""
+    with writing(actor, app) as conn:
+        token = _SHARED.set(conn)
+        try:
+            yield conn
+        finally:
+            _SHARED.reset(token)
 
 
 def set_actor(conn: Connection, actor: Actor) -> None:

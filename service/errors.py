@@ -9,9 +9,11 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import Flask, Response, json, redirect, request, url_for
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_S = 5  # what a 503 asks the client to wait while the database is away
 
 
 class Problem(Exception):
@@ -84,7 +86,26 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         status = exc.code or 500
-        return problem_response(status, exc.description or HTTPStatus(status).phrase)
+        resp = problem_response(status, exc.description or HTTPStatus(status).phrase)
+        for name, value in exc.get_headers(request.environ):  # Allow on a 405, for one
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp
+
+    from service.inputs import check_request  # it raises Problem: imported once this exists
+
+    app.before_request(check_request)  # NUL, bad JSON bodies: a 400, before any view
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_away(exc: Exception) -> Response:
+        # the database is restarting or unreachable: nothing was written, try again shortly
+        app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+        resp = problem_response(
+            503, "The database is not answering; nothing was written. Try again shortly."
+        )
+        resp.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

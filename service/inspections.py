@@ -399,56 +399,90 @@ def visible(conn: Connection, city_id: int, user, pid: int):
     return row
 
 
-def log_view(conn: Connection, city_id: int, user, pid: int, what: str) -> None:
+def log_view(conn: Connection, city_id: int, user, pid: int, what: str, refused=False) -> None:
+    """A read of a plan in the audit log (``refused``: one that was answered 404)."""
     conn.execute(
         text(
             "INSERT INTO audit_log (city_id, actor_id, actor_name, action, table_name, row_key, "
-            "new) VALUES (:c, :u, :n, 'view', 'inspection_plan', :p, CAST(:w AS jsonb))"
+            "new) VALUES (:c, :u, :n, :a, 'inspection_plan', :p, CAST(:w AS jsonb))"
         ),
-        {"c": city_id, "u": user.id, "n": user.name, "p": str(pid), "w": json.dumps({"as": what})},
+        {
+            "c": city_id,
+            "u": user.id,
+            "n": user.name,
+            "a": "refused" if refused else "view",
+            "p": str(pid),
+            "w": json.dumps({"as": what}),
+        },
     )
 
 
-def read(conn: Connection, city_id: int, user, pid: int, what: str = "json") -> dict:
-    """The plan as the API returns it; stops hidden from team members before release."""
+def checked(conn: Connection, city_id: int, user, pid: int, what: str):
+    """The plan row if ``user`` may know of it, else None; either way the read is logged.
+    A missing plan and another team's plan take the same query and the same log write, so
+    neither the answer nor its time tells them apart."""
     row = visible(conn, city_id, user, pid)
+    log_view(conn, city_id, user, pid, what, refused=row is None)
+    return row
+
+
+def read(conn: Connection, city_id: int, user, pid: int, what: str = "json") -> dict | None:
+    """The plan as the API returns it, or None (the caller says 404 after the refusal is
+    committed to the log). Before release a team member learns the date, the window and the
+    release time, nothing else: no stops, path, depot, totals or notes."""
+    row = checked(conn, city_id, user, pid, what)
     if row is None:
-        raise NotFound(f"No inspection plan {pid}.")
-    log_view(conn, city_id, user, pid, what)
+        return None
     released = user.role in PLANNERS or row["release_at"] <= dt.datetime.now(dt.UTC)
-    stops = []
-    if released:
-        stops = [
-            {
-                "seq": s.seq,
-                "point_id": s.point_id,
-                "code": s.code,
-                "name": s.name,
-                "category": s.category,
-                "lon": round(s.lon, 7),
-                "lat": round(s.lat, 7),
-                "eta": s.eta.isoformat(),
-                "dwell_s": s.dwell_s,
-                "arrived_at": s.arrived_at.isoformat() if s.arrived_at else None,
-            }
-            for s in conn.execute(
-                text(
-                    "SELECT s.seq, s.point_id, s.eta, s.dwell_s, s.arrived_at, p.code, p.name, "
-                    "p.category_code AS category, ST_X(ST_PointOnSurface(p.geom)) AS lon, "
-                    "ST_Y(ST_PointOnSurface(p.geom)) AS lat FROM inspection_stop s "
-                    "JOIN assessment_point p ON p.city_id = s.city_id AND p.id = s.point_id "
-                    "WHERE s.city_id = :c AND s.plan_id = :p ORDER BY s.seq"
-                ),
-                {"c": city_id, "p": pid},
-            )
-        ]
+    if not released:
+        return {
+            "id": pid,
+            "date": row["plan_date"].isoformat(),
+            "window_start": row["window_start"].isoformat(),
+            "window_end": row["window_end"].isoformat(),
+            "release_at": row["release_at"].isoformat(),
+            "released": False,
+            "mode": None,
+            "area": None,
+            "depot": None,
+            "stops": [],
+            "travel_s": None,
+            "dwell_s": None,
+            "distance_m": None,
+            "geometry": None,
+            "notes": [],
+        }
+    stops = [
+        {
+            "seq": s.seq,
+            "point_id": s.point_id,
+            "code": s.code,
+            "name": s.name,
+            "category": s.category,
+            "lon": round(s.lon, 7),
+            "lat": round(s.lat, 7),
+            "eta": s.eta.isoformat(),
+            "dwell_s": s.dwell_s,
+            "arrived_at": s.arrived_at.isoformat() if s.arrived_at else None,
+        }
+        for s in conn.execute(
+            text(
+                "SELECT s.seq, s.point_id, s.eta, s.dwell_s, s.arrived_at, p.code, p.name, "
+                "p.category_code AS category, ST_X(ST_PointOnSurface(p.geom)) AS lon, "
+                "ST_Y(ST_PointOnSurface(p.geom)) AS lat FROM inspection_stop s "
+                "JOIN assessment_point p ON p.city_id = s.city_id AND p.id = s.point_id "
+                "WHERE s.city_id = :c AND s.plan_id = :p ORDER BY s.seq"
+            ),
+            {"c": city_id, "p": pid},
+        )
+    ]
     return {
         "id": pid,
         "date": row["plan_date"].isoformat(),
         "window_start": row["window_start"].isoformat(),
         "window_end": row["window_end"].isoformat(),
         "release_at": row["release_at"].isoformat(),
-        "released": released,
+        "released": True,
         "mode": row["mode"],
         "area": row["area_code"],
         "depot": [round(row["depot_lon"], 7), round(row["depot_lat"], 7)],
@@ -456,7 +490,7 @@ def read(conn: Connection, city_id: int, user, pid: int, what: str = "json") -> 
         "travel_s": row["travel_s"],
         "dwell_s": row["dwell_s"],
         "distance_m": row["distance_m"],
-        "geometry": json.loads(row["route_json"]) if released and row["route_json"] else None,
+        "geometry": json.loads(row["route_json"]) if row["route_json"] else None,
         "notes": row["draws"].get("notes", []),
     }
 
@@ -464,14 +498,22 @@ def read(conn: Connection, city_id: int, user, pid: int, what: str = "json") -> 
 def views(conn: Connection, city_id: int, pid: int) -> list[dict]:
     rows = conn.execute(
         text(
-            "SELECT at, actor_id, actor_name, new ->> 'as' AS what FROM audit_log "
-            "WHERE city_id = :c AND table_name = 'inspection_plan' AND action = 'view' "
+            "SELECT at, actor_id, actor_name, new ->> 'as' AS what, action = 'refused' "
+            "AS refused FROM audit_log "
+            "WHERE city_id = :c AND table_name = 'inspection_plan' "
+            "AND action IN ('view', 'refused') "
             "AND row_key = :p ORDER BY at"
         ),
         {"c": city_id, "p": str(pid)},
     )
     return [
-        {"at": r.at.isoformat(), "user_id": r.actor_id, "user": r.actor_name, "as": r.what}
+        {
+            "at": r.at.isoformat(),
+            "user_id": r.actor_id,
+            "user": r.actor_name,
+            "as": r.what,
+            "refused": r.refused,
+        }
         for r in rows
     ]
 
@@ -525,10 +567,12 @@ def geojson(plan: dict) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def arrive(conn: Connection, city_id: int, user, pid: int, seq: int) -> dict:
+def arrive(conn: Connection, city_id: int, user, pid: int, seq: int) -> dict | None:
+    """Check in at a stop; None (logged as refused) when the plan is not the user's to see."""
     row = visible(conn, city_id, user, pid)
     if row is None or not (user.role in PLANNERS or row["release_at"] <= dt.datetime.now(dt.UTC)):
-        raise NotFound(f"No inspection plan {pid}.")
+        log_view(conn, city_id, user, pid, "arrive", refused=True)
+        return None
     done = conn.execute(
         text(
             "UPDATE inspection_stop SET arrived_at = coalesce(arrived_at, now()) "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import geopandas as gpd
 from sqlalchemy import Connection, text
 
+from service.scope import CaseScope, and_where, scope_params
+
 
 def _frame(conn: Connection, sql: str, **params) -> gpd.GeoDataFrame:
     frame = gpd.read_postgis(text(sql), conn, geom_col="geom", params=params)
@@ -85,8 +87,9 @@ def stall_areas(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
     )
 
 
-def violations(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
-    """Violations with category labels; times as ISO strings in the city's local time."""
+def violations(conn: Connection, city_id: int, scope: CaseScope | None = None) -> gpd.GeoDataFrame:
+    """Violations with category labels; times as ISO strings in the city's local time; only
+    those in the reader's ``scope`` (service/scope.py)."""
     return _frame(
         conn,
         "SELECT v.id, v.case_no, v.category_code, k.name_zh AS category_zh, "
@@ -97,8 +100,9 @@ def violations(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
         "JOIN city c ON c.id = v.city_id "
         "LEFT JOIN unit u ON u.city_id = v.city_id AND u.id = v.unit_id "
         "JOIN violation_category k ON k.city_id = v.city_id AND k.code = v.category_code "
-        "WHERE v.city_id = :c ORDER BY v.observed_at",
+        f"WHERE v.city_id = :c{and_where(scope, 'v.unit_id')} ORDER BY v.observed_at",
         c=city_id,
+        **scope_params(scope),
     )
 
 
@@ -113,8 +117,8 @@ def assessment_point_categories(conn: Connection, city_id: int) -> list[dict]:
     return [dict(r._mapping) for r in rows]
 
 
-def _rows(conn: Connection, sql: str, city_id: int) -> list[dict]:
-    return [dict(r._mapping) for r in conn.execute(text(sql), {"c": city_id})]
+def _rows(conn: Connection, sql: str, city_id: int, **params) -> list[dict]:
+    return [dict(r._mapping) for r in conn.execute(text(sql), {"c": city_id, **params})]
 
 
 def violation_categories(conn: Connection, city_id: int) -> list[dict]:
@@ -125,11 +129,17 @@ def violation_categories(conn: Connection, city_id: int) -> list[dict]:
     )
 
 
-def pick_lists(conn: Connection, city_id: int) -> dict[str, list[dict]]:
-    """What the editor's forms offer to choose from: units, persons, areas, categories."""
+def pick_lists(
+    conn: Connection, city_id: int, scope: CaseScope | None = None
+) -> dict[str, list[dict]]:
+    """What the editor's forms and the map's filters offer to choose from: units, persons,
+    areas, categories. The units are those whose cases are in the reader's ``scope``."""
     return {
         "units": _rows(
-            conn, "SELECT code, name FROM unit WHERE city_id = :c ORDER BY code", city_id
+            conn,
+            f"SELECT code, name FROM unit WHERE city_id = :c{and_where(scope, 'id')} ORDER BY code",
+            city_id,
+            **scope_params(scope),
         ),
         "persons": _rows(
             conn,

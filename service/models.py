@@ -24,6 +24,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     SmallInteger,
     String,
@@ -531,5 +532,66 @@ class LayerVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger)
 
 
+class UserSession(TenantMixin, Base):
+    """A browser sign-in (migration 0010): the cookie carries a random id whose SHA-256 is kept
+    here, so signing out, a new password or disabling the user ends it on the server, and an
+    idle one expires. Its own rows are the record of sign-ins, so it is not audited."""
+
+    __tablename__ = "user_session"
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    address: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    last_seen_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (_tenant_fk(["user_id"], "app_user(id)", ondelete="CASCADE"),)
+
+
+class IdempotencyKey(Base):
+    """The first answer to a POST sent with an ``Idempotency-Key``, written in the same
+    transaction as what the POST created, so a retry gets that answer and writes nothing.
+    Kept 24 hours; operational, not audited."""
+
+    __tablename__ = "idempotency_key"
+    city_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("city.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(SmallInteger)
+    headers: Mapped[dict] = mapped_column(JSONB)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["city_id", "user_id"], ["app_user.city_id", "app_user.id"], ondelete="CASCADE"
+        ),
+        Index("ix_idempotency_key_created", "created_at"),
+    )
+
+
+class ServerSecret(Base):
+    """Keys of the deployment (the session-signing key), kept in the database rather than in
+    a file the server could be made to read; a migration makes a new one. Not per city."""
+
+    __tablename__ = "server_secret"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
 DERIVED_TABLES = ("audit_log", "violation_bin", "violation_bin_change", "layer_version")
-AUDITED_TABLES = [t.name for t in Base.metadata.sorted_tables if t.name not in DERIVED_TABLES]
+# kept by the server for its own working, not the campaign's data
+OPERATIONAL_TABLES = ("user_session", "idempotency_key", "server_secret")
+AUDITED_TABLES = [
+    t.name for t in Base.metadata.sorted_tables if t.name not in DERIVED_TABLES + OPERATIONAL_TABLES
+]

@@ -16,9 +16,12 @@ from service.auth import actor
 from service.db import reading, writing
 from service.errors import Forbidden, NotFound, Problem, field_error
 from service.features import read, write
-from service.features.collections import COLLECTIONS, Collection, in_unit_scope
+from service.features.collections import COLLECTIONS, Collection
 from service.features.params import MAX_LIMIT, parse_items_query
-from service.transfer import file_format, import_features, read_features
+from service.idempotency import idempotent
+from service.inputs import json_body
+from service.scope import case_scope
+from service.transfer import UPLOAD_FORMATS, file_format, import_features, read_features
 
 bp = Blueprint("ogc", __name__)
 
@@ -127,14 +130,10 @@ def collection(cid: str) -> Response:
         return _json(_describe(c, conn))
 
 
-def _unit_scope() -> int | None:
-    return current_user.unit_id if current_user.role == "unit" else None
-
-
 @bp.get("/collections/<cid>/items")
 def items(cid: str) -> Response:
     c = _collection(cid)
-    q = parse_items_query(c, request.args, current_user.city_id, _unit_scope())
+    q = parse_items_query(c, request.args, current_user.city_id, case_scope(current_user))
     with reading() as conn:
         matched = read.count(conn, c, q)
     returned = max(0, min(q.limit, matched - q.offset))
@@ -175,13 +174,10 @@ def _page_links(c: Collection, limit: int, offset: int, matched: int) -> list[di
 
 
 def _scope_where() -> tuple[list[str], dict]:
-    scope = _unit_scope()
+    scope = case_scope(current_user)
     if scope is None:
         return [], {}
-    return (
-        [in_unit_scope("city_id")],
-        {"scope": scope},
-    )
+    return [scope.where()], scope.params
 
 
 def _feature_response(
@@ -220,12 +216,7 @@ def _body() -> object:
             status=415,
             errors=[field_error("Content-Type", f"got {request.mimetype or 'none'}")],
         )
-    try:
-        return json.loads(request.get_data(cache=False))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Problem(
-            "The body is not JSON.", status=400, errors=[field_error("body", str(exc))]
-        ) from None
+    return json_body()
 
 
 def _write_options() -> tuple[str, bool]:
@@ -243,6 +234,7 @@ def _write_options() -> tuple[str, bool]:
 
 
 @bp.post("/collections/<cid>/items")
+@idempotent
 def create(cid: str) -> Response:
     c = _collection(cid)
     _may(c.create_roles)
@@ -268,7 +260,7 @@ def _if_match(fid: int) -> int:
         )
     tag = raw.strip().removeprefix("W/").strip('"')
     feature_id, _, version = tag.partition(".")
-    if feature_id != str(fid) or not version.isdigit():
+    if feature_id != str(fid) or not (version.isascii() and version.isdigit()) or len(version) > 18:
         raise Problem(
             "The ETag does not belong to this feature.",
             status=412,
@@ -353,6 +345,7 @@ def remove(cid: str, fid: int) -> Response:
 
 
 @bp.post("/collections/<cid>/import")
+@idempotent
 def import_file(cid: str) -> Response:
     """Multipart upload of a file (field ``file``); ``dry_run``, ``crs``, ``repair``."""
     c = _collection(cid)
@@ -378,11 +371,12 @@ def import_file(cid: str) -> Response:
     if errors:
         raise Problem("Some form fields are not understood.", status=400, errors=errors)
     name = secure_filename(upload.filename) or "upload"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        file_format(path)
+    file_format(Path(name), UPLOAD_FORMATS)
+    # a private folder (0700) and a name of our own: nothing sent chooses a server path
+    with tempfile.TemporaryDirectory(prefix="chuangwen-upload-") as tmp:
+        path = Path(tmp) / f"upload{Path(name).suffix.lower()}"
         upload.save(path)
-        frame, _ = read_features(path)
+        frame, _ = read_features(path, name=name)
         with writing(actor()) as conn:
             report = import_features(
                 conn,

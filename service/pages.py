@@ -11,15 +11,17 @@ from flask import (
     Response,
     current_app,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -29,11 +31,15 @@ from maps.planner import PlannerLayers, build_planner_map
 from maps.style import STATUS_COLORS, unit_color
 from maps.tools import PlannerTools
 from service import layers
-from service.db import reading
+from service.auth import sign_in, sign_out, throttle
+from service.db import get_engine, reading
+from service.errors import RETRY_AFTER_S, Problem, field_error
 from service.features.collections import WRITERS_CASES, WRITERS_LAYERS
+from service.headers import csp_nonce
 from service.i18n import COOKIE, current_language, translator
 from service.models import ZONE_KINDS
 from service.ogc import landing
+from service.scope import CaseScope, case_scope
 from service.users import authenticate
 
 bp = Blueprint("pages", __name__)
@@ -54,9 +60,29 @@ def favicon():
 
 @bp.get("/health")
 def health():
+    """Whether the server runs and the database answers; ``?ready`` is 503 while it does
+    not (for a load balancer), plain ``/health`` stays 200 (the process is alive)."""
     from service.tiles import WARM
 
-    return jsonify(status="ok", tile_warm_rounds=WARM["rounds"])
+    unknown = set(request.args) - {"ready"}
+    if unknown:
+        raise Problem(
+            "Some query parameters are not understood.",
+            status=400,
+            errors=[field_error(k, "unknown parameter; takes ready") for k in sorted(unknown)],
+        )
+    database = "ok"
+    try:
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (OperationalError, InterfaceError):
+        database = "unavailable"
+    body = {"status": "ok", "database": database, "tile_warm_rounds": WARM["rounds"]}
+    resp = jsonify(body)
+    if "ready" in request.args and database != "ok":
+        resp.status_code = 503
+        resp.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return resp
 
 
 def _wants_json() -> bool:
@@ -73,10 +99,11 @@ def planner_map():
         return landing()
     lang = current_language()
     t = translator(lang)
+    scope = case_scope(current_user)  # a unit's users see their own cases only
     with reading() as conn:
         tiled = _tiled(conn, current_user.city_id)
-        city, data = _planner_layers(conn, current_user.city_id, with_violations=not tiled)
-        picks = layers.pick_lists(conn, current_user.city_id)
+        city, data = _planner_layers(conn, current_user.city_id, not tiled, scope)
+        picks = layers.pick_lists(conn, current_user.city_id, scope)
     tile_url = url_for("tiles.tile", layer="violations", z=0, x=0, y=0).replace(
         "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
     )
@@ -116,6 +143,7 @@ def map_page(m, t, lang: str, title: str, links: list[tuple[str, str]]) -> Respo
         icon=url_for("static", filename="favicon.svg"),
         csrf_token=generate_csrf(),
         lang=lang,
+        nonce=csp_nonce(),
     )
     return Response(m.get_root().render(), mimetype="text/html")
 
@@ -254,10 +282,12 @@ def _tiled(conn, city_id: int) -> bool:
     return _more_than(conn, "violation", city_id, current_app.config["EMBED_MAX"])
 
 
-def _planner_layers(conn, city_id: int, with_violations: bool = True) -> tuple[dict, PlannerLayers]:
+def _planner_layers(
+    conn, city_id: int, with_violations: bool = True, scope: CaseScope | None = None
+) -> tuple[dict, PlannerLayers]:
     """The layers to embed in the page: at most CHUANGWEN_EMBED_FEATURES features of grid
     cells, zones, points and stall areas in all, the smallest layers first; a layer left out
-    (None) is drawn from tiles or read for the view."""
+    (None) is drawn from tiles or read for the view. The cases are those in ``scope``."""
     city = layers.city(conn, city_id)
     budget = current_app.config["EMBED_FEATURES"]
     readers = {
@@ -284,7 +314,7 @@ def _planner_layers(conn, city_id: int, with_violations: bool = True) -> tuple[d
         zones=frames["zone"],
         points=frames["assessment_point"],
         stalls=frames["stall_area"],
-        violations=layers.violations(conn, city_id) if with_violations else None,
+        violations=layers.violations(conn, city_id, scope) if with_violations else None,
         point_categories=layers.assessment_point_categories(conn, city_id),
         bounds=(city["minx"], city["miny"], city["maxx"], city["maxy"]),
         crs_epsg=city["crs_epsg"],
@@ -304,22 +334,40 @@ def login():
     lang = current_language()
     t = translator(lang)
     form = LoginForm()
-    failed = False
+    failed = wait_s = False
     if form.validate_on_submit():
-        with reading() as conn:
-            user = authenticate(conn, form.username.data, form.password.data)
-        if user is not None:
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
-        failed = True
-    status = 401 if failed else 200
+        name, address = form.username.data, request.remote_addr or ""
+        wait_s = throttle.wait_s(name, address, current_app.config)
+        if not wait_s:
+            with reading() as conn:
+                user = authenticate(conn, name, form.password.data)
+            if user is not None:
+                throttle.succeeded(name)
+                sign_in(user)
+                return redirect(_safe_next(request.args.get("next")))
+            throttle.failed(name, address)
+            current_app.logger.warning("sign-in failed: user %r from %s", name, address)
+            failed = True
+        else:
+            current_app.logger.warning(
+                "sign-in refused for %ss: user %r from %s", wait_s, name, address
+            )
+    status = 429 if wait_s else 401 if failed else 200
     other = "zh" if lang == "en" else "en"
-    return render_template("login.html", form=form, t=t, failed=failed, other_lang=other), status
+    resp = make_response(
+        render_template(
+            "login.html", form=form, t=t, failed=failed, wait_s=wait_s, other_lang=other
+        ),
+        status,
+    )
+    if wait_s:
+        resp.headers["Retry-After"] = str(wait_s)
+    return resp
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    sign_out()
     return redirect(url_for("pages.login"))
 
 

@@ -4,31 +4,35 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 from flask_login import current_user
 from sqlalchemy import text
 
 from service import inspections
 from service.auth import actor
 from service.db import reading, writing
-from service.errors import Forbidden, NotFound, Problem, field_error
+from service.errors import Forbidden, NotFound
+from service.idempotency import idempotent
+from service.inputs import json_body
 
 bp = Blueprint("plans", __name__)
 
 
 def _plan(pid: int, what: str) -> dict:
-    with writing(actor()) as conn:  # the view is logged in the same transaction
-        return inspections.read(conn, current_user.city_id, current_user, pid, what)
+    with writing(actor()) as conn:  # the read is logged, refused or not, and committed
+        plan = inspections.read(conn, current_user.city_id, current_user, pid, what)
+    if plan is None:
+        raise NotFound(f"No inspection plan {pid}.")
+    return plan
 
 
 @bp.post("/api/inspection-plans")
+@idempotent
 def create_plan():
     """Plan an unannounced inspection round (leaders and admins)."""
     if current_user.role not in inspections.PLANNERS:
         raise Forbidden("Planning inspections needs the leader or admin role.")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise Problem("Send a JSON object.", status=400, errors=[field_error("body", "not JSON")])
+    body = json_body()
     with writing(actor()) as conn:
         pid = inspections.create(
             conn, current_user.city_id, current_user.id, body, current_app.config
@@ -65,11 +69,13 @@ def plan_geojson(pid: int):
 @bp.get("/api/inspection-plans/<int:pid>/views")
 def plan_views(pid: int):
     """Who looked at a plan, and when (leaders and admins)."""
+    with writing(actor()) as conn:
+        row = inspections.checked(conn, current_user.city_id, current_user, pid, "views")
+    if row is None:
+        raise NotFound(f"No inspection plan {pid}.")
+    if current_user.role not in inspections.PLANNERS:
+        raise Forbidden("Only leaders and admins see who looked at a plan.")
     with reading() as conn:
-        if inspections.visible(conn, current_user.city_id, current_user, pid) is None:
-            raise NotFound(f"No inspection plan {pid}.")
-        if current_user.role not in inspections.PLANNERS:
-            raise Forbidden("Only leaders and admins see who looked at a plan.")
         return jsonify(views=inspections.views(conn, current_user.city_id, pid))
 
 
@@ -77,7 +83,10 @@ def plan_views(pid: int):
 def arrive(pid: int, seq: int):
     """The team has arrived at a stop: the point's last inspection is now."""
     with writing(actor()) as conn:
-        return jsonify(inspections.arrive(conn, current_user.city_id, current_user, pid, seq))
+        done = inspections.arrive(conn, current_user.city_id, current_user, pid, seq)
+    if done is None:
+        raise NotFound(f"No inspection plan {pid}.")
+    return jsonify(done)
 
 
 @bp.get("/inspection-plans/<int:pid>")
@@ -93,17 +102,27 @@ def route_page(pid: int):
     from service import problems
     from service.i18n import current_language, translator
     from service.pages import map_page
+    from service.scope import case_scope
 
     lang = current_language()
     t = translator(lang)
     city = current_user.city_id
-    with writing(actor()) as conn:
-        plan = inspections.read(conn, city, current_user, pid, "page")
+    plan = _plan(pid, "page")
+    with reading() as conn:
         tz = ZoneInfo(
             conn.execute(text("SELECT timezone FROM city WHERE id = :c"), {"c": city}).scalar()
         )
+        if plan["depot"] is None:  # sealed: the map shows the city, not the depot
+            centre = conn.execute(
+                text(
+                    "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(extent) AS c FROM city "
+                    "WHERE id = :c) s"
+                ),
+                {"c": city},
+            ).one()
+            plan = {**plan, "depot": [centre[0], centre[1]]}
         ids = [s["point_id"] for s in plan["stops"]]
-        cases = problems.open_near(conn, city, ids)
+        cases = problems.open_near(conn, city, ids, case_scope(current_user))
         checklists = dict(
             conn.execute(
                 text(

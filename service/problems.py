@@ -2,11 +2,15 @@
 
 score = point weight × Σ (violation severity × 2 if overdue else 1), over the open cases
 (open, dispatched, rectifying; permitted vending excluded) whose near_points name the point.
+Each function takes the reader's ``scope`` (service/scope.py): a unit's users count and see
+only their own cases.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, text
+
+from service.scope import CaseScope, and_where, scope_params
 
 OPEN_STATUSES = ("open", "dispatched", "rectifying")
 
@@ -19,9 +23,15 @@ SELECT (n ->> 'id')::bigint AS point_id, (n ->> 'distance_m')::float AS distance
 """
 
 
-def ranked(conn: Connection, city_id: int, limit: int = 50, category: str | None = None) -> list:
+def ranked(
+    conn: Connection,
+    city_id: int,
+    limit: int = 50,
+    category: str | None = None,
+    scope: CaseScope | None = None,
+) -> list:
     sql = f"""
-    WITH near AS ({_OPEN_NEAR})
+    WITH near AS ({_OPEN_NEAR}{and_where(scope, "v.unit_id")})
     SELECT p.id, p.code, p.name, p.category_code AS category, p.weight::float AS weight,
            count(near.id) AS open_violations,
            count(near.id) FILTER (WHERE near.overdue) AS overdue,
@@ -34,11 +44,14 @@ def ranked(conn: Connection, city_id: int, limit: int = 50, category: str | None
      GROUP BY p.city_id, p.id
      ORDER BY score DESC, open_violations DESC, p.code
      LIMIT :limit"""
-    rows = conn.execute(text(sql), {"c": city_id, "k": category, "limit": limit})
+    params = {"c": city_id, "k": category, "limit": limit, **scope_params(scope)}
+    rows = conn.execute(text(sql), params)
     return [dict(r._mapping) for r in rows]
 
 
-def nearby(conn: Connection, city_id: int, point_id: int) -> dict | None:
+def nearby(
+    conn: Connection, city_id: int, point_id: int, scope: CaseScope | None = None
+) -> dict | None:
     point = conn.execute(
         text(
             "SELECT id, code, name, category_code AS category, weight::float AS weight, radius_m "
@@ -48,20 +61,23 @@ def nearby(conn: Connection, city_id: int, point_id: int) -> dict | None:
     ).first()
     if point is None:
         return None
-    cases = open_near(conn, city_id, [point_id])[point_id]
+    cases = open_near(conn, city_id, [point_id], scope)[point_id]
     score = point.weight * sum(c["severity"] * (2 if c["overdue"] else 1) for c in cases)
     return {"point": dict(point._mapping), "score": round(score, 1), "violations": cases}
 
 
-def open_near(conn: Connection, city_id: int, point_ids: list[int]) -> dict[int, list[dict]]:
+def open_near(
+    conn: Connection, city_id: int, point_ids: list[int], scope: CaseScope | None = None
+) -> dict[int, list[dict]]:
     """The open cases near each of some points (one pass over the cases), most urgent first."""
+    near = _OPEN_NEAR + and_where(scope, "v.unit_id")
     rows = conn.execute(
         text(
-            f"WITH near AS ({_OPEN_NEAR}) SELECT point_id, id, case_no, category_code AS category, "
+            f"WITH near AS ({near}) SELECT point_id, id, case_no, category_code AS category, "
             "status, severity, distance_m, observed_at, due_at, overdue FROM near "
             "WHERE point_id = ANY(:p) ORDER BY overdue DESC, severity DESC, distance_m"
         ),
-        {"c": city_id, "p": list(point_ids)},
+        {"c": city_id, "p": list(point_ids), **scope_params(scope)},
     )
     out: dict[int, list[dict]] = {p: [] for p in point_ids}
     for r in rows:

@@ -7,18 +7,16 @@ answer is the case as the rules left it: its owner, deadline and near points.
 
 Photos are kept outside the database under ``HOME/photos``, named by the SHA-256 of their
 bytes (the same photo sent twice is kept once), and the case holds their references
-(``/photos/<sha256>.<ext>``). Only JPEG, PNG and WebP are taken, recognised by their
-first bytes, not by the name or type the phone sends; each at most ``MAX_PHOTO_BYTES``. A
-photo is served only to someone who may see a case that refers to it.
+(``/photos/<sha256>.<ext>``). Only whole JPEG, PNG and WebP images are taken, each at most
+``MAX_PHOTO_BYTES``, checked by :mod:`service.photos`. A photo is served only to someone
+who may see a case that refers to it: the original to staff, a copy without EXIF (no GPS
+position) to everyone else.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file
@@ -26,36 +24,26 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 
+from service import photos
 from service.auth import actor
 from service.db import reading, writing
 from service.errors import Forbidden, NotFound, Problem, field_error
 from service.features import read, write
-from service.features.collections import VIOLATIONS, WRITERS_CASES, in_unit_scope
+from service.features.collections import VIOLATIONS, WRITERS_CASES
 from service.i18n import catalogue, current_language, translator
+from service.idempotency import idempotent
 from service.layers import violation_categories
+from service.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
+from service.scope import and_where, case_scope, scope_params
 
 bp = Blueprint("reports", __name__)
 
-MAX_PHOTOS = 6
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
-# first bytes → extension (WebP is RIFF....WEBP)
-_SIGNATURES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"))
-_MEDIA = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 _NAME = re.compile(r"^([0-9a-f]{64})\.(jpg|png|webp)$")
 _FIELDS = {"category", "description", "lon", "lat", "accuracy_m", "crs", "observed_at"}
 
 
 def photo_dir() -> Path:
     return Path(current_app.config["HOME"]) / "photos"
-
-
-def _kind(head: bytes) -> str | None:
-    for magic, ext in _SIGNATURES:
-        if head.startswith(magic):
-            return ext
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    return None
 
 
 def _may_report() -> None:
@@ -103,42 +91,12 @@ def _number(errors: list, name: str, raw: str | None, required: bool) -> float |
 def _store_photos(files) -> tuple[list[str], list[Path]]:
     """Check every photo first, then keep them; returns the references and the files this
     call created (removed again if the case is not written)."""
-    errors, checked = [], []
-    if len(files) > MAX_PHOTOS:
-        errors.append(field_error("photos", f"at most {MAX_PHOTOS} photos, got {len(files)}"))
-    for i, f in enumerate(files[:MAX_PHOTOS]):
-        data = f.stream.read(MAX_PHOTO_BYTES + 1)
-        name = f"photos[{i}]"
-        if len(data) > MAX_PHOTO_BYTES:
-            errors.append(
-                field_error(name, f"{f.filename!r} is over {MAX_PHOTO_BYTES // 2**20} MB")
-            )
-            continue
-        ext = _kind(data[:16])
-        if ext is None:
-            errors.append(field_error(name, f"{f.filename!r} is not a JPEG, PNG or WebP image"))
-            continue
-        checked.append((data, ext))
-    if errors:
-        raise Problem("Some photos cannot be taken.", status=422, errors=errors)
-    refs, created = [], []
-    root = photo_dir()
-    for data, ext in checked:
-        digest = hashlib.sha256(data).hexdigest()
-        path = root / digest[:2] / f"{digest}.{ext}"
-        refs.append(f"/photos/{digest}.{ext}")
-        if path.exists():
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)  # whole or not at all
-        created.append(path)
-    return refs, created
+    sent = [(f.filename, f.stream.read(MAX_PHOTO_BYTES + 1)) for f in files[:MAX_PHOTOS]]
+    return photos.keep(photo_dir(), photos.check(sent, len(files)))
 
 
 @bp.post("/api/reports")
+@idempotent
 def create_report():
     """File a case from the phone page (multipart form); 201 with the case as judged."""
     _may_report()
@@ -213,7 +171,7 @@ def _forget(created: list[Path]) -> None:
                 ).first()
                 is None
             ):
-                path.unlink(missing_ok=True)
+                photos.discard(path)
 
 
 @bp.get("/photos/<name>")
@@ -222,22 +180,24 @@ def photo(name: str):
     m = _NAME.match(name)
     if not m:
         raise NotFound("No such photo.")
-    scope = ""
+    scope = case_scope(current_user)
     params = {"c": current_user.city_id, "ref": json.dumps([f"/photos/{name}"])}
-    if current_user.role == "unit":
-        scope = " AND " + in_unit_scope(column="unit_id")
-        params["scope"] = current_user.unit_id
+    params |= scope_params(scope)
     with reading() as conn:
         seen = conn.execute(
             text(
                 "SELECT 1 FROM violation WHERE city_id = :c "
-                f"AND photos @> CAST(:ref AS jsonb){scope} LIMIT 1"
+                f"AND photos @> CAST(:ref AS jsonb){and_where(scope, 'unit_id')} LIMIT 1"
             ),
             params,
         ).first()
     path = photo_dir() / m.group(1)[:2] / name
     if seen is None or not path.exists():
         raise NotFound("No such photo.")
-    resp = send_file(path, mimetype=_MEDIA[m.group(2)], max_age=86400)
+    if current_user.role not in photos.STAFF:
+        path = photos.stripped_copy(path)  # no GPS position for a unit's users
+    resp = send_file(path, mimetype=photos.MEDIA[m.group(2)], max_age=86400)
     resp.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    resp.headers["Vary"] = "Authorization, Cookie"  # the same URL is another file by role
+    resp.headers.update(photos.HEADERS)
     return resp

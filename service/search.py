@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from service.errors import Problem, field_error
-from service.features.collections import in_unit_scope
+from service.scope import CaseScope, and_where, scope_params
 
 MAX_RESULTS = 50
 
@@ -34,8 +34,9 @@ def _escape_like(q: str) -> str:
 
 
 def search(
-    conn: Connection, city_id: int, q: str, limit: int = 20, unit_scope: int | None = None
+    conn: Connection, city_id: int, q: str, limit: int = 20, scope: CaseScope | None = None
 ) -> list[dict]:
+    """Hits of every layer; cases only those in the reader's ``scope`` (service/scope.py)."""
     q = q.strip()
     if not q:
         raise Problem("Say what to look for.", status=400, errors=[field_error("q", "empty")])
@@ -56,13 +57,10 @@ def search(
             f"ORDER BY (t.code = :q) DESC, length(coalesce({name}, t.code)), t.code "
             "LIMIT :limit)"
         )
-    scope = ""
-    if unit_scope is not None:
-        scope = " AND " + in_unit_scope()
     parts.append(
         f"(SELECT 'violations', {len(_LAYERS)}, t.id, t.case_no::text, t.description, {box} "
         "FROM violation t WHERE t.city_id = :c "
-        f"AND (t.case_no LIKE :prefix OR t.case_no LIKE :upper){scope} "
+        f"AND (t.case_no LIKE :prefix OR t.case_no LIKE :upper){and_where(scope)} "
         "ORDER BY t.case_no LIMIT :limit)"
     )
     sql = " UNION ALL ".join(parts) + " ORDER BY rank, code LIMIT :limit"
@@ -76,7 +74,7 @@ def search(
             "upper": esc.upper() + "%",
             "anywhere": f"%{esc}%",
             "limit": limit,
-            "scope": unit_scope,
+            **scope_params(scope),
         },
     )
     return [

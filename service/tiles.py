@@ -32,8 +32,8 @@ from sqlalchemy import text
 
 from service.db import reading
 from service.errors import NotFound, Problem, field_error
-from service.features.collections import in_unit_scope
 from service.problems import OPEN_STATUSES
+from service.scope import case_scope
 
 bp = Blueprint("tiles", __name__, url_prefix="/tiles")
 
@@ -118,7 +118,7 @@ def tile(layer: str, z: int, x: int, y: int) -> Response:
         for k in sorted(allowed & set(request.args))
     }
     city = current_user.city_id
-    scope = current_user.unit_id if current_user.role == "unit" else None
+    scope = case_scope(current_user)
     with reading() as conn:
         body, _ = _serve(conn, layer, city, z, x, y, filters, scope)
     resp = Response(body, mimetype=MVT)
@@ -263,8 +263,8 @@ def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
         )
     where += by_case
     if scope is not None:
-        where.append(in_unit_scope())
-        params["scope"] = scope
+        where.append(scope.where())
+        params |= scope.params
     params["open"] = list(OPEN_STATUSES)
     if z >= RAW_FROM_ZOOM:
         sql = (

@@ -32,7 +32,7 @@ from sqlalchemy import Connection, text
 
 from gis.chinacrs import FROM_WGS84, TO_WGS84
 from gis.validate import check_points
-from service import bulk
+from service import bulk, uploads
 from service.errors import Problem
 from service.features import read, write
 from service.features.collections import Collection
@@ -71,40 +71,58 @@ class Report:
         }
 
 
-def file_format(path: Path) -> str:
-    fmt = FORMATS.get(path.suffix.lower())
+# what an upload over HTTP may be: a Shapefile comes zipped with its parts
+UPLOAD_FORMATS = {k: v for k, v in FORMATS.items() if k != ".shp"}
+
+
+def file_format(path: Path, formats: dict[str, str] = FORMATS) -> str:
+    fmt = formats.get(path.suffix.lower())
     if fmt is None:
         raise Problem(
             f"Unknown file type {path.suffix!r}.",
             status=415,
-            errors=[{"field": "file", "reason": f"one of {', '.join(sorted(FORMATS))}"}],
+            errors=[{"field": "file", "reason": f"one of {', '.join(sorted(formats))}"}],
         )
     return fmt
 
 
 def read_features(
-    path: Path, lon_col: str | None = None, lat_col: str | None = None, sheet: str | int = 0
+    path: Path,
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    sheet: str | int = 0,
+    name: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, str]:
-    """The file as a GeoDataFrame in lon/lat (coordinates of spreadsheets as they are)."""
+    """The file as a GeoDataFrame in lon/lat (coordinates of spreadsheets as they are).
+
+    The content is checked to be of the type the name says and opened only by that type's
+    reader, with GDAL unable to reach other files or the network (service/uploads.py)."""
     fmt = file_format(path)
+    source = uploads.check(path, fmt, name or path.name)
     try:
         if fmt in ("CSV", "XLSX"):
             table = (
-                pd.read_csv(path, dtype=str, keep_default_na=False)
+                _unquote_formulas(pd.read_csv(path, dtype=str, keep_default_na=False))
                 if fmt == "CSV"
                 else pd.read_excel(path, sheet_name=sheet, dtype=object)
             )
             return _points_from_table(table, lon_col, lat_col), fmt
-        source = f"/vsizip/{path}" if fmt == "ESRI Shapefile" and path.suffix == ".zip" else path
         frame = pyogrio.read_dataframe(source)
     except Problem:
         raise
     except Exception as exc:  # the reader's own words say best what is wrong with the file
+        reason = uploads.without_paths(str(exc), path, source)
         raise Problem(
-            f"The file could not be read: {exc}",
+            f"The file could not be read: {reason}",
             status=422,
-            errors=[{"field": "file", "reason": str(exc)}],
+            errors=[{"field": "file", "reason": reason}],
         ) from None
+    if not isinstance(frame, gpd.GeoDataFrame):  # a table alone (GeoPackage, zipped CSV)
+        raise Problem(
+            "The file has no geometry column.",
+            status=422,
+            errors=[{"field": "file", "reason": "no geometry column: a table alone"}],
+        )
     if frame.crs is not None and frame.crs.to_epsg() not in (4326, 4490):
         frame = frame.to_crs(4326)
     return frame, fmt
@@ -296,9 +314,9 @@ def export_features(
         if not (frame.geom_type == "Point").all():
             table["wkt"] = frame.geometry.to_wkt(rounding_precision=7)
         if fmt == "CSV":
-            table.to_csv(path, index=False)
+            _quote_formulas(table).to_csv(path, index=False)
         else:
-            table.to_excel(path, index=False)
+            _write_xlsx(table, path)
         return len(frame)
     if fmt == "ESRI Shapefile" and path.suffix == ".zip":
         with tempfile.TemporaryDirectory() as tmp:
@@ -312,6 +330,52 @@ def export_features(
         path.unlink() if path.is_file() else shutil.rmtree(path)
     pyogrio.write_dataframe(frame, path, driver=fmt, layer=c.id)
     return len(frame)
+
+
+# a spreadsheet program takes a cell that begins with one of these for a formula
+# (OWASP: CSV injection); exported text keeps them as text
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _quote_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """CSV: text that a spreadsheet would run gets a leading ``'`` (taken off on import)."""
+    out = table.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
+            )
+    return out
+
+
+def _unquote_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """The inverse of ``_quote_formulas`` for a CSV read back."""
+    quoted = tuple("'" + c for c in FORMULA_START)
+    for col in table.columns:
+        if not pd.api.types.is_numeric_dtype(table[col]):
+            table[col] = table[col].map(
+                lambda v: v[1:] if isinstance(v, str) and v.startswith(quoted) else v
+            )
+    return table
+
+
+def _write_xlsx(table: pd.DataFrame, path: Path) -> None:
+    """XLSX with every text cell stored as text: openpyxl would store ``=...`` as a formula."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=False)
+    ws = wb.active
+    ws.append([str(c) for c in table.columns])
+    for values in table.astype(object).itertuples(index=False, name=None):
+        ws.append([None if _missing(v) else v for v in values])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+    wb.save(path)
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
 
 
 def _stream_geojson(conn: Connection, c: Collection, q: Query, path: Path) -> int:

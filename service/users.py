@@ -26,9 +26,12 @@ class User(UserMixin):
     role: str
     unit_id: int | None
     display_name: str | None
+    # the browser sign-in this user came with (None for a bearer token or a command)
+    session_token: str | None = None
 
     def get_id(self) -> str:
-        return str(self.id)
+        # what the signed cookie carries: the sign-in, not the user, so it can be ended
+        return f"s:{self.session_token}" if self.session_token else str(self.id)
 
     def as_json(self) -> dict:
         return {"id": self.id, "name": self.name, "role": self.role}
@@ -125,20 +128,137 @@ def create_user(
 
 
 def set_password(conn: Connection, name: str, password: str) -> None:
-    if len(password) < 8:
+    """A new password; every browser sign-in of the user ends with the old one."""
+    if len(password) < 8 or len(password) > 256:
         raise Problem(
-            "Password too short.",
+            "The password is too short or too long.",
             status=422,
-            errors=[field_error("password", "at least 8 characters")],
+            errors=[field_error("password", "8 to 256 characters")],
         )
-    done = conn.execute(
-        text("UPDATE app_user SET password_hash = :h WHERE name = :n"),
+    row = conn.execute(
+        text("UPDATE app_user SET password_hash = :h WHERE name = :n RETURNING city_id, id"),
         {"h": generate_password_hash(password), "n": name},
-    ).rowcount
-    if not done:
+    ).first()
+    if row is None:
         raise Problem(
             f"No user named {name!r}.", status=404, errors=[field_error("name", "no such user")]
         )
+    end_sessions(conn, row.city_id, row.id)
+
+
+def set_active(conn: Connection, name: str, active: bool) -> User:
+    """Disable (or enable again) a user: a disabled one signs in with nothing, its browser
+    sign-ins end and its tokens stop working (they are kept, so enabling restores them)."""
+    row = conn.execute(
+        text("UPDATE app_user SET active = :a WHERE name = :n RETURNING city_id, id"),
+        {"a": active, "n": name},
+    ).first()
+    if row is None:
+        raise Problem(
+            f"No user named {name!r}.", status=404, errors=[field_error("name", "no such user")]
+        )
+    if not active:
+        end_sessions(conn, row.city_id, row.id)
+    return find_user_by_name(conn, name)
+
+
+def revoke_tokens(conn: Connection, user: User, token_id: int | None = None) -> int:
+    """Revoke one of the user's tokens (by id) or all of them; returns how many."""
+    return conn.execute(
+        text(
+            "UPDATE api_token SET revoked_at = now() WHERE city_id = :c AND user_id = :u "
+            "AND revoked_at IS NULL AND (CAST(:t AS bigint) IS NULL OR id = :t)"
+        ),
+        {"c": user.city_id, "u": user.id, "t": token_id},
+    ).rowcount
+
+
+def tokens_of(conn: Connection, user: User) -> list[dict]:
+    rows = conn.execute(
+        text(
+            "SELECT id, label, created_at, revoked_at FROM api_token "
+            "WHERE city_id = :c AND user_id = :u ORDER BY id"
+        ),
+        {"c": user.city_id, "u": user.id},
+    )
+    return [
+        {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in r._mapping.items()}
+        for r in rows
+    ]
+
+
+def list_users(conn: Connection, city_id: int) -> list[dict]:
+    rows = conn.execute(
+        text(
+            "SELECT u.id, u.name, u.display_name, u.role, n.code AS unit, u.active, "
+            "u.created_at, (SELECT max(s.created_at) FROM user_session s WHERE s.city_id = "
+            "u.city_id AND s.user_id = u.id) AS last_sign_in, (SELECT count(*) FROM api_token t "
+            "WHERE t.city_id = u.city_id AND t.user_id = u.id AND t.revoked_at IS NULL) AS tokens "
+            "FROM app_user u LEFT JOIN unit n ON n.city_id = u.city_id AND n.id = u.unit_id "
+            "WHERE u.city_id = :c ORDER BY u.name"
+        ),
+        {"c": city_id},
+    )
+    return [
+        {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in r._mapping.items()}
+        for r in rows
+    ]
+
+
+def start_session(conn: Connection, user: User, address: str | None) -> User:
+    """A new browser sign-in: the user as the cookie will carry it."""
+    token = secrets.token_urlsafe(32)
+    conn.execute(
+        text(
+            "INSERT INTO user_session (city_id, user_id, token_sha256, address) "
+            "VALUES (:c, :u, :d, :a)"
+        ),
+        {"c": user.city_id, "u": user.id, "d": _digest(token), "a": address},
+    )
+    return User(**{**user.__dict__, "session_token": token})
+
+
+def user_for_session(conn: Connection, token: str, idle_s: int) -> User | None:
+    """The user of a live sign-in (not ended, seen within ``idle_s``, user active); notes
+    that it was seen (at most once a minute, so most requests write nothing)."""
+    row = conn.execute(
+        text(
+            f"SELECT {_USER_COLUMNS}, s.id AS sid, s.last_seen_at < now() - interval '60 s' "
+            "AS stale FROM user_session s JOIN app_user u ON u.city_id = s.city_id "
+            "AND u.id = s.user_id WHERE s.token_sha256 = :d AND s.ended_at IS NULL "
+            "AND s.last_seen_at > now() - make_interval(secs => :idle) AND u.active"
+        ),
+        {"d": _digest(token), "idle": idle_s},
+    ).first()
+    if row is None:
+        return None
+    if row.stale:
+        conn.execute(
+            text("UPDATE user_session SET last_seen_at = now() WHERE city_id = :c AND id = :s"),
+            {"c": row.city_id, "s": row.sid},
+        )
+    values = {k: v for k, v in row._mapping.items() if k not in ("sid", "stale")}
+    return User(**values, session_token=token)
+
+
+def end_session(conn: Connection, token: str) -> None:
+    conn.execute(
+        text(
+            "UPDATE user_session SET ended_at = now() WHERE token_sha256 = :d AND ended_at IS NULL"
+        ),
+        {"d": _digest(token)},
+    )
+
+
+def end_sessions(conn: Connection, city_id: int, user_id: int) -> int:
+    """End every browser sign-in of a user (new password, disabled)."""
+    return conn.execute(
+        text(
+            "UPDATE user_session SET ended_at = now() WHERE city_id = :c AND user_id = :u "
+            "AND ended_at IS NULL"
+        ),
+        {"c": city_id, "u": user_id},
+    ).rowcount
 
 
 def issue_token(conn: Connection, user: User, label: str | None = None) -> str:

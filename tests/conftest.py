@@ -28,20 +28,25 @@ NOW = dt.datetime(2026, 11, 28, 4, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="session")
-def pg_url():
-    url = os.environ.get("CHUANGWEN_TEST_DATABASE_URL")
-    if url:
-        yield url
+def pg_cluster():
+    """The throw-away cluster (None when CHUANGWEN_TEST_DATABASE_URL names a server)."""
+    if os.environ.get("CHUANGWEN_TEST_DATABASE_URL"):
+        yield None
         return
     home = Path(tempfile.mkdtemp(prefix="chuangwen-test-"))
     home.chmod(0o755)  # the postgres user must reach the cluster inside it when run as root
     cluster = Cluster(home)
     cluster.start()
     try:
-        yield cluster.url
+        yield cluster
     finally:
         cluster.stop()
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_cluster):
+    return os.environ.get("CHUANGWEN_TEST_DATABASE_URL") or pg_cluster.url
 
 
 @pytest.fixture(scope="session")

@@ -37,15 +37,6 @@ class Collection:
     code_column: str = "code"
 
 
-def in_unit_scope(city_param: str = "c", column: str = "t.unit_id") -> str:
-    """SQL: a case owned by the unit ``:scope`` or one of its communities (what a unit's
-    users may see)."""
-    return (
-        f"{column} IN (SELECT id FROM unit WHERE city_id = :{city_param} "
-        "AND (id = :scope OR parent_id = :scope))"
-    )
-
-
 def _json_props(props: dict[str, str]) -> str:
     pairs = ", ".join(f"'{k}', {v}" for k, v in props.items())
     return f"json_build_object({pairs})"

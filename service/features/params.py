@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from service.errors import Problem, field_error
-from service.features.collections import Collection, in_unit_scope
+from service.features.collections import Collection
+from service.inputs import BIGINT_MAX, whole_number
+from service.scope import CaseScope
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
+MAX_OFFSET = BIGINT_MAX - MAX_LIMIT  # OFFSET and OFFSET + LIMIT stay bigints
+_NUMBER = r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?"  # ASCII; no nan, inf
+BBOX_PATTERN = rf"^{_NUMBER}(?:,{_NUMBER}){{3}}(?:,{_NUMBER},{_NUMBER})?$"  # 4 numbers, or 6
 COMMON = {"limit", "offset", "bbox", "bbox-crs", "datetime", "f", "crs"}
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 
 @dataclass
@@ -21,7 +28,7 @@ class Query:
     offset: int = 0
 
 
-def parse_items_query(c: Collection, args, city_id: int, unit_scope: int | None) -> Query:
+def parse_items_query(c: Collection, args, city_id: int, scope: CaseScope | None) -> Query:
     """Every parameter checked; unknown ones and bad values are one 400 naming them all."""
     errors = []
     q = Query(where=["t.city_id = :city_id"], params={"city_id": city_id})
@@ -29,13 +36,15 @@ def parse_items_query(c: Collection, args, city_id: int, unit_scope: int | None)
         if name not in COMMON and name not in c.filters:
             allowed = ", ".join(sorted(COMMON | set(c.filters)))
             errors.append(field_error(name, f"unknown parameter; this collection takes {allowed}"))
-    q.limit = _int(args, "limit", DEFAULT_LIMIT, 1, None, errors)
+    q.limit = whole_number(args, "limit", DEFAULT_LIMIT, 1, BIGINT_MAX, errors)
     q.limit = min(q.limit, MAX_LIMIT)  # capped, not rejected (OGC API – Features, 7.15.3)
-    q.offset = _int(args, "offset", 0, 0, None, errors)
+    q.offset = whole_number(args, "offset", 0, 0, MAX_OFFSET, errors)
     if args.get("f") not in (None, "json", "geojson"):
         errors.append(field_error("f", "only json (GeoJSON) is served here"))
-    if args.get("crs") not in (None, "http://www.opengis.net/def/crs/OGC/1.3/CRS84"):
+    if args.get("crs") not in (None, CRS84):
         errors.append(field_error("crs", "features are served in CRS84 (lon/lat) only"))
+    if args.get("bbox-crs") not in (None, CRS84):
+        errors.append(field_error("bbox-crs", f"a bbox is read in CRS84 ({CRS84}) only"))
     if "bbox" in args:
         _bbox(args["bbox"], q, errors)
     if "datetime" in args:
@@ -49,36 +58,18 @@ def parse_items_query(c: Collection, args, city_id: int, unit_scope: int | None)
             key = f"f_{name}"
             q.where.append(flt.sql.replace(":value", f":{key}"))
             q.params[key] = value
-    if unit_scope is not None and c.id == "violations":
-        q.where.append(in_unit_scope("city_id"))
-        q.params["scope"] = unit_scope
+    if scope is not None and c.id == "violations":  # the cases the reader may see
+        q.where.append(scope.where())
+        q.params |= scope.params
     if errors:
         raise Problem("Some query parameters are not understood.", status=400, errors=errors)
     return q
 
 
-def _int(args, name, default, lo, hi, errors) -> int:
-    raw = args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        errors.append(field_error(name, f"should be a whole number, got {raw!r}"))
-        return default
-    if value < lo or (hi is not None and value > hi):
-        errors.append(field_error(name, f"should be at least {lo}, got {value}"))
-        return default
-    return value
-
-
 def _cast(raw: str, kind: str, name: str, errors):
     if kind == "int":
-        try:
-            return int(raw)
-        except ValueError:
-            errors.append(field_error(name, f"should be a whole number, got {raw!r}"))
-    elif kind == "bool":
+        return whole_number({name: raw}, name, 0, -BIGINT_MAX, BIGINT_MAX, errors)
+    if kind == "bool":
         if raw.lower() in ("true", "1"):
             return True
         if raw.lower() in ("false", "0"):
@@ -88,10 +79,7 @@ def _cast(raw: str, kind: str, name: str, errors):
 
 
 def _bbox(raw: str, q: Query, errors) -> None:
-    try:
-        nums = [float(v) for v in raw.split(",")]
-    except ValueError:
-        nums = []
+    nums = [float(v) for v in raw.split(",")] if re.fullmatch(BBOX_PATTERN, raw) else []
     if len(nums) == 6:  # with heights: drop them
         nums = [nums[0], nums[1], nums[3], nums[4]]
     if len(nums) != 4:

@@ -2,8 +2,9 @@
  *
  * Everything is read and written through the service's own API (OGC API Features Part 4
  * with ETag/If-Match, /api/zones/clean, /api/zone-check, /api/search, /api/problem-points).
- * User text is only ever set as text (textContent), never as HTML. Labels come from the
- * message catalogues, passed in the page's configuration (#cw-config).
+ * User text is only ever set as text (textContent, through el() and tip()), never as HTML:
+ * Leaflet's tooltips and popups take HTML from a string, so they get DOM nodes. Labels come
+ * from the message catalogues, passed in the page's configuration (#cw-config).
  */
 document.addEventListener("DOMContentLoaded", function () {
   "use strict";
@@ -35,6 +36,17 @@ document.addEventListener("DOMContentLoaded", function () {
       node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
     }
     return node;
+  }
+
+  // a tooltip's content: the text as a node (a string would be read as HTML)
+  function tip(text) {
+    return el("span", {}, String(text));
+  }
+
+  // the map's embedded values are HTML-escaped (maps/escaping.py): read back as text
+  function plain(value) {
+    if (typeof value !== "string" || value.indexOf("&") < 0) { return value; }
+    return new DOMParser().parseFromString(value, "text/html").documentElement.textContent;
   }
 
   function api(method, url, body, headers) {
@@ -163,7 +175,7 @@ document.addEventListener("DOMContentLoaded", function () {
         if (state.layer !== layer) { select(layer); }
       });
       var label = feature.properties && (feature.properties.name || feature.properties.code);
-      if (label) { layer.bindTooltip(String(label)); }
+      if (label) { layer.bindTooltip(tip(label)); }
       return layer;
     }
 
@@ -366,7 +378,7 @@ document.addEventListener("DOMContentLoaded", function () {
       var rest = [];
       ((r.data && r.data.errors) || []).forEach(function (e) {
         var name = String(e.field).replace(/^properties\./, "").replace(/\..*$/, "");
-        var box = form.querySelector(".cw-field-error[data-field='" + name + "']");
+        var box = form.querySelector(".cw-field-error[data-field='" + CSS.escape(name) + "']");
         if (box) {
           box.textContent = e.reason;
           box.hidden = false;
@@ -587,12 +599,12 @@ document.addEventListener("DOMContentLoaded", function () {
       layer.clearLayers();
       var shown = 0;
       layer._cwAll.forEach(function (l) {
-        var p = l.feature.properties;
-        var ok = (!w.status || w.status.split(",").indexOf(p.status) >= 0) &&
-          (!w.category || p.category_code === w.category) &&
-          (!w.unit || p.unit_code === w.unit) &&
-          (!w.from || p.observed_at.slice(0, 10) >= w.from) &&
-          (!w.to || p.observed_at.slice(0, 10) <= w.to);
+        var p = l.feature.properties, observed = plain(p.observed_at);
+        var ok = (!w.status || w.status.split(",").indexOf(plain(p.status)) >= 0) &&
+          (!w.category || plain(p.category_code) === w.category) &&
+          (!w.unit || plain(p.unit_code) === w.unit) &&
+          (!w.from || observed.slice(0, 10) >= w.from) &&
+          (!w.to || observed.slice(0, 10) <= w.to);
         if (ok) { layer.addLayer(l); shown++; }
       });
       note(count, t("ui.find.shown", {n: shown}));
@@ -680,7 +692,7 @@ document.addEventListener("DOMContentLoaded", function () {
           var text = t("check." + p.problem) + ": " +
             (p.point ? p.point + " " : "") + (p.zones || []).join(" / ") +
             (p.area_m2 !== null ? " · " + p.area_m2 + " m²" : "");
-          layer.bindTooltip(text);
+          layer.bindTooltip(tip(text));
           group.addLayer(layer);
           list.appendChild(el("li", {"data-problem": p.problem},
             el("a", {href: "#", onclick: function (ev) {

@@ -56,7 +56,7 @@
     var rest = [];
     ((data && data.errors) || []).forEach(function (e) {
       var name = String(e.field).replace(/^properties\./, "").replace(/[.\[].*$/, "");
-      var box = form.querySelector(".cw-field-error[data-field='" + name + "']");
+      var box = form.querySelector(".cw-field-error[data-field='" + CSS.escape(name) + "']");
       if (box) { box.textContent = e.reason; box.hidden = false; } else { rest.push(e.field + ": " + e.reason); }
     });
     say(status, [t("report.failed") + ": " + ((data && data.detail) || "")].concat(rest).join(" "), "cw-bad");

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -28,6 +29,31 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def _polled(pg):
+    """``wait_for_function`` for pages under a Content-Security-Policy: Playwright's own
+    evaluates the expression with the page's ``eval``, which the pages' CSP forbids; this
+    asks ``evaluate`` (through the DevTools protocol, outside the page's CSP) until true."""
+
+    from playwright.sync_api import Error
+
+    def wait_for_function(expression, *, arg=None, timeout=30000, polling=100):
+        deadline = time.monotonic() + timeout / 1000
+        while True:
+            try:
+                value = pg.evaluate(expression, arg)
+            except Error as e:  # a navigation replaced the page meanwhile: ask again
+                if "context was destroyed" not in str(e):
+                    raise
+                value = None
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{expression!r} still false after {timeout} ms")
+            pg.wait_for_timeout(polling)
+
+    return wait_for_function
 
 
 class Watch:
@@ -58,6 +84,7 @@ def watched_context(browser, **options):
         pg.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
         pg.on("pageerror", lambda e: watch.errors.append(str(e)))
         pg.watch = watch
+        pg.wait_for_function = _polled(pg)
 
     context.route("**/*", route)
     context.on("page", watch_page)

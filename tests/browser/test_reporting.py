@@ -1,9 +1,11 @@
 """An inspector reports from a phone; the case is on the planner's map and its problem point
 is in the problem-points view."""
 
+import io
 import time
 
 import pytest
+from PIL import Image
 from sqlalchemy import text
 
 from tests.browser.conftest import watched_context
@@ -13,16 +15,19 @@ from tests.browser.test_planner_map import _sign_in
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201a1e5d6b10000000049454e44ae426082"
-)
+
+
+def _png() -> bytes:
+    """A real 2 × 2 PNG made by Pillow (the server decodes every photo it takes)."""
+    buf = io.BytesIO()
+    Image.new("RGB", (2, 2), (200, 30, 30)).save(buf, "PNG")
+    return buf.getvalue()
 
 
 def test_a_report_from_a_phone_appears_on_the_planner_map(browser, server, engine, demo, tmp_path):
     lon, lat = 117.2158, 28.2912
     photo = tmp_path / "photo.png"
-    photo.write_bytes(PNG)
+    photo.write_bytes(_png())
     with watched_context(
         browser,
         viewport=PHONE,

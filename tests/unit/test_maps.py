@@ -1,16 +1,26 @@
+import json
 import re
+from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import pandas as pd
 import pytest
+from branca.element import Element
 from shapely.geometry import MultiPolygon, Point, box
 
 from maps.assets import install_local_assets
+from maps.escaping import html_text, literal_html, script_json
+from maps.lazy import LazyFeatures
 from maps.page import add_page_chrome
 from maps.planner import PlannerLayers, build_planner_map
+from maps.route import build_route_map
+from maps.tools import PlannerTools
 from service.i18n import translator
 
 EVIL = '<img src=x onerror="window.__xss=1">'
+# a script's end, a template literal's end and a Jinja expression (branca compiles what it
+# renders: this would be evaluated on the server)
+BREAKOUT = "</script><script>window.__xss=2</script>`;${window.__xss=3}{{ 6*7 }}{% if 1 %}"
 
 
 def _layers(description: str = "路边垃圾") -> PlannerLayers:
@@ -168,3 +178,106 @@ def test_layers_are_named_in_the_chosen_language():
 def test_layers_type_is_checked():
     with pytest.raises(TypeError, match="PlannerLayers"):
         build_planner_map({}, translator("zh"))
+
+
+def _chrome(m, text, nonce=None):
+    return add_page_chrome(
+        m,
+        title=text,
+        user=text,
+        links=[(text, "?lang=en")],
+        logout=("退出", "/logout"),
+        stylesheet="/static/chuangwen.css",
+        csrf_token="x",
+        nonce=nonce,
+    )
+
+
+def test_no_user_text_can_end_a_script_or_reach_jinja():
+    t = translator("zh")
+    m = build_planner_map(_layers(EVIL + BREAKOUT), t, tiles="none")
+    m.add_child(PlannerTools({"units": [["U1", BREAKOUT]]}))
+    LazyFeatures("zones", "/collections/zones/items", {"colors": {BREAKOUT: "#000"}}, {}).add_to(m)
+    page = _chrome(m, BREAKOUT).get_root().render()
+    assert "window.__xss=2</script>" not in page and "<!--" not in page
+    assert not re.search(r"\{[{%#]", page), re.findall(r".{60}\{[{%#].{20}", page)
+    assert "&#123;&#123; 6*7 &#125;&#125;" in page  # the title bar, as text
+    config = re.search(r'id="cw-config">(.*?)</script>', page).group(1)
+    assert json.loads(config)["units"] == [["U1", BREAKOUT]]  # the same text for the script
+
+
+def _plan(name: str) -> dict:
+    return {
+        "id": 7,
+        "date": "2026-11-29",
+        "window_start": "2026-11-29T20:00:00+08:00",
+        "window_end": "2026-11-29T23:00:00+08:00",
+        "released": True,
+        "depot": [117.2, 28.28],
+        "stops": [
+            {
+                "seq": 1,
+                "point_id": 1,
+                "code": name[:32],
+                "name": name,
+                "lon": 117.201,
+                "lat": 28.281,
+                "eta": "2026-11-29T20:10:00+08:00",
+                "dwell_s": 600,
+                "arrived_at": None,
+            }
+        ],
+        "travel_s": 600,
+        "dwell_s": 600,
+        "distance_m": 800,
+        "geometry": None,
+        "notes": [name],
+    }
+
+
+def test_a_stop_name_stays_inside_its_popup_and_tooltip():
+    m = build_route_map(
+        _plan(EVIL + BREAKOUT),
+        {1: {"checklist": [BREAKOUT], "cases": []}},
+        translator("zh"),
+        ZoneInfo("Asia/Shanghai"),
+        arrive_url="/a/{seq}",
+        report_url="/report",
+        csrf_token="x",
+        tiles=lambda mm: None,
+    )
+    page = _chrome(m, "round", nonce="N0nce").get_root().render()
+    script = page.split("</body>")[1]
+    # folium writes popups and tooltips between backticks: none of the user's may be there
+    literals = re.findall(r"`(.*?)`", script, re.S)
+    assert literals and all("onerror" not in x or "&lt;img" in x for x in literals)
+    assert "window.__xss=3" in "".join(literals) and "${" not in "".join(literals)
+    assert script.count("`") % 2 == 0
+    assert "onclick" not in page  # the print button is wired by the page's script
+
+
+def test_the_nonce_goes_to_the_builders_scripts_and_no_other():
+    m = build_planner_map(_layers(), translator("zh"), tiles="none")
+    m.add_child(PlannerTools({"units": []}))
+    _chrome(m, "贵溪", nonce="N0nce")
+    # a script in the body (there is none: but were a builder to write one from data)
+    m.get_root().html.add_child(Element("<script>window.__xss=1</script>"))
+    page = m.get_root().render()
+    head, rest = page.split("</head>")
+    body, after = rest.split("</body>")
+    tags = re.findall(r"<script\b[^>]*>", head + after)
+    assert tags and all('nonce="N0nce"' in x or "application/json" in x for x in tags), tags
+    assert re.findall(r"<script\b[^>]*>", body) == ["<script>"]
+    assert page.startswith("<!DOCTYPE html>") and after.count("<script") == 1
+
+
+def test_escaping_helpers_round_trip():
+    assert html_text(None) == "" and html_text(3) == "3"
+    assert json.loads(script_json({"a": BREAKOUT, "b": [1, None]})) == {
+        "a": BREAKOUT,
+        "b": [1, None],
+    }
+    assert not re.search(r"[<>&]|\{[{%#]", script_json(BREAKOUT))
+    with pytest.raises(ValueError, match="Jinja"):
+        literal_html("<b>{{ x }}</b>")
+    assert literal_html(f"<b>{html_text(BREAKOUT)}</b>").count("`") == 0
