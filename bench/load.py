@@ -28,6 +28,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -115,6 +116,7 @@ def main() -> None:
     ap.add_argument("--retry-cap", type=float, default=1.0, help="longest wait between retries")
     ap.add_argument("--grace", type=float, default=2.0, help="seconds after the outage's end")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, _interrupted)  # a kill cleans up as Ctrl-C does
     home = Path(args.home).resolve()
     cluster = Cluster(home)
     if (home / "pg").exists():
@@ -137,6 +139,10 @@ def main() -> None:
             log(f"kept {home}")
         else:
             shutil.rmtree(home, ignore_errors=True)
+
+
+def _interrupted(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _prepare(cluster: Cluster) -> str:

@@ -35,6 +35,40 @@ def gk3_epsg(lon: float) -> int:
     return _GK3_FIRST_EPSG + (cm - _GK3_FIRST_CM) // 3
 
 
+def utm_epsg(lon: float, lat: float) -> int:
+    """EPSG code of the WGS 84 / UTM zone of a place (326xx north, 327xx south).
+
+    >>> utm_epsg(13.4, 52.5)     # Berlin: zone 33N
+    32633
+    >>> utm_epsg(-58.4, -34.6)   # Buenos Aires: zone 21S
+    32721
+    """
+    if not (-180.0 <= lon <= 180.0 and -80.0 <= lat <= 84.0):
+        raise ValueError(f"({lon!r}, {lat!r}) is not a place UTM covers (lon/lat in degrees)")
+    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
+    return (32600 if lat >= 0 else 32700) + zone
+
+
+# China's Gauss-Krüger zones span 73.5°E to 136.5°E; the latitudes of its territory
+_CHINA_LAT = (3.0, 54.0)
+
+
+def metric_epsg(lon: float, lat: float) -> int:
+    """The CRS a city's lengths and areas are measured in: the CGCS2000 3-degree Gauss-Krüger
+    zone in China (by its longitude and latitude span), the UTM zone anywhere else.
+
+    >>> metric_epsg(117.21, 28.29)   # Guixi
+    4548
+    >>> metric_epsg(116.35, 39.99)   # Haidian, Beijing
+    4548
+    >>> metric_epsg(2.35, 48.86)     # Paris
+    32631
+    """
+    if _GK3_FIRST_CM - 1.5 <= lon <= _GK3_LAST_CM + 1.5 and _CHINA_LAT[0] <= lat <= _CHINA_LAT[1]:
+        return gk3_epsg(lon)
+    return utm_epsg(lon, lat)
+
+
 @lru_cache(maxsize=32)
 def transformer(src_epsg: int, dst_epsg: int) -> Transformer:
     """A cached, axis-order-safe (x=lon, y=lat) transformer between two EPSG codes.

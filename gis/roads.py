@@ -21,7 +21,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from gis.crs import gk3_epsg, to_metric_xy
+from gis.crs import metric_epsg, to_metric_xy
 
 # km/h by OSM highway class; walking is the same on every street people may walk
 SPEEDS_KMH: dict[str, dict[str, float]] = {
@@ -100,7 +100,7 @@ def build(lines: list, highways: list[str], oneways: list[int], mode: str) -> Ne
     coords, index = shapely.get_coordinates(lines, return_index=True)
     if not len(coords):
         raise ValueError("the road layer has no lines")
-    epsg = gk3_epsg(float(np.median(coords[:, 0])))
+    epsg = metric_epsg(*(float(v) for v in np.median(coords, axis=0)))
     key = np.round(coords, 7)
     uniq, node = np.unique(key, axis=0, return_inverse=True)
     node = node.ravel()

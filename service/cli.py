@@ -407,3 +407,73 @@ def user_enable(name: str) -> None:
     except Problem as exc:
         _fail(exc)
     click.echo(f"{name} enabled")
+
+
+city_cli = AppGroup("city", help="Cities: add one from its boundary, list them.")
+main.add_command(city_cli)
+
+
+@city_cli.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option(
+    "--boundary",
+    "boundary_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The city's outline: GeoJSON, GeoPackage, zipped Shapefile or KML (its polygons "
+    "are joined), in any CRS the file states (EPSG:4490, 4326, a Gauss-Krüger zone ...).",
+)
+@click.option("--name-en", default=None)
+@click.option("--timezone", default="Asia/Shanghai", show_default=True)
+@click.option("--crs", "crs_epsg", type=int, default=None, help="EPSG of the metric CRS.")
+@click.option("--gcj02", is_flag=True, help="The boundary's coordinates are GCJ-02.")
+@click.option("--area-code", default=None, help="Code of its top area (default: CODE).")
+@with_appcontext
+def city_add(code, name, boundary_file, name_en, timezone, crs_epsg, gcj02, area_code) -> None:
+    """Add a city: extent and metric CRS from its boundary, the boundary as its top area,
+    the catalogues. Prints the city's code alone on the last line."""
+    import numpy as np
+    import shapely
+
+    from gis.chinacrs import TO_WGS84
+    from service.cities import add_city
+    from service.transfer import read_features
+
+    try:
+        frame, _ = read_features(boundary_file)
+        boundary = shapely.union_all(frame.geometry.values)
+        if gcj02:
+            boundary = shapely.transform(
+                boundary, lambda xy: np.column_stack(TO_WGS84["gcj02"](xy[:, 0], xy[:, 1]))
+            )
+        with writing(Actor(None, "cli city add")) as conn:
+            city = add_city(
+                conn,
+                code,
+                name,
+                boundary,
+                name_en=name_en,
+                timezone=timezone,
+                crs_epsg=crs_epsg,
+                area_code=area_code,
+            )
+    except Problem as exc:
+        _fail(exc)
+    click.echo(f"city {city['name']} added: EPSG:{city['crs_epsg']}, {city['timezone']}")
+    click.echo(city["code"])
+
+
+@city_cli.command("list")
+@with_appcontext
+def city_list() -> None:
+    """The cities with what each holds."""
+    from service.cities import list_cities
+
+    with reading() as conn:
+        for c in list_cities(conn):
+            click.echo(
+                f"{c['code']}\t{c['name']}\tEPSG:{c['crs_epsg']}\t{c['timezone']}\t"
+                f"{c['areas']} areas\t{c['units']} units\t{c['points']} points\t"
+                f"{c['cases']} cases\t{c['users']} users"
+            )

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import Connection, text
 
 from gis import tours
-from gis.crs import gk3_epsg, to_metric_xy
+from gis.crs import metric_epsg, to_metric_xy
 from gis.roads import speed_kmh
 from service import roads
 from service.errors import NotFound, Problem, field_error
@@ -185,7 +185,7 @@ def travel_matrix(conn, city_id: int, mode: str, lonlat: np.ndarray):
     the tour's legs are ever measured), what to draw the path with, and notes."""
     net = roads.network(conn, city_id, mode)
     if net is None:
-        epsg = gk3_epsg(float(lonlat[0, 0]))
+        epsg = metric_epsg(float(lonlat[0, 0]), float(lonlat[0, 1]))
         xy = np.column_stack(to_metric_xy(lonlat[:, 0], lonlat[:, 1], epsg))
         metres = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) * STRAIGHT_DETOUR
         speed = speed_kmh("residential", mode) / 3.6
@@ -199,7 +199,7 @@ def travel_matrix(conn, city_id: int, mode: str, lonlat: np.ndarray):
                 "(import one with chuangwen import-roads)."
             ],
         )
-    epsg = gk3_epsg(float(np.median(net.lonlat[:, 0])))
+    epsg = metric_epsg(*(float(v) for v in np.median(net.lonlat, axis=0)))
     nodes, off = net.snap(lonlat, epsg)
     times, pred = net.matrix(nodes)
     walk = off / (speed_kmh("residential", "walk") / 3.6)  # to and from the street on foot

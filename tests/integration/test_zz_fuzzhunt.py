@@ -1,0 +1,155 @@
+"""Schema-driven fuzzing: schemathesis against the app's own ``/api`` document.
+
+Every operation of the OpenAPI document is fed generated requests (valid and invalid) as an
+admin and as a unit's user; no answer may be a 5xx, and every answer must be one the
+document declares: its status code, its content type and its body's schema. The fuzzer
+writes, so it works on a database of its own (``fuzz``, in the same cluster) with the demo
+city loaded into it: the shared demo city the other tests read is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+import schemathesis
+import schemathesis.engine
+from schemathesis.engine import events
+from sqlalchemy import make_url, text
+
+from service.db import Actor, make_engine, set_actor, upgrade
+from tests.conftest import NOW, bearer
+
+SEED = int(os.environ.get("HUNT_SEED", "1"))
+PHASES, TIMES = {}, {}
+REJECTED = [400, 401, 403, 404, 405, 406, 409, 412, 413, 415, 422, 428, 429]
+ROLES = ("admin", "unit")
+FUZZ_DB = "fuzz"
+MAX_EXAMPLES = int(os.environ.get("HUNT_N", "40"))
+# CHUANGWEN_FUZZ_DEEP=1 adds schemathesis' coverage phase: ~5,000 more cases a role (every
+# boundary and type of every parameter), a minute or so a role
+DEEP = os.environ.get("CHUANGWEN_FUZZ_DEEP") == "1"
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+    "negative_data_rejection",
+    "allow_header_conformance",
+)
+
+
+@pytest.fixture(scope="session")
+def fuzz_app(pg_url, engine):
+    """An app on a database of its own, with the demo city and a user per fuzzed role."""
+    from service.app import create_app
+    from service.demo.build import build
+    from service.demo.load import load
+    from service.users import create_user, issue_token
+
+    url = make_url(pg_url).set(database=FUZZ_DB).render_as_string(hide_password=False)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {FUZZ_DB} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {FUZZ_DB}"))
+    upgrade(url)
+    fuzz_engine = make_engine(url)
+    tokens = {}
+    with fuzz_engine.begin() as conn:
+        set_actor(conn, Actor(None, "test-fuzz"))
+        city_id, _, _ = load(conn, build(NOW))
+        unit = conn.execute(
+            text("SELECT code FROM unit WHERE city_id = :c AND kind = 'territorial' LIMIT 1"),
+            {"c": city_id},
+        ).scalar()
+        for role in ROLES:
+            user = create_user(
+                conn, city_id, f"fuzz_{role}", role, unit_code=unit if role == "unit" else None
+            )
+            tokens[role] = issue_token(conn, user)
+    fuzz_engine.dispose()
+    home = Path(tempfile.mkdtemp(prefix="chuangwen-fuzz-"))
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "HOME": str(home),
+            "TESTING": True,
+            "TILES": "none",
+            "SECRET_KEY": "fuzz-secret",
+            # the map page as for a big city (layers from tiles): a page in a tenth of the time
+            "EMBED_FEATURES": 20,
+            "EMBED_MAX": 100,
+        }
+    )
+    yield app, tokens
+    eng = app.extensions.get("chuangwen_engine")
+    if eng is not None:
+        eng.dispose()
+    shutil.rmtree(home, ignore_errors=True)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {FUZZ_DB} WITH (FORCE)"))
+
+
+def _config(token: str) -> schemathesis.Config:
+    return schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "headers": bearer(token),
+            "generation": {
+                "max-examples": MAX_EXAMPLES,
+                "deterministic": True,
+                "with-security-parameters": False,
+            },
+            "phases": {
+                "coverage": {"enabled": DEEP},
+                "stateful": {"enabled": False},
+            },
+            "checks": {
+                "enabled": False,
+                **{name: {"enabled": True} for name in CHECKS},
+                # RFC 9110 13.1.1: an If-Match that matches no ETag (a malformed one matches
+                # none) is a 412, and says so
+                "negative_data_rejection": {"expected-statuses": REJECTED},
+            },
+        }
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_fuzz(fuzz_app, role):
+    app, tokens = fuzz_app
+    schema = schemathesis.openapi.from_wsgi(
+        "/api", app, config=_config(tokens[role]), headers=bearer(tokens[role])
+    )
+    cases, failures = 0, []
+    for event in schemathesis.engine.from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            cases += len(event.recorder.interactions)
+            PHASES[str(event.phase)] = PHASES.get(str(event.phase), 0) + len(event.recorder.interactions)
+            TIMES[event.recorder.label] = TIMES.get(event.recorder.label, 0) + event.elapsed_time
+            for case_id, checks in event.recorder.checks.items():
+                for check in checks:
+                    if check.failure_info is not None:
+                        failures.append(_describe(event.recorder, case_id, check))
+        elif isinstance(event, events.NonFatalError | events.FatalError):
+            failures.append(f"error: {getattr(event, 'value', None) or event.exception!r}")
+    print(f"{role}: {cases} cases", PHASES)
+    print(sorted(TIMES.items(), key=lambda kv: -kv[1])[:15])
+    assert not failures, f"{len(failures)} failures in {cases} cases:\n" + "\n\n".join(
+        sorted(set(failures))
+    )
+
+
+def _describe(recorder, case_id: str, check) -> str:
+    interaction = recorder.interactions.get(case_id)
+    response = interaction.response if interaction else None
+    body = response.content[:400].decode(errors="replace") if response else ""
+    failure = check.failure_info.failure
+    return (
+        f"[{check.name}] {recorder.label}: {failure.title}\n{failure.message[:600]}\n"
+        f"{check.failure_info.code_sample}\n-> {response.status_code if response else '-'} "
+        f"{body}"
+    )
