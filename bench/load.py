@@ -372,7 +372,6 @@ def _health(run: Run, seen: list[tuple[float, int]]) -> None:
 def _measure(run: Run, cluster: Cluster, args, log_path: Path) -> None:
     for t in _threads(run, "warmup", 1, 2.0):
         t.join()
-    base_start = run.now()
     for t in _threads(run, "baseline", 1, args.baseline_seconds):
         t.join()
     baseline = [s.ms for s in run.sent if s.phase == "baseline" and s.status]
@@ -404,7 +403,7 @@ def _measure(run: Run, cluster: Cluster, args, log_path: Path) -> None:
         watcher.join(timeout=args.timeout + 5)
     log(f"load done: {len(run.sent)} requests in all; checking the database")
     found = _stored(cluster, run.tag)
-    _report(run, args, base_start, load_start, restart, health, found, baseline, log_path)
+    _report(run, args, restart, health, found, baseline, log_path)
 
 
 def _stored(cluster: Cluster, tag: str) -> dict[str, list[int]]:
@@ -450,7 +449,7 @@ def _pcts(ms: list[float]) -> tuple[float, float, float]:
     return q[49], q[94], q[98]
 
 
-def _report(run, args, base_start, load_start, restart, health, found, baseline, log_path):
+def _report(run, args, restart, health, found, baseline, log_path) -> None:
     sent = [s for s in run.sent if s.phase == "load"]
     window = None
     if restart is not None:
@@ -474,8 +473,6 @@ def _report(run, args, base_start, load_start, restart, health, found, baseline,
             by["500"] += 1
         elif s.status == 0:
             by["no answer in" if inside(s) else "no answer out"] += 1
-        else:
-            by["other"] += 1
     others = Counter(s.status for s in sent if s.status not in (0, 201, 500, 503))
     check = _check(sent, found, {"load"})
     pre = _check(run.sent, found, {"warmup", "baseline"})
@@ -488,15 +485,8 @@ def _report(run, args, base_start, load_start, restart, health, found, baseline,
         if not_ready:
             later = [t for t, st in health if st == 200 and t > not_ready[0]]
             healthy_again = (not_ready[0], later[0] if later else None)
-    correct = (
-        by["500"] == 0
-        and by["503 out"] == 0
-        and check["missing"] == 0
-        and check["wrong id"] == 0
-        and check["two ids answered"] == 0
-        and check["duplicates"] == 0
-        and pre["missing"] == pre["duplicates"] == 0
-    )
+    wrong = ("missing", "wrong id", "two ids answered", "duplicates")
+    correct = by["500"] == by["503 out"] == 0 and not any(check[k] or pre[k] for k in wrong)
 
     rows = [
         ("clients", f"{args.clients}"),
@@ -510,10 +500,7 @@ def _report(run, args, base_start, load_start, restart, health, found, baseline,
         ),
         ("503s in / out of outage", f"{by['503 in']:,} / {by['503 out']:,}"),
         ("500s", f"{by['500']:,}"),
-        (
-            "other statuses",
-            ", ".join(f"{k}: {v}" for k, v in sorted(others.items())) or "0",
-        ),
+        ("other statuses", ", ".join(f"{k}: {v}" for k, v in sorted(others.items())) or "0"),
         (
             "no answer (connection error, timeout) in / out of outage",
             f"{by['no answer in']:,} / {by['no answer out']:,}",
@@ -541,15 +528,8 @@ def _report(run, args, base_start, load_start, restart, health, found, baseline,
             ),
         ]
         if healthy_again:
-            first, again = healthy_again
-            rows.append(
-                (
-                    "/health?ready not ready",
-                    f"from +{first - down:.2f} s to "
-                    + (f"+{again - down:.2f} s" if again else "the end")
-                    + " after the restart began",
-                )
-            )
+            first, again = (f"+{t - down:.2f} s" if t else "the end" for t in healthy_again)
+            rows.append(("/health?ready not ready", f"from {first} to {again} after the restart"))
     else:
         rows.append(("outage", "no restart"))
     rows += [
@@ -589,8 +569,7 @@ def _report(run, args, base_start, load_start, restart, health, found, baseline,
 
 
 def _samples(sent: list[Sent], inside, log_path: Path) -> None:
-    """What went wrong, to stderr: a few answers of each unexpected kind and the server's
-    own error lines."""
+    """A few answers of each unexpected kind and the server's error lines, to stderr."""
     shown = Counter()
     for s in sent:
         kind = None

@@ -202,10 +202,10 @@ def import_roads(path: Path, city_code: str | None) -> None:
     """Replace a city's street network with an OSM file (.osm, .osm.pbf) or a line layer."""
     from service import roads
 
-    frame = roads.read(path)
     try:
+        frame = roads.read(path)
         with writing(Actor(None, "cli import-roads")) as conn:
-            n = roads.store(conn, _city_id(conn, city_code), frame, "osm")
+            n = roads.store(conn, _city_id(conn, city_code), frame, "osm", path.name)
     except Problem as exc:
         _fail(exc)
     km = frame.to_crs(frame.estimate_utm_crs()).length.sum() / 1000

@@ -36,21 +36,21 @@ def check_request() -> None:
     errors += _text_errors(request.view_args or {}, "path value")
     if request.method in _BODY_METHODS:
         errors += _text_errors(request.form, "form field")
+        if None in request.form or None in request.files:
+            raise Problem(
+                "A part of the form has no name.",
+                status=400,
+                errors=[field_error("form", "every part needs Content-Disposition: name")],
+            )
     if errors:
         raise Problem(TEXT_REFUSED, status=400, errors=errors)
     if request.method in _BODY_METHODS and request.is_json and request.get_data(cache=True):
         g.json_body = _parse(request.get_data(cache=True))
 
 
-def json_body(max_bytes: int | None = None) -> object:
-    """The request's JSON body: 413 over ``max_bytes``, 415 unless sent as JSON, 400 when it
-    is not JSON or nests too deep; strings and keys hold no NUL and no lone surrogate."""
-    if max_bytes and request.content_length and request.content_length > max_bytes:
-        raise Problem(
-            f"The body may be at most {max_bytes} bytes.",
-            status=413,
-            errors=[field_error("body", f"{request.content_length} bytes")],
-        )
+def json_body() -> object:
+    """The request's JSON body: 415 unless sent as JSON, 400 when it is not JSON or nests too
+    deep; its strings and keys hold no NUL and no lone surrogate."""
     if request.mimetype not in JSON_TYPES:
         raise Problem(
             "Send the body as application/json.",
@@ -84,7 +84,7 @@ def _text_errors(values: Mapping, what: str) -> list[dict]:
     items = values.items(multi=True) if hasattr(values, "getlist") else values.items()
     errors = []
     for key, value in items:
-        name = key if isinstance(key, str) else ""  # a form part may come without a name
+        name = key if isinstance(key, str) else ""  # a nameless form part: refused after
         if "\x00" in name:
             errors.append(field_error(_shown(name), f"the {what}'s name contains NUL"))
         elif isinstance(value, str) and "\x00" in value:
@@ -129,7 +129,8 @@ def _json_errors(value: object) -> list[dict]:
             for key, child in pairs:
                 if isinstance(key, str) and _UNSAFE.search(key):
                     errors.append(field_error(_field((*path, key)), _reason(key, "name")))
-                stack.append((child, (*path, key), depth + 1))
+                if isinstance(child, dict | list | str):  # numbers need no look
+                    stack.append((child, (*path, key), depth + 1))
         elif isinstance(node, str) and _UNSAFE.search(node):
             errors.append(field_error(_field(path) or "body", _reason(node, "text")))
     return errors

@@ -39,7 +39,7 @@ STRAIGHT_DETOUR = 1.4  # used when a city has no street network at all
 
 class PlanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    date: dt.date
+    date: dt.date = Field(ge=dt.date(2000, 1, 1), le=dt.date(2999, 12, 31))  # no overflow
     window_start: str = Field(description="HH:MM city time, or an ISO time with its zone")
     window_end: str
     depot: list[float] = Field(min_length=2, max_length=2)
@@ -60,6 +60,8 @@ class PlanIn(BaseModel):
     def _aware(cls, v):
         if v is not None and v.tzinfo is None:
             raise ValueError("should carry a time zone, e.g. 2026-11-28T19:00:00+08:00")
+        if v is not None and not 2000 <= v.year <= 2999:  # the database's range, and then some
+            raise ValueError("should lie in the years 2000 to 2999")
         return v
 
 
@@ -68,7 +70,7 @@ def _when(day: dt.date, value: str, tz: ZoneInfo, field: str) -> dt.datetime:
         if len(value) == 5 and value[2] == ":":
             return dt.datetime.combine(day, dt.time.fromisoformat(value), tz)
         when = dt.datetime.fromisoformat(value)
-        if when.tzinfo is None:
+        if when.tzinfo is None or not 2000 <= when.year <= 2999:  # a year 9999 ETA overflows
             raise ValueError
         return when
     except ValueError:

@@ -323,12 +323,13 @@ def _merge(conn, c: Collection, fid: int, patch: object) -> dict:
             errors=[field_error("properties", "not an object")],
         )
     props.update(sent)
+    geometry = patch.get("geometry")
     merged = {
         "type": "Feature",
         "properties": props,
-        "geometry": patch.get("geometry") or stored["geometry"],
+        "geometry": stored["geometry"] if geometry is None else geometry,
     }
-    if "geometry" not in patch:
+    if geometry is None:  # absent or null: the stored one, in WGS-84 already (not converted)
         merged["_geometry_unchanged"] = True
     return merged
 

@@ -12,6 +12,7 @@ from service.inputs import BIGINT_MAX, MAX_JSON_DEPTH
 from service.inspections import PlanIn
 from service.models import TRAVEL_MODES, ZONE_KINDS
 from service.ogc import MAX_FEATURE_BYTES
+from service.openapi_accounts import paths as accounts_paths
 from service.search import MAX_RESULTS
 from service.tiles import MAX_ZOOM
 from service.transfer import FORMATS
@@ -623,6 +624,7 @@ def document() -> dict:
                 },
             },
         }
+    paths.update(accounts_paths(IDEMPOTENCY_KEY))
     _answers(paths)
     return {
         "openapi": "3.1.0",

@@ -14,6 +14,7 @@ from shapely.geometry import LineString
 from sqlalchemy import Connection, text
 
 from gis import roads as graph
+from service import uploads
 from service.errors import Problem, field_error
 
 NOT_ROADS = {
@@ -66,7 +67,18 @@ def read_lines(path: Path) -> gpd.GeoDataFrame:
     """The streets of a line layer (GeoJSON, GeoPackage, Shapefile ...): ``highway`` (or
     ``fclass``, ``type``), ``oneway``, ``name``, ``osm_id`` (or ``raw_eid``) when present.
     A layer without a .prj is taken as lon/lat."""
-    frame = pyogrio.read_dataframe(path)
+    from service.transfer import file_format  # the same checked readers as any import
+
+    source = uploads.check(path, file_format(path), path.name)
+    try:
+        frame = pyogrio.read_dataframe(source)
+    except Exception as exc:
+        reason = uploads.without_paths(str(exc), path, source)
+        raise Problem(
+            f"The street file {path.name!r} could not be read: {reason}",
+            status=422,
+            errors=[field_error("file", reason)],
+        ) from None
     if frame.crs is None:
         frame = frame.set_crs(4326)
     frame = frame.to_crs(4326).explode(index_parts=False)
@@ -93,16 +105,54 @@ def read_lines(path: Path) -> gpd.GeoDataFrame:
 def read(path: Path) -> gpd.GeoDataFrame:
     name = path.name.lower()
     if name.endswith((".osm", ".osm.pbf", ".pbf", ".osm.bz2")):
-        return read_osm(path)
+        try:
+            return read_osm(path)
+        except RuntimeError as exc:  # pyosmium's words for a file it cannot parse
+            raise Problem(
+                f"The street file {path.name!r} is not an OpenStreetMap file.",
+                status=422,
+                errors=[field_error("file", uploads.without_paths(str(exc), path))],
+            ) from None
     return read_lines(path)
 
 
-def store(conn: Connection, city_id: int, frame: gpd.GeoDataFrame, provenance: str) -> int:
-    """Replace the city's network with ``frame``, in the caller's transaction."""
+# streets this far beyond the city's extent are kept (an extract is cut as a rectangle)
+MARGIN_M = 2000
+
+
+def store(
+    conn: Connection, city_id: int, frame: gpd.GeoDataFrame, provenance: str, name: str = ""
+) -> int:
+    """Replace the city's network with ``frame``, in the caller's transaction. Streets wholly
+    outside the city's extent (plus ``MARGIN_M``) are left out; a file of which most lies
+    outside is refused, naming the file and the extent (a wrong file or a wrong CRS)."""
     if not len(frame):
         raise Problem(
             "The file holds no streets.", status=422, errors=[field_error("file", "no lines")]
         )
+    box = conn.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Envelope("
+            "ST_Buffer(extent::geography, :m)::geometry) AS e FROM city WHERE id = :c) s"
+        ),
+        {"c": city_id, "m": MARGIN_M},
+    ).one()
+    inside = frame.intersects(shapely.box(*box)).to_numpy()
+    if inside.sum() * 2 < len(frame):
+        fb = ", ".join(f"{v:.4f}" for v in frame.total_bounds)
+        cb = ", ".join(f"{v:.4f}" for v in box)
+        raise Problem(
+            f"The streets of {name or 'the file'} lie outside the city: {int(inside.sum())} of "
+            f"{len(frame)} are within its extent.",
+            status=422,
+            errors=[
+                field_error(
+                    "file",
+                    f"the streets span lon/lat {fb}; the city (with {MARGIN_M} m) spans {cb}",
+                )
+            ],
+        )
+    frame = frame[inside]
     conn.execute(text("DELETE FROM road WHERE city_id = :c"), {"c": city_id})
     osm = frame["osm_id"] if "osm_id" in frame else [None] * len(frame)
     rows = [

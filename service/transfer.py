@@ -211,7 +211,14 @@ def import_features(
         if c.geometry_types == ("Point",) and crs in TO_WGS84
         else (np.zeros(len(frame), dtype=bool), None)
     )
-    for i, (props, geom) in enumerate(zip(records, frame.geometry, strict=True), start=1):
+    # areas: parents before their children, so a file may hold a district, its street
+    # offices and their communities in any order; each area is written as soon as it is
+    # checked, so its children find it
+    order, cycles = _parents_first(records) if c.id == "areas" else (range(1, len(records) + 1), {})
+    report.errors += [{"row": i, "field": "parent_code", "reason": r} for i, r in cycles.items()]
+    geoms = list(frame.geometry)
+    for i in order:
+        props, geom = records[i - 1], geoms[i - 1]
         done = bool(fast[i - 1])
         feature = {
             "type": "Feature",
@@ -227,6 +234,9 @@ def import_features(
                 conn, c, city_id, feature, crs, repair, extent, wkbs[i - 1] if done else None
             )
             valid.append((i, {**incoming.row, "provenance": "import"}))
+            if c.id == "areas":
+                write.insert(conn, c, city_id, valid.pop()[1], actor_id)
+                report.inserted += 1
         except Problem as exc:
             for e in exc.errors or [{"field": "", "reason": exc.detail}]:
                 report.errors.append({"row": i, "field": e["field"], "reason": e["reason"]})
@@ -256,6 +266,41 @@ def import_features(
     else:
         outer.commit()
     return report
+
+
+def _parents_first(records: list[dict]) -> tuple[list[int], dict[int, str]]:
+    """Row numbers (from 1) with every area after the row of its ``parent_code`` when that
+    parent is in the file; rows in a cycle of parents are returned apart, with the reason."""
+    row_of = {}
+    for i, r in enumerate(records, start=1):
+        code = r.get("code")
+        if code is not None and not (isinstance(code, float) and math.isnan(code)):
+            row_of.setdefault(str(code).strip(), i)
+    parent = {}
+    for i, r in enumerate(records, start=1):
+        p = r.get("parent_code")
+        if isinstance(p, str | int) and str(p).strip() in row_of:
+            parent[i] = row_of[str(p).strip()]
+    order, state, cycles = [], {}, {}
+
+    def visit(i: int, path: list[int]) -> None:
+        if state.get(i) == "done":
+            return
+        if state.get(i) == "open":
+            loop = path[path.index(i) :]
+            for j in loop:
+                cycles[j] = "the parents form a cycle through rows " + ", ".join(map(str, loop))
+            return
+        state[i] = "open"
+        if i in parent:
+            visit(parent[i], [*path, i])
+        state[i] = "done"
+        if i not in cycles:
+            order.append(i)
+
+    for i in range(1, len(records) + 1):
+        visit(i, [])
+    return [i for i in order if i not in cycles], cycles
 
 
 class _Clock:

@@ -76,7 +76,9 @@ def clean(
     if kind not in ZONE_KINDS:
         errors.append(field_error("kind", f"one of {', '.join(ZONE_KINDS)}"))
     zone_id = body.get("id")
-    if zone_id is not None and (not isinstance(zone_id, int) or isinstance(zone_id, bool)):
+    if zone_id is not None and (
+        not isinstance(zone_id, int) or isinstance(zone_id, bool) or not 0 < zone_id < 2**63
+    ):
         errors.append(field_error("id", "the zone's id (a whole number), or null for a new one"))
     snap_m = body.get("snap_m", 3)
     if (

@@ -5,7 +5,6 @@ None of these requests changes the demo city: every one is refused before anythi
 
 import io
 import json
-import zipfile
 
 import pandas as pd
 import pyogrio
@@ -177,25 +176,21 @@ def test_lone_surrogate_in_a_json_body(client, tokens):
     _problem(resp, 400, "properties.description")
 
 
-def _attribute_table(tmp_path) -> dict[str, bytes]:
-    """Files a reader opens that hold a table and no geometry column at all."""
-    pd.DataFrame({"code": ["X1"], "name": ["x"]}).to_csv(tmp_path / "points.csv", index=False)
-    with zipfile.ZipFile(tmp_path / "points.zip", "w") as zf:
-        zf.write(tmp_path / "points.csv", "points.csv")
+def _attribute_table(tmp_path) -> bytes:
+    """A GeoPackage holding a table and no geometry column at all."""
     pyogrio.write_dataframe(pd.DataFrame({"code": ["X1"]}), tmp_path / "points.gpkg")
-    return {name: (tmp_path / name).read_bytes() for name in ("points.zip", "points.gpkg")}
+    return (tmp_path / "points.gpkg").read_bytes()
 
 
 def test_import_of_a_file_without_a_geometry_column(client, tokens, tmp_path):
-    for name, data in _attribute_table(tmp_path).items():
-        resp = client.post(
-            "/collections/assessment_points/import",
-            data={"file": (io.BytesIO(data), name), "dry_run": "true"},
-            headers=_h(tokens),
-            content_type="multipart/form-data",
-        )
-        body = _problem(resp, 422, "file")
-        assert "geometry" in body["detail"], name
+    resp = client.post(
+        "/collections/assessment_points/import",
+        data={"file": (io.BytesIO(_attribute_table(tmp_path)), "points.gpkg"), "dry_run": "true"},
+        headers=_h(tokens),
+        content_type="multipart/form-data",
+    )
+    body = _problem(resp, 422, "file")
+    assert "geometry" in body["detail"]
 
 
 def test_cli_import_of_a_file_without_a_geometry_column(tmp_path, app):
@@ -220,3 +215,119 @@ def test_405_says_what_is_allowed(client, tokens):
     assert set(resp.headers["Allow"].split(", ")) >= {"GET", "POST"}
     resp = client.put("/api/search", headers=_h(tokens))
     assert resp.status_code == 405 and "GET" in resp.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    "url, body, field",
+    [
+        (
+            "/collections/violations/items",
+            {
+                "type": "Feature",
+                "geometry": {"type": "AAA", "coordinates": [None, None]},
+                "properties": {"category": "street_vending"},
+            },
+            "geometry",
+        ),
+        (
+            "/api/zones/clean",
+            {"geometry": {"type": "AAA", "coordinates": [None, None]}, "kind": "grid"},
+            "geometry",
+        ),
+    ],
+)
+def test_unknown_geometry_type(client, tokens, url, body, field):
+    resp = client.post(
+        url, data=json.dumps(body), headers=_h(tokens, **{"Content-Type": "application/json"})
+    )
+    _problem(resp, 422, field)
+
+
+@pytest.mark.parametrize("idempotency", [{}, {"Idempotency-Key": "fuzz-nameless-part"}])
+def test_a_form_part_without_a_name(client, tokens, idempotency):
+    body = (
+        b"--b0\r\nContent-Disposition: form-data\r\n\r\nnameless\r\n"
+        b'--b0\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+        b"lon,lat\n117.2,28.2\n\r\n--b0--\r\n"
+    )
+    resp = client.post(
+        "/collections/zones/import",
+        data=body,
+        headers=_h(tokens, **idempotency, **{"Content-Type": "multipart/form-data; boundary=b0"}),
+    )
+    _problem(resp, 400, "form")
+
+
+def test_a_zone_id_beyond_a_bigint(client, tokens):
+    ring = [[117.21, 28.29], [117.212, 28.29], [117.212, 28.292], [117.21, 28.29]]
+    body = {"geometry": {"type": "Polygon", "coordinates": [ring]}, "kind": "grid", "id": 2**64}
+    resp = client.post(
+        "/api/zones/clean",
+        data=json.dumps(body),
+        headers=_h(tokens, **{"Content-Type": "application/json"}),
+    )
+    _problem(resp, 422, "id")
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"date": "9999-12-31", "window_start": "23:00", "window_end": "01:00"}, "date"),
+        ({"window_start": "9999-12-31T23:00:00-14:00"}, "window_start"),
+        ({"release_at": "9999-12-31T23:59:59-14:00"}, "release_at"),
+        ({"release_at": "0001-01-01T00:00:00+14:00"}, "release_at"),
+    ],
+)
+def test_plan_times_past_the_calendar(client, tokens, change, field):
+    body = {
+        "date": "2026-11-29",
+        "window_start": "19:00",
+        "window_end": "21:00",
+        "depot": [117.215, 28.29],
+        "team": [tokens["inspector"][0].id],
+        **change,
+    }
+    resp = client.post(
+        "/api/inspection-plans",
+        data=json.dumps(body),
+        headers=_h(tokens, **{"Content-Type": "application/json"}),
+    )
+    _problem(resp, 422, field)
+
+
+def test_patch_with_a_null_geometry_keeps_the_stored_one(client, tokens, engine):
+    from sqlalchemy import text
+
+    from service.db import Actor, set_actor
+
+    lon, lat = 117.2150, 28.2930
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {"category": "street_vending", "description": "patch me"},
+    }
+    made = client.post(
+        "/collections/violations/items",
+        data=json.dumps(feature),
+        headers=_h(tokens, **{"Content-Type": GEO}),
+    )
+    fid = made.get_json()["id"]
+    try:
+        url = f"/collections/violations/items/{fid}?crs=gcj02"  # would move a sent point
+        null = client.patch(
+            url,
+            data=json.dumps({"geometry": None, "properties": {"description": "still here"}}),
+            headers=_h(tokens, **{"Content-Type": GEO, "If-Match": made.headers["ETag"]}),
+        )
+        assert null.status_code == 200, null.get_data(as_text=True)
+        assert null.get_json()["geometry"]["coordinates"] == [lon, lat]
+        false = client.patch(
+            url,
+            data=json.dumps({"geometry": False}),
+            headers=_h(tokens, **{"Content-Type": GEO, "If-Match": null.headers["ETag"]}),
+        )
+        _problem(false, 422, "geometry")
+    finally:
+        with engine.begin() as conn:
+            set_actor(conn, Actor(None, "test"))
+            conn.execute(text("DELETE FROM violation WHERE id = :i"), {"i": fid})
