@@ -35,11 +35,11 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.synthetic import EPSG, build_city, violations  # noqa: E402
-from service.db import Actor, make_engine, set_actor, upgrade  # noqa: E402
-from service.features.collections import VIOLATIONS  # noqa: E402
-from service.pgcluster import Cluster  # noqa: E402
-from service.transfer import import_features  # noqa: E402
-from service.users import create_user, issue_token  # noqa: E402
+from service.accounts.users import create_user, issue_token  # noqa: E402
+from service.layers.features.collections import VIOLATIONS  # noqa: E402
+from service.layers.transfer import import_features  # noqa: E402
+from service.store.db import Actor, make_engine, set_actor, upgrade  # noqa: E402
+from service.store.pgcluster import Cluster  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -244,8 +244,9 @@ def bench_export(url, city, n, home) -> list[tuple]:
     out = []
     code = (
         "import sys, time; from pathlib import Path; from sqlalchemy import text;"
-        "from service.db import make_engine; from service.features.collections import VIOLATIONS;"
-        "from service.transfer import export_features;"
+        "from service.store.db import make_engine;"
+        "from service.layers.features.collections import VIOLATIONS;"
+        "from service.layers.transfer import export_features;"
         "e = make_engine(sys.argv[1]); t = time.perf_counter();"
         "conn = e.connect();"
         "k = export_features(conn, VIOLATIONS, int(sys.argv[2]), Path(sys.argv[3]),"

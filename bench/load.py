@@ -50,13 +50,13 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.layers import ROOT, log  # noqa: E402
-from service import photos  # noqa: E402
-from service.db import Actor, make_engine, set_actor, upgrade  # noqa: E402
+from service.accounts.users import create_user, issue_token  # noqa: E402
+from service.cases import photos  # noqa: E402
 from service.demo.build import build  # noqa: E402
 from service.demo.load import load  # noqa: E402
 from service.errors import Problem  # noqa: E402
-from service.pgcluster import Cluster  # noqa: E402
-from service.users import create_user, issue_token  # noqa: E402
+from service.store.db import Actor, make_engine, set_actor, upgrade  # noqa: E402
+from service.store.pgcluster import Cluster  # noqa: E402
 
 CENTRE = (117.215, 28.29)  # Guixi's centre; reports fall within ~1 km of it
 SPREAD_DEG = (0.010, 0.009)  # ~1 km in lon and lat at 28° N

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bench.layers import log  # noqa: E402
 from gis import roads as graph  # noqa: E402
 from gis import tours  # noqa: E402
-from service.roads import read_lines  # noqa: E402
+from service.rounds.roads import read_lines  # noqa: E402
 
 DWELLS = np.array([240, 480, 600, 600, 720, 900, 1200])
 FLOOR = 28
@@ -189,7 +189,7 @@ def _vs_fast_tsp(times, order):
 
 
 def simulate(times, priority, dwell, budget, days, deterministic, seed):
-    """Daily rounds with the service's logic (service/inspections.py, in memory)."""
+    """Daily rounds with the service's logic (service/rounds/inspections.py, in memory)."""
     rng = np.random.default_rng(seed)
     n = len(priority)
     last = np.full(n, -1)  # day of the last visit; -1: the first plan's day counts

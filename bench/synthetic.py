@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from service.catalogues import load_catalogues
+from service.layers.catalogues import load_catalogues
 
 CODE = "999001"
 EPSG = 4548

@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.layers import ROOT, bench_import, log, print_table, start_server  # noqa: E402
 from bench.synthetic import CODE, build_city, violations  # noqa: E402
 from gis.webtiles import tiles_over  # noqa: E402
-from service.db import Actor, make_engine, set_actor, upgrade  # noqa: E402
-from service.pgcluster import Cluster  # noqa: E402
-from service.users import create_user, issue_token  # noqa: E402
+from service.accounts.users import create_user, issue_token  # noqa: E402
+from service.store.db import Actor, make_engine, set_actor, upgrade  # noqa: E402
+from service.store.pgcluster import Cluster  # noqa: E402
 
 TARGETS = {10: 200, 13: 50, 15: 50}
 PASSWORD = "bench-password"

@@ -3,7 +3,7 @@
 folium fetches Leaflet, jQuery, Bootstrap and plugins from CDNs by default. Pages here
 must work on intranets with no internet, so the class-level ``default_js`` and
 ``default_css`` lists are replaced (not appended to) with files the app serves from
-``service/static/vendor`` (versions and licences in its README).
+``service/web/static/vendor`` (versions and licences in its README).
 """
 
 from __future__ import annotations

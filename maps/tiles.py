@@ -1,6 +1,6 @@
 """The violations layer as vector tiles, for cities with more cases than a page can embed.
 
-Leaflet.VectorGrid draws ``/tiles/violations/{z}/{x}/{y}.pbf`` (service/tiles.py): counts per
+Leaflet.VectorGrid draws ``/tiles/violations/{z}/{x}/{y}.pbf`` (service/layers/tiles.py): counts per
 bin below zoom 13, the cases from 13 up. The tiles are not interactive: VectorGrid 1.3's own
 events break on Leaflet 1.9 (``L.DomEvent.fakeStop`` is gone from Leaflet, and its point
 symbols have no latlng for Leaflet's event code). Instead a click on the map from zoom 13

@@ -1,4 +1,4 @@
-"""The planner's tools beside the map (service/static/planner.js): editing through the
+"""The planner's tools beside the map (service/web/static/planner.js): editing through the
 features API, the zone check overlay, search and filters, problem points.
 
 The page carries their configuration as JSON (labels from the message catalogues, form

@@ -7,12 +7,12 @@ from pathlib import Path
 from flask import Flask
 
 from maps.assets import install_local_assets
-from service import auth, db, errors, headers
+from service.web import auth, errors, headers
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Defaults, then ``CHUANGWEN_*`` environment variables, then ``test_config``."""
-    app = Flask(__name__)
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config.from_mapping(
         HOME="var",
         TILES="osm",
@@ -40,11 +40,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     install_local_assets(app.static_url_path + "/vendor", app.static_url_path)
     errors.init_app(app)
-    db.init_app(app)
+    app.cli.add_command(_db_commands())
     auth.init_app(app)
     headers.init_app(app)
 
-    from service import (
+    from service.web import (
         api,
         catalogue_api,
         ogc,
@@ -66,3 +66,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(plans_api.bp)
     app.register_blueprint(users_api.bp)
     return app
+
+
+def _db_commands():
+    from service.cli import db_cli  # `flask --app service.app db ...` as well as `chuangwen db`
+
+    return db_cli

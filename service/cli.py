@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -12,11 +13,20 @@ from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import text
 
+from service.accounts.users import create_user, issue_token, set_password
 from service.app import create_app
-from service.db import Actor, db_cli, get_engine, prepare, reading, writing
 from service.errors import Problem
-from service.models import ROLES
-from service.users import create_user, issue_token, set_password
+from service.store.db import (
+    Actor,
+    database_url,
+    get_engine,
+    make_engine,
+    prepare,
+    reading,
+    upgrade,
+    writing,
+)
+from service.store.models import ROLES
 
 main = FlaskGroup(
     create_app=create_app,
@@ -25,7 +35,6 @@ main = FlaskGroup(
     load_dotenv=False,
     help="chuangwen: the civilized-city campaign's layers, map and inspections.",
 )
-main.add_command(db_cli)
 
 
 def _fail(exc: Problem) -> None:
@@ -67,12 +76,12 @@ def serve(host: str, port: int, threads: int) -> None:
     app = current_app._get_current_object()
     get_engine(app)
     if not app.config.get("SECRET_KEY"):
-        from service.auth import session_key
+        from service.web.auth import session_key
 
         app.config["SECRET_KEY"] = session_key(app)
     every = float(app.config["TILE_WARM_SECONDS"])
     if every > 0:
-        from service.tiles import start_warmer
+        from service.layers.tiles import start_warmer
 
         start_warmer(app, every)
     click.echo(f"serving on http://{host}:{port}")
@@ -93,7 +102,7 @@ def serve(host: str, port: int, threads: int) -> None:
 @with_appcontext
 def grid(area_code: str, size_m: int, city_code: str | None) -> None:
     """Generate or regenerate the unit grid of an area's communities (codes stay stable)."""
-    from service.grids import regenerate
+    from service.layers.grids import regenerate
 
     try:
         with writing(Actor(None, "cli grid")) as conn:
@@ -114,7 +123,7 @@ def grid(area_code: str, size_m: int, city_code: str | None) -> None:
 @with_appcontext
 def check_zones(area_code, tolerance_m2, out, city_code) -> None:
     """List gaps, overlaps, points with no or two owners and sliver zones."""
-    from service.zone_check import check
+    from service.layers.zone_check import check
 
     try:
         with reading() as conn:
@@ -134,7 +143,7 @@ def check_zones(area_code, tolerance_m2, out, city_code) -> None:
 
 
 def _collection_arg(ctx, param, value: str):
-    from service.features.collections import COLLECTIONS
+    from service.layers.features.collections import COLLECTIONS
 
     if value not in COLLECTIONS:
         raise click.BadParameter(f"one of {', '.join(COLLECTIONS)}")
@@ -162,7 +171,7 @@ _CRS = click.Choice(["wgs84", "gcj02", "bd09"])
 @with_appcontext
 def import_cmd(collection, file, dry_run, crs, repair, lon_col, lat_col, city_code) -> None:
     """Import a file into a collection: every row or none (report of bad rows)."""
-    from service.transfer import import_features, read_features
+    from service.layers.transfer import import_features, read_features
 
     try:
         frame, fmt = read_features(file, lon_col, lat_col)
@@ -200,7 +209,7 @@ def import_cmd(collection, file, dry_run, crs, repair, lon_col, lat_col, city_co
 @with_appcontext
 def import_roads(path: Path, city_code: str | None) -> None:
     """Replace a city's street network with an OSM file (.osm, .osm.pbf) or a line layer."""
-    from service import roads
+    from service.rounds import roads
 
     try:
         frame = roads.read(path)
@@ -226,8 +235,8 @@ def import_roads(path: Path, city_code: str | None) -> None:
 @with_appcontext
 def plan(day, window_start, window_end, depot, mode, team, area, as_user, fmt, city_code):
     """Plan an unannounced inspection round and print it (JSON, GPX or GeoJSON)."""
-    from service import inspections
-    from service.users import find_user_by_name
+    from service.accounts.users import find_user_by_name
+    from service.rounds import inspections
 
     try:
         with writing(Actor(None, "cli plan")) as conn:
@@ -274,7 +283,7 @@ def plan(day, window_start, window_end, depot, mode, team, area, as_user, fmt, c
 @with_appcontext
 def export_cmd(collection, file, crs, city_code) -> None:
     """Export a collection to GeoJSON, GeoPackage, zipped Shapefile, KML, CSV or XLSX."""
-    from service.transfer import export_features
+    from service.layers.transfer import export_features
 
     try:
         with reading() as conn:
@@ -348,7 +357,7 @@ def user_password(name: str, password: str) -> None:
 @click.argument("name")
 def user_token(name: str) -> None:
     """Issue another API token for an existing user (printed alone on the last line)."""
-    from service.users import find_user_by_name
+    from service.accounts.users import find_user_by_name
 
     with writing(Actor(None, "cli")) as conn:
         user = find_user_by_name(conn, name)
@@ -359,7 +368,7 @@ def user_token(name: str) -> None:
 
 
 def _named_user(conn, name: str):
-    from service.users import find_user_by_name
+    from service.accounts.users import find_user_by_name
 
     user = find_user_by_name(conn, name)
     if user is None:
@@ -372,7 +381,7 @@ def _named_user(conn, name: str):
 @click.option("--id", "token_id", type=int, default=None, help="One token (else all of them).")
 def user_revoke_token(name: str, token_id: int | None) -> None:
     """Revoke one of a user's API tokens, or all of them."""
-    from service.users import revoke_tokens
+    from service.accounts.users import revoke_tokens
 
     with writing(Actor(None, "cli")) as conn:
         done = revoke_tokens(conn, _named_user(conn, name), token_id)
@@ -385,7 +394,7 @@ def user_revoke_token(name: str, token_id: int | None) -> None:
 @click.argument("name")
 def user_disable(name: str) -> None:
     """Disable a user: its sign-ins end and its tokens stop working."""
-    from service.users import set_active
+    from service.accounts.users import set_active
 
     try:
         with writing(Actor(None, "cli")) as conn:
@@ -399,7 +408,7 @@ def user_disable(name: str) -> None:
 @click.argument("name")
 def user_enable(name: str) -> None:
     """Enable a disabled user again."""
-    from service.users import set_active
+    from service.accounts.users import set_active
 
     try:
         with writing(Actor(None, "cli")) as conn:
@@ -437,8 +446,8 @@ def city_add(code, name, boundary_file, name_en, timezone, crs_epsg, gcj02, area
     import shapely
 
     from gis.chinacrs import TO_WGS84
-    from service.cities import add_city
-    from service.transfer import read_features
+    from service.layers.cities import add_city
+    from service.layers.transfer import read_features
 
     try:
         frame, _ = read_features(boundary_file)
@@ -468,7 +477,7 @@ def city_add(code, name, boundary_file, name_en, timezone, crs_epsg, gcj02, area
 @with_appcontext
 def city_list() -> None:
     """The cities with what each holds."""
-    from service.cities import list_cities
+    from service.layers.cities import list_cities
 
     with reading() as conn:
         for c in list_cities(conn):
@@ -477,3 +486,64 @@ def city_list() -> None:
                 f"{c['areas']} areas\t{c['units']} units\t{c['points']} points\t"
                 f"{c['cases']} cases\t{c['users']} users"
             )
+
+
+db_cli = AppGroup("db", help="The database: start, stop, status, url, upgrade.")
+
+
+def _cluster():
+    from service.store.pgcluster import Cluster
+
+    return Cluster(Path(current_app.config["HOME"]))
+
+
+@db_cli.command("start")
+def db_start() -> None:
+    """Start the self-managed cluster (initialising it the first time) and migrate."""
+    url = prepare(current_app)
+    click.echo(f"running: {url}")
+
+
+@db_cli.command("stop")
+def db_stop() -> None:
+    _cluster().stop()
+    click.echo("stopped")
+
+
+@db_cli.command("status")
+def db_status() -> None:
+    """'running', 'stopped' or 'absent', with where the cluster lives."""
+    if current_app.config.get("DATABASE_URL") or os.environ.get("DATABASE_URL"):
+        url = database_url(current_app.config)
+        with make_engine(url).connect() as conn:
+            version = conn.execute(text("SELECT postgis_full_version()")).scalar()
+        click.echo(f"external: {url}\n{version}")
+        return
+    cluster = _cluster()
+    state = cluster.status()
+    click.echo(f"{state}: {cluster.data_dir}")
+    if state == "running":
+        with make_engine(cluster.url).connect() as conn:
+            pg = conn.execute(text("SHOW server_version")).scalar()
+            gis = conn.execute(
+                text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+            ).scalar()
+        click.echo(
+            f"PostgreSQL {pg}, PostGIS {gis or 'not yet created'}, socket {cluster.socket_dir}"
+        )
+    else:
+        raise SystemExit(1)
+
+
+@db_cli.command("url")
+def db_url() -> None:
+    click.echo(database_url(current_app.config))
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    upgrade(database_url(current_app.config))
+    click.echo("migrated to head")
+
+
+main.add_command(db_cli)  # also reachable as `flask --app service.app db ...`

@@ -1,16 +1,12 @@
 """One error shape everywhere: RFC 7807 ``application/problem+json``.
 
-Exceptions carry their HTTP status; one handler renders them. Pages get a redirect
-to the login page instead of a 401.
+Exceptions carry their HTTP status; every room raises them, and one handler in the web room
+(service/web/errors.py) renders them. Nothing here imports a web framework.
 """
 
 from __future__ import annotations
 
 from http import HTTPStatus
-
-from flask import Flask, Response, json, redirect, request, url_for
-from sqlalchemy.exc import InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_S = 5  # what a 503 asks the client to wait while the database is away
@@ -50,64 +46,3 @@ class NotFound(Problem):
 
 def field_error(field: str, reason: str) -> dict:
     return {"field": field, "reason": reason}
-
-
-def problem_response(
-    status: int, detail: str, title: str | None = None, errors: list[dict] | None = None
-) -> Response:
-    body = {
-        "type": "about:blank",
-        "title": title or HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "instance": request.path,
-        "errors": errors or [],
-    }
-    resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
-    if status == HTTPStatus.UNAUTHORIZED:
-        resp.headers["WWW-Authenticate"] = 'Bearer realm="chuangwen"'
-    return resp
-
-
-def wants_page() -> bool:
-    """A browser asking for a page, not a program calling the API."""
-    if request.path.startswith("/api") or request.headers.get("Authorization"):
-        return False
-    return request.accept_mimetypes.accept_html
-
-
-def init_app(app: Flask) -> None:
-    @app.errorhandler(Problem)
-    def _problem(exc: Problem) -> Response:
-        if exc.status == HTTPStatus.UNAUTHORIZED and wants_page():
-            return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
-        return problem_response(exc.status, exc.detail, exc.title, exc.errors)
-
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        resp = problem_response(status, exc.description or HTTPStatus(status).phrase)
-        for name, value in exc.get_headers(request.environ):  # Allow on a 405, for one
-            if name.lower() != "content-type":
-                resp.headers[name] = value
-        return resp
-
-    from service.inputs import check_request  # it raises Problem: imported once this exists
-
-    app.before_request(check_request)  # NUL, bad JSON bodies: a 400, before any view
-
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
-    def _database_away(exc: Exception) -> Response:
-        # the database is restarting or unreachable: nothing was written, try again shortly
-        app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
-        resp = problem_response(
-            503, "The database is not answering; nothing was written. Try again shortly."
-        )
-        resp.headers["Retry-After"] = str(RETRY_AFTER_S)
-        return resp
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response:
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return problem_response(500, "The server failed to handle the request; it was logged.")

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from service.db import Actor, make_engine, set_actor, upgrade
-from service.pgcluster import Cluster
+from service.store.db import Actor, make_engine, set_actor, upgrade
+from service.store.pgcluster import Cluster
 
 NOW = dt.datetime(2026, 11, 28, 4, 0, tzinfo=dt.UTC)
 
@@ -47,6 +47,49 @@ def pg_cluster():
 @pytest.fixture(scope="session")
 def pg_url(pg_cluster):
     return os.environ.get("CHUANGWEN_TEST_DATABASE_URL") or pg_cluster.url
+
+
+@contextmanager
+def own_database(engine, pg_url: str, name: str):
+    """A database of its own in the test cluster, migrated, dropped afterwards: for tests
+    whose writes (a fuzzer's, a second city's) must not reach the shared demo city."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    upgrade(url)
+    try:
+        yield url
+    finally:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@contextmanager
+def app_on(url: str, **config):
+    """An app on the database at ``url`` with a home of its own."""
+    from service.app import create_app
+
+    home = Path(tempfile.mkdtemp(prefix="chuangwen-app-"))
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "HOME": str(home),
+            "TESTING": True,
+            "TILES": "none",
+            "SECRET_KEY": "test-secret",
+            **config,
+        }
+    )
+    try:
+        yield app
+    finally:
+        eng = app.extensions.get("chuangwen_engine")
+        if eng is not None:
+            eng.dispose()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +147,7 @@ def client(app):
 @pytest.fixture(scope="session")
 def tokens(engine, demo):
     """A bearer token and user per role, in the demo city."""
-    from service.users import create_user, issue_token
+    from service.accounts.users import create_user, issue_token
 
     city_id = demo[0]
     out = {}

@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from service.catalogues import load_catalogues
+from service.accounts.users import create_user, find_user_by_name
 from service.demo.build import (
     CITY_CODE,
     CITY_NAME,
@@ -23,7 +23,7 @@ from service.demo.build import (
     DemoCity,
 )
 from service.demo.cases import LOCAL_TZ
-from service.users import create_user, find_user_by_name
+from service.layers.catalogues import load_catalogues
 
 ZONES_VALID_FROM = pd.Timestamp("2026-01-01", tz=LOCAL_TZ).to_pydatetime()
 ADMIN_NAME = "admin"
@@ -225,7 +225,7 @@ def load(conn: Connection, city: DemoCity) -> tuple[int, dict[str, int], str | N
         conn.execute(text("SELECT 1 FROM road WHERE city_id = :c LIMIT 1"), {"c": c}).first()
         is None
     ):
-        from service import roads
+        from service.rounds import roads
 
         frame = roads.read(DATA / "jiangxi_guixi_center_roads.geojson")
         added["road"] = roads.store(conn, c, frame, "osm")

@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 from sqlalchemy import text
 
-from service.db import Actor, set_actor
+from service.store.db import Actor, set_actor
 from tests.browser.conftest import watched_context
 from tests.browser.test_planner_map import _sign_in
 from tests.conftest import bearer

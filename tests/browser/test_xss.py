@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from service.db import Actor, set_actor
+from service.store.db import Actor, set_actor
 from tests.browser.conftest import watched_context
 from tests.browser.test_editing import MAP, _api, _go, _pixel, _start_editing
 from tests.browser.test_planner_map import _sign_in

@@ -298,7 +298,7 @@ def test_plan_times_past_the_calendar(client, tokens, change, field):
 def test_patch_with_a_null_geometry_keeps_the_stored_one(client, tokens, engine):
     from sqlalchemy import text
 
-    from service.db import Actor, set_actor
+    from service.store.db import Actor, set_actor
 
     lon, lat = 117.2150, 28.2930
     feature = {

@@ -1,6 +1,6 @@
 from sqlalchemy import text
 
-from service.db import Actor, set_actor
+from service.store.db import Actor, set_actor
 
 COUNTED = [
     "admin_area",

@@ -17,7 +17,7 @@ def test_openapi_document_is_valid_openapi_3(client, tokens):
 
 
 def test_every_route_is_documented(app, client, tokens):
-    from service.features.collections import COLLECTIONS
+    from service.layers.features.collections import COLLECTIONS
 
     doc = client.get("/api", headers=bearer(tokens["planner"][1])).get_json()
     documented = {re.sub(r"\{[^}]+\}", "<>", p) for p in doc["paths"]}

@@ -10,18 +10,15 @@ city loaded into it: the shared demo city the other tests read is left alone.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 import schemathesis
 import schemathesis.engine
 from schemathesis.engine import Status, events
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
-from service.db import Actor, make_engine, set_actor, upgrade
-from tests.conftest import NOW, bearer
+from service.store.db import Actor, make_engine, set_actor
+from tests.conftest import NOW, app_on, bearer, own_database
 
 SEED = 20261128
 # values that once reached a 500, mixed into what the fuzzer draws: NUL (PostgreSQL refuses
@@ -50,51 +47,29 @@ CHECKS = (
 @pytest.fixture(scope="session")
 def fuzz_app(pg_url, engine):
     """An app on a database of its own, with the demo city and a user per fuzzed role."""
-    from service.app import create_app
+    from service.accounts.users import create_user, issue_token
     from service.demo.build import build
     from service.demo.load import load
-    from service.users import create_user, issue_token
 
-    url = make_url(pg_url).set(database=FUZZ_DB).render_as_string(hide_password=False)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {FUZZ_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {FUZZ_DB}"))
-    upgrade(url)
-    fuzz_engine = make_engine(url)
-    tokens = {}
-    with fuzz_engine.begin() as conn:
-        set_actor(conn, Actor(None, "test-fuzz"))
-        city_id, _, _ = load(conn, build(NOW))
-        unit = conn.execute(
-            text("SELECT code FROM unit WHERE city_id = :c AND kind = 'territorial' LIMIT 1"),
-            {"c": city_id},
-        ).scalar()
-        for role in ROLES:
-            user = create_user(
-                conn, city_id, f"fuzz_{role}", role, unit_code=unit if role == "unit" else None
-            )
-            tokens[role] = issue_token(conn, user)
-    fuzz_engine.dispose()
-    home = Path(tempfile.mkdtemp(prefix="chuangwen-fuzz-"))
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "HOME": str(home),
-            "TESTING": True,
-            "TILES": "none",
-            "SECRET_KEY": "fuzz-secret",
-            # the map page as for a big city (layers from tiles): a page in a tenth of the time
-            "EMBED_FEATURES": 20,
-            "EMBED_MAX": 100,
-        }
-    )
-    yield app, tokens
-    eng = app.extensions.get("chuangwen_engine")
-    if eng is not None:
-        eng.dispose()
-    shutil.rmtree(home, ignore_errors=True)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {FUZZ_DB} WITH (FORCE)"))
+    with own_database(engine, pg_url, FUZZ_DB) as url:
+        fuzz_engine = make_engine(url)
+        tokens = {}
+        with fuzz_engine.begin() as conn:
+            set_actor(conn, Actor(None, "test-fuzz"))
+            city_id, _, _ = load(conn, build(NOW))
+            unit = conn.execute(
+                text("SELECT code FROM unit WHERE city_id = :c AND kind = 'territorial' LIMIT 1"),
+                {"c": city_id},
+            ).scalar()
+            for role in ROLES:
+                user = create_user(
+                    conn, city_id, f"fuzz_{role}", role, unit_code=unit if role == "unit" else None
+                )
+                tokens[role] = issue_token(conn, user)
+        fuzz_engine.dispose()
+        # the map page as for a big city (layers from tiles): a page in a tenth of the time
+        with app_on(url, SECRET_KEY="fuzz-secret", EMBED_FEATURES=20, EMBED_MAX=100) as app:
+            yield app, tokens
 
 
 def _config(token: str) -> schemathesis.Config:

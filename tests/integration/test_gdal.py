@@ -6,7 +6,7 @@ import subprocess
 
 from sqlalchemy import text
 
-from service.features.collections import COLLECTIONS
+from service.layers.features.collections import COLLECTIONS
 
 
 def _ogrinfo(server, token, *args):

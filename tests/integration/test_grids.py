@@ -1,7 +1,7 @@
 from sqlalchemy import text
 
-from service.db import Actor, set_actor
-from service.grids import regenerate
+from service.layers.grids import regenerate
+from service.store.db import Actor, set_actor
 
 CELLS_OF_COMMUNITY = (
     "SELECT g.code, md5(ST_AsBinary(g.geom)) FROM grid_cell g JOIN admin_area a "

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from service import inspections
-from service.db import Actor, set_actor
+from service.rounds import inspections
+from service.store.db import Actor, set_actor
 from tests.conftest import bearer
 
 DEPOT = [117.2150, 28.2900]

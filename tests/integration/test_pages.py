@@ -3,8 +3,8 @@ import re
 
 from sqlalchemy import text
 
-from service import layers
-from service.db import Actor, set_actor
+from service.layers import reads as layers
+from service.store.db import Actor, set_actor
 from tests.conftest import bearer
 
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 from sqlalchemy import text
 
-from service.photos import MAX_PIXELS
+from service.cases.photos import MAX_PIXELS
 from tests.conftest import bearer
 
 GPS = 0x8825  # the EXIF IFD of the position
@@ -206,10 +206,10 @@ def test_a_photo_that_is_not_a_plain_whole_image_is_refused_and_nothing_kept(
 
 
 def test_the_photo_room_speaks_no_http():
-    """service/photos.py takes bytes and paths; Flask stays in the views (reports.py)."""
-    import service.photos
+    """service/cases/photos.py takes bytes and paths; Flask stays in the views (reports.py)."""
+    import service.cases.photos
 
-    tree = ast.parse(Path(service.photos.__file__).read_text())
+    tree = ast.parse(Path(service.cases.photos.__file__).read_text())
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert not {m for m in imported if m.split(".")[0] in ("flask", "werkzeug", "sqlalchemy")}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from service.reports import MAX_PHOTOS
+from service.web.reports import MAX_PHOTOS
 from tests.conftest import bearer
 from tests.integration.test_tiles import _city_sums, _city_tiles, _counts
 

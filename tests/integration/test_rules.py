@@ -6,7 +6,7 @@ import pytest
 from pyproj import Geod
 from sqlalchemy import text
 
-from service.db import Actor, set_actor
+from service.store.db import Actor, set_actor
 
 GEOD = Geod(ellps="WGS84")
 

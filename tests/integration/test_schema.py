@@ -5,8 +5,8 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from service.db import Actor, set_actor, upgrade
-from service.models import DERIVED_TABLES, OPERATIONAL_TABLES, Base
+from service.store.db import Actor, set_actor, upgrade
+from service.store.models import DERIVED_TABLES, OPERATIONAL_TABLES, Base
 
 
 def test_second_autogenerate_finds_nothing(engine):
@@ -178,7 +178,7 @@ def test_cluster_lifecycle_in_a_fresh_home():
     import tempfile
     from pathlib import Path
 
-    from service.pgcluster import Cluster
+    from service.store.pgcluster import Cluster
 
     home = Path(tempfile.mkdtemp(prefix="chuangwen-life-"))
     home.chmod(0o755)

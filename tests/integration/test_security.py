@@ -25,9 +25,9 @@ import pytest
 import shapely
 from sqlalchemy import text
 
+from service.accounts.users import create_user, issue_token
 from service.cli import main
-from service.db import Actor, set_actor
-from service.users import create_user, issue_token
+from service.store.db import Actor, set_actor
 from tests.conftest import bearer
 from tests.integration.test_cli import _script_info
 
@@ -279,7 +279,7 @@ def test_an_idle_sign_in_expires(app, engine, demo):
 
 
 def test_repeated_failed_sign_ins_are_refused_for_a_while(app, engine, demo, caplog):
-    from service.auth import throttle
+    from service.web.auth import throttle
 
     user, _, password = _user(engine, demo)
     c = app.test_client()
@@ -467,7 +467,7 @@ def test_exported_text_that_a_spreadsheet_would_run_stays_text(app, engine, demo
         ws = openpyxl.load_workbook(xlsx_path).active
         cells = [c for row in ws.iter_rows() for c in row if c.value == formula]
         assert cells and all(c.data_type == "s" for c in cells)
-        from service.transfer import read_features
+        from service.layers.transfer import read_features
 
         frame, _ = read_features(csv_path)
         assert formula in set(frame["name"])

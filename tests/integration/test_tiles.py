@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import text
 
 from gis.webtiles import tile_of, tiles_over
-from service import tiles
-from service.problems import OPEN_STATUSES
+from service.layers import tiles
+from service.layers.problems import OPEN_STATUSES
 from tests.conftest import bearer
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -241,7 +241,7 @@ def test_the_warmer_makes_tiles_ahead_and_again_only_where_cases_changed(
         # a tile made ahead is what the map then gets
         x, y = tile_of(lon, lat, 13)
         with engine.connect() as conn:
-            made, again = tiles._serve(conn, "violations", city, 13, x, y, {}, None)
+            made, again = tiles.serve(conn, "violations", city, 13, x, y, {}, None)
         assert again is False
         assert mapbox_vector_tile.decode(made) == _get(
             client, tokens["planner"][1], f"/tiles/violations/13/{x}/{y}.pbf"

@@ -15,11 +15,11 @@ from sqlalchemy import text
 
 from gis.chinacrs import wgs84_to_gcj02
 from service.cli import main
-from service.db import Actor, set_actor
-from service.features import read
-from service.features.collections import VIOLATIONS
-from service.features.params import Query
-from service.transfer import export_features
+from service.layers.features import read
+from service.layers.features.collections import VIOLATIONS
+from service.layers.features.params import Query
+from service.layers.transfer import export_features
+from service.store.db import Actor, set_actor
 from tests.conftest import bearer
 
 CATEGORIES = ["disorderly_parking", "street_vending", "garbage_corner", "graffiti"]

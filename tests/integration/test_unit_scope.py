@@ -28,8 +28,8 @@ from PIL import Image
 from sqlalchemy import text
 
 from gis.webtiles import tiles_over
-from service.db import Actor, set_actor
-from service.problems import OPEN_STATUSES
+from service.layers.problems import OPEN_STATUSES
+from service.store.db import Actor, set_actor
 from tests.conftest import bearer
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -40,7 +40,7 @@ RAW_FROM_ZOOM = 13  # from this zoom a violations tile holds the cases, below th
 @dataclass
 class Truth:
     """The demo city's cases as the unit user may and may not see them (read from the
-    tables here, not through service/scope.py)."""
+    tables here, not through service/accounts/scope.py)."""
 
     city_id: int
     unit_id: int
@@ -526,7 +526,7 @@ def _plan(client, tokens, team: list[int]) -> int:
 
 @pytest.fixture()
 def world(client, engine, demo, tokens, app_home):
-    from service.features.collections import COLLECTIONS
+    from service.layers.features.collections import COLLECTIONS
 
     city_id = demo[0]
     user, token = tokens["unit"]
@@ -598,7 +598,7 @@ def test_every_route_shows_a_unit_user_only_its_own_cases(app, client, world):
 
 def test_the_scope_and_the_rooms_that_use_it_load_no_web_code():
     code = (
-        "import sys, service.scope, service.problems, service.layers\n"
+        "import sys, service.accounts.scope, service.layers.problems, service.layers.reads\n"
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('flask', 'flask_login', 'werkzeug'))))\n"
     )

@@ -2,9 +2,9 @@
 
 from sqlalchemy import text
 
-from service.catalogues import load_catalogues
-from service.db import Actor, set_actor
-from service.zone_check import check
+from service.layers.catalogues import load_catalogues
+from service.layers.zone_check import check
+from service.store.db import Actor, set_actor
 from tests.conftest import bearer
 
 SQ = "ST_Multi(ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"

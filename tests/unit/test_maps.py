@@ -15,7 +15,7 @@ from maps.page import add_page_chrome
 from maps.planner import PlannerLayers, build_planner_map
 from maps.route import build_route_map
 from maps.tools import PlannerTools
-from service.i18n import translator
+from service.web.i18n import translator
 
 EVIL = '<img src=x onerror="window.__xss=1">'
 # a script's end, a template literal's end and a Jinja expression (branca compiles what it

@@ -1,6 +1,6 @@
 """The tile cache keeps the most recently used tiles within its byte budget."""
 
-from service.tiles import _Cache
+from service.layers.tiles import _Cache
 
 
 def test_the_cache_drops_the_least_recently_used_beyond_its_budget():

@@ -1,0 +1,430 @@
+"""Writes through OGC API – Features Part 4: validate, resolve codes, insert or update with a
+version check, all in the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import shapely
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
+
+from gis.validate import GeometryProblem, check, parse
+from service.errors import Problem, field_error
+from service.layers.features.collections import Collection
+from service.store.db import cached
+from service.store.models import AREA_LEVELS, VIOLATION_SOURCES, VIOLATION_STATUSES, ZONE_KINDS
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AreaIn(_In):
+    code: str = Field(pattern=r"^\d{6}(\d{3}){0,2}$")
+    level: Literal[AREA_LEVELS]  # type: ignore[valid-type]
+    name: str = Field(min_length=1, max_length=200)
+    parent_code: str | None = None
+
+
+class GridCellIn(_In):
+    code: str = Field(pattern=r"^\d{15}$")
+    community_code: str = Field(pattern=r"^\d{12}$")
+    size_m: int = Field(default=100, gt=0, le=10_000)
+    row: int = 0
+    col: int = 0
+
+
+class ZoneIn(_In):
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal[ZONE_KINDS]  # type: ignore[valid-type]
+    unit: str = Field(min_length=1, max_length=32)
+    first_person_id: int | None = None
+    direct_person_id: int | None = None
+    area_code: str | None = None
+    valid_from: dt.datetime | None = None
+    valid_to: dt.datetime | None = None
+
+
+class PointIn(_In):
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    category: str = Field(min_length=1, max_length=32)
+    address: str | None = Field(default=None, max_length=500)
+    weight: float | None = Field(default=None, gt=0, le=100)
+    radius_m: int | None = Field(default=None, gt=0, le=5000)
+    active: bool = True
+
+
+class StallIn(_In):
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    opens_at: str
+    closes_at: str
+    allowed_categories: list[str] = Field(min_length=1)
+    unit: str | None = None
+
+    @field_validator("opens_at", "closes_at")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if not _HHMM.match(v):
+            raise ValueError("should be a time of day as HH:MM")
+        return v
+
+
+class ViolationIn(_In):
+    case_no: str | None = Field(default=None, min_length=1, max_length=32)
+    category: str = Field(min_length=1, max_length=32)
+    description: str | None = Field(default=None, max_length=2000)
+    observed_at: dt.datetime | None = None
+    status: Literal[VIOLATION_STATUSES] = "open"  # type: ignore[valid-type]
+    source: Literal[VIOLATION_SOURCES] = "inspection"  # type: ignore[valid-type]
+    photos: list[str] = Field(default_factory=list, max_length=20)
+    location_accuracy_m: float | None = Field(default=None, ge=0, le=10_000)
+    resolved_at: dt.datetime | None = None
+
+    @field_validator("observed_at", "resolved_at")
+    @classmethod
+    def _aware(cls, v: dt.datetime | None) -> dt.datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("should carry a time zone, e.g. 2026-11-27T20:00:00+08:00")
+        return v
+
+
+@dataclass
+class Spec:
+    model: type[BaseModel]
+    columns: dict[str, str]  # input field → column
+    lookups: dict[str, tuple[str, str]] = field(default_factory=dict)  # field → (column, SQL)
+    fill: Callable[[Connection, int, dict, dict], None] | None = None
+
+
+def _point_defaults(conn: Connection, city_id: int, data: dict, row: dict) -> None:
+    cat = conn.execute(
+        text(
+            "SELECT default_weight, default_radius_m FROM assessment_point_category "
+            "WHERE city_id = :c AND code = :k"
+        ),
+        {"c": city_id, "k": data["category"]},
+    ).first()
+    if cat is None:
+        raise Problem(
+            "Unknown category.",
+            status=422,
+            errors=[
+                field_error(
+                    "properties.category",
+                    f"no such assessment-point category: {data['category']!r}",
+                )
+            ],
+        )
+    row["weight"] = data["weight"] if data["weight"] is not None else cat.default_weight
+    row["radius_m"] = data["radius_m"] if data["radius_m"] is not None else cat.default_radius_m
+
+
+def _zone_defaults(conn: Connection, city_id: int, data: dict, row: dict) -> None:
+    row["valid_from"] = data["valid_from"] or dt.datetime.now(dt.UTC)
+
+
+def _codes(conn: Connection, city_id: int, table: str) -> set[str]:
+    return cached(
+        conn,
+        ("codes", table, city_id),
+        lambda: set(
+            conn.execute(
+                text(f"SELECT code FROM {table} WHERE city_id = :c"), {"c": city_id}
+            ).scalars()
+        ),
+    )
+
+
+def _violation_defaults(conn: Connection, city_id: int, data: dict, row: dict) -> None:
+    if data["category"] not in _codes(conn, city_id, "violation_category"):
+        raise Problem(
+            "Unknown category.",
+            status=422,
+            errors=[
+                field_error(
+                    "properties.category", f"no such violation category: {data['category']!r}"
+                )
+            ],
+        )
+    row["observed_at"] = data["observed_at"] or dt.datetime.now(dt.UTC)
+    row["photos"] = json.dumps(data["photos"])
+    if data["status"] in ("resolved", "closed") and not data["resolved_at"]:
+        row["resolved_at"] = dt.datetime.now(dt.UTC)
+
+
+def _stall_times(conn: Connection, city_id: int, data: dict, row: dict) -> None:
+    if data["opens_at"] == data["closes_at"]:
+        raise Problem(
+            "Empty hours.",
+            status=422,
+            errors=[field_error("properties.closes_at", "should differ from opens_at")],
+        )
+
+
+_BY_CODE = "SELECT id FROM {table} WHERE city_id = :c AND code = :v"
+SPECS: dict[str, Spec] = {
+    "areas": Spec(
+        AreaIn,
+        {"code": "code", "level": "level", "name": "name"},
+        {"parent_code": ("parent_id", _BY_CODE.format(table="admin_area"))},
+    ),
+    "grid_cells": Spec(
+        GridCellIn,
+        {"code": "code", "size_m": "size_m", "row": "row", "col": "col"},
+        {
+            "community_code": (
+                "community_id",
+                _BY_CODE.format(table="admin_area") + " AND level = 'community'",
+            )
+        },
+    ),
+    "zones": Spec(
+        ZoneIn,
+        {
+            "code": "code",
+            "name": "name",
+            "kind": "kind",
+            "first_person_id": "first_person_id",
+            "direct_person_id": "direct_person_id",
+            "valid_to": "valid_to",
+        },
+        {
+            "unit": ("unit_id", _BY_CODE.format(table="unit")),
+            "area_code": ("area_id", _BY_CODE.format(table="admin_area")),
+        },
+        _zone_defaults,
+    ),
+    "assessment_points": Spec(
+        PointIn,
+        {
+            "code": "code",
+            "name": "name",
+            "category": "category_code",
+            "address": "address",
+            "active": "active",
+        },
+        {},
+        _point_defaults,
+    ),
+    "stall_areas": Spec(
+        StallIn,
+        {
+            "code": "code",
+            "name": "name",
+            "opens_at": "opens_at",
+            "closes_at": "closes_at",
+            "allowed_categories": "allowed_categories",
+        },
+        {"unit": ("unit_id", _BY_CODE.format(table="unit"))},
+        _stall_times,
+    ),
+    "violations": Spec(
+        ViolationIn,
+        {
+            "case_no": "case_no",
+            "category": "category_code",
+            "description": "description",
+            "status": "status",
+            "source": "source",
+            "resolved_at": "resolved_at",
+            "location_accuracy_m": "location_accuracy_m",
+        },
+        {},
+        _violation_defaults,
+    ),
+}
+
+
+@dataclass
+class Incoming:
+    row: dict  # column → value, geometry as WKB hex under "wkb"
+    notes: list[str]
+
+
+def validate_feature(
+    conn: Connection,
+    c: Collection,
+    city_id: int,
+    body: object,
+    crs: str,
+    repair: bool,
+    extent=None,
+    checked_wkb: str | None = None,
+) -> Incoming:
+    """A GeoJSON Feature checked against the collection; every problem named by field.
+    ``checked_wkb``: the geometry already checked by ``check_points`` (bulk imports)."""
+    if not isinstance(body, dict) or body.get("type") != "Feature":
+        raise Problem(
+            "The body should be a GeoJSON Feature.",
+            status=400,
+            errors=[field_error("type", "should be 'Feature'")],
+        )
+    spec = SPECS[c.id]
+    errors = []
+    props = body.get("properties")
+    if not isinstance(props, dict):
+        errors.append(field_error("properties", "should be an object"))
+        props = {}
+    # what a read returns may be sent back as it is: derived properties are ignored,
+    # unknown ones are not
+    writable = spec.model.model_fields
+    props = {k: v for k, v in props.items() if k in writable or k not in c.properties}
+    try:
+        data = spec.model.model_validate(props).model_dump()
+    except ValidationError as exc:
+        data = None
+        for e in exc.errors():
+            where = ".".join(str(p) for p in e["loc"])
+            errors.append(field_error(f"properties.{where}", e["msg"]))
+    geom = None
+    try:
+        if checked_wkb is None:
+            extent = extent if extent is not None else city_extent(conn, city_id)
+            geom = check(parse(body.get("geometry")), c.geometry_types, extent, crs, repair)
+    except GeometryProblem as exc:
+        errors.append(field_error("geometry", str(exc)))
+    if errors:
+        raise Problem("The feature is not valid.", status=422, errors=errors)
+    row = {col: data[name] for name, col in spec.columns.items()}
+    for name, (col, sql) in spec.lookups.items():
+        value = data.get(name)
+        if value is None:
+            row[col] = None
+            continue
+        found = conn.execute(text(sql), {"c": city_id, "v": value}).scalar()
+        if found is None:
+            errors.append(
+                field_error(f"properties.{name}", f"no such code in this city: {value!r}")
+            )
+        row[col] = found
+    if errors:
+        raise Problem("The feature refers to unknown records.", status=422, errors=errors)
+    if spec.fill:
+        spec.fill(conn, city_id, data, row)
+    if checked_wkb is not None:
+        row["wkb"] = checked_wkb
+        return Incoming(row, [])
+    row["wkb"] = shapely.to_wkb(geom.geom, hex=True)
+    return Incoming(row, geom.notes)
+
+
+def city_extent(conn: Connection, city_id: int):
+    """The city's extent with 2 km to spare: a report at the edge is still the city's."""
+    wkb = conn.execute(
+        text(
+            "SELECT ST_AsBinary(ST_Buffer(extent::geography, 2000)::geometry) FROM city "
+            "WHERE id = :c"
+        ),
+        {"c": city_id},
+    ).scalar()
+    return shapely.from_wkb(bytes(wkb))
+
+
+_GEOM = "ST_SetSRID(CAST(:wkb AS geometry), 4326)"
+
+
+def insert(conn: Connection, c: Collection, city_id: int, row: dict, actor_id: int | None) -> int:
+    row = dict(row)
+    if c.id == "violations":
+        row["reported_by"] = actor_id
+        if not row.get("case_no"):
+            row["case_no"] = next_case_numbers(conn, 1)[0]
+    row.setdefault("provenance", "user")
+    cols = [k for k in row if k != "wkb"]
+    sql = (
+        f"INSERT INTO {c.table} (city_id, {', '.join(cols)}, geom) VALUES (:city_id, "
+        f"{', '.join(_param(k) for k in cols)}, {_GEOM}) RETURNING id"
+    )
+    return _run(conn, c, sql, {**row, "city_id": city_id}).scalar_one()
+
+
+def update(
+    conn: Connection, c: Collection, city_id: int, fid: int, version: int, row: dict
+) -> bool:
+    """Replace a feature's writable columns; False when the version is no longer current."""
+    cols = [k for k in row if k != "wkb"]
+    sets = ", ".join(f"{k} = {_param(k)}" for k in cols)
+    sql = (
+        f"UPDATE {c.table} SET {sets}, geom = {_GEOM}, version = version + 1 "
+        "WHERE city_id = :city_id AND id = :fid AND version = :version RETURNING id"
+    )
+    return (
+        _run(conn, c, sql, {**row, "city_id": city_id, "fid": fid, "version": version}).first()
+        is not None
+    )
+
+
+def delete(conn: Connection, c: Collection, city_id: int, fid: int, version: int) -> bool:
+    """Delete; a zone is retired instead (valid_to = now), keeping the cases it owned."""
+    if c.id == "zones":
+        sql = (
+            "UPDATE zone SET valid_to = now(), version = version + 1 WHERE city_id = :c "
+            "AND id = :fid AND version = :v AND (valid_to IS NULL OR valid_to > now()) "
+            "RETURNING id"
+        )
+    else:
+        sql = (
+            f"DELETE FROM {c.table} WHERE city_id = :c AND id = :fid AND version = :v RETURNING id"
+        )
+    return _run(conn, c, sql, {"c": city_id, "fid": fid, "v": version}).first() is not None
+
+
+def _param(col: str) -> str:
+    if col == "photos":
+        return "CAST(:photos AS jsonb)"
+    if col in ("opens_at", "closes_at"):
+        return f"CAST(:{col} AS time)"
+    return f":{col}"
+
+
+def next_case_numbers(conn: Connection, count: int) -> list[str]:
+    """Case numbers for reports that came without one: V, the date, a sequence number."""
+    if count == 0:
+        return []
+    numbers = conn.execute(
+        text("SELECT nextval('violation_case_seq') FROM generate_series(1, :n)"), {"n": count}
+    ).scalars()
+    return [f"V{dt.date.today():%Y%m%d}{n:07d}" for n in numbers]
+
+
+def _run(conn: Connection, c: Collection, sql: str, params: dict):
+    try:
+        with conn.begin_nested():
+            return conn.execute(text(sql), params)
+    except IntegrityError as exc:
+        raise _integrity_problem(c, exc) from None
+
+
+def _integrity_problem(c: Collection, exc: IntegrityError) -> Problem:
+    diag = getattr(exc.orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", "") or ""
+    sqlstate = getattr(exc.orig, "sqlstate", "")
+    if sqlstate == "23505":
+        return Problem(
+            "A feature with this code exists.",
+            status=409,
+            errors=[field_error(f"properties.{c.code_column}", f"already used ({constraint})")],
+        )
+    if sqlstate == "23503":
+        return Problem(
+            "The feature refers to a record that does not exist.",
+            status=422,
+            errors=[field_error("properties", f"unknown reference ({constraint})")],
+        )
+    return Problem(
+        "The feature breaks a rule of the data.",
+        status=422,
+        errors=[field_error("properties", f"rejected by {constraint or 'a check'}")],
+    )

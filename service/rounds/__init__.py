@@ -1,0 +1,1 @@
+"""Unannounced inspection rounds: the street network and the plans. Framework-free."""

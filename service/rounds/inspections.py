@@ -1,0 +1,595 @@
+"""Unannounced inspection plans (暗访): drawn, routed on the streets, and kept secret.
+
+A plan's stops are drawn by gis/tours.py from the city's active assessment points: each
+point's priority (config INSPECTION_WEIGHTS: open cases near it by severity, overdue ones,
+its weight, days since its last visit, and past findings there) sets its target visit rate
+(never below one visit per INSPECTION_FLOOR_DAYS); its hidden next-visit date
+(``inspection_due``) was drawn at its last visit. Travel times come from the city's street
+network (service/rounds/roads.py) for the plan's mode; without one, from straight lines times a
+detour factor, and the plan says so. Every plan records the targets and draws behind it.
+
+Secrecy: a plan exists only for its team, leaders and admins; anyone else gets 404 for it
+and every export of it. Team members see its stops from ``release_at``. Every read of a plan
+is written to the audit log (action ``view``) with who and when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import Connection, text
+
+from gis import tours
+from gis.crs import metric_epsg, to_metric_xy
+from gis.roads import speed_kmh
+from service.errors import NotFound, Problem, field_error
+from service.rounds import roads
+from service.store.models import TRAVEL_MODES
+
+PLANNERS = ("leader", "admin")
+WEIGHTS = {"severity": 1.0, "overdue": 2.0, "days_since": 1.0, "findings": 0.5}
+FLOOR_DAYS = 28
+STRAIGHT_DETOUR = 1.4  # used when a city has no street network at all
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    date: dt.date = Field(ge=dt.date(2000, 1, 1), le=dt.date(2999, 12, 31))  # no overflow
+    window_start: str = Field(description="HH:MM city time, or an ISO time with its zone")
+    window_end: str
+    depot: list[float] = Field(min_length=2, max_length=2)
+    mode: str = "walk"
+    team: list[int] = Field(min_length=1, max_length=20)
+    area: str | None = None
+    release_at: dt.datetime | None = None
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, v: str) -> str:
+        if v not in TRAVEL_MODES:
+            raise ValueError(f"one of {', '.join(TRAVEL_MODES)}")
+        return v
+
+    @field_validator("release_at")
+    @classmethod
+    def _aware(cls, v):
+        if v is not None and v.tzinfo is None:
+            raise ValueError("should carry a time zone, e.g. 2026-11-28T19:00:00+08:00")
+        if v is not None and not 2000 <= v.year <= 2999:  # the database's range, and then some
+            raise ValueError("should lie in the years 2000 to 2999")
+        return v
+
+
+def _when(day: dt.date, value: str, tz: ZoneInfo, field: str) -> dt.datetime:
+    try:
+        if len(value) == 5 and value[2] == ":":
+            return dt.datetime.combine(day, dt.time.fromisoformat(value), tz)
+        when = dt.datetime.fromisoformat(value)
+        if when.tzinfo is None or not 2000 <= when.year <= 2999:  # a year 9999 ETA overflows
+            raise ValueError
+        return when
+    except ValueError:
+        raise Problem(
+            "The time window is not understood.",
+            status=422,
+            errors=[field_error(field, "HH:MM (city time) or an ISO date-time with its zone")],
+        ) from None
+
+
+def parse(conn: Connection, city_id: int, body: object) -> tuple[PlanIn, dt.datetime, dt.datetime]:
+    if not isinstance(body, dict):
+        raise Problem(
+            "Send a JSON object.", status=400, errors=[field_error("body", "not an object")]
+        )
+    try:
+        plan = PlanIn.model_validate(body)
+    except ValidationError as exc:
+        raise Problem(
+            "The plan request is not valid.",
+            status=422,
+            errors=[field_error(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()],
+        ) from None
+    tz = ZoneInfo(
+        conn.execute(text("SELECT timezone FROM city WHERE id = :c"), {"c": city_id}).scalar()
+    )
+    start = _when(plan.date, plan.window_start, tz, "window_start")
+    end = _when(plan.date, plan.window_end, tz, "window_end")
+    if end <= start:  # an evening round past midnight
+        end += dt.timedelta(days=1)
+    errors = []
+    if end - start > dt.timedelta(hours=16):
+        errors.append(field_error("window_end", "a window is at most 16 hours"))
+    inside = conn.execute(
+        text(
+            "SELECT ST_Intersects(ST_Buffer(extent::geography, 2000)::geometry, "
+            "ST_SetSRID(ST_MakePoint(:x, :y), 4326)) FROM city WHERE id = :c"
+        ),
+        {"x": plan.depot[0], "y": plan.depot[1], "c": city_id},
+    ).scalar()
+    if not inside:
+        errors.append(field_error("depot", "should be [lon, lat] in the city"))
+    known = set(
+        conn.execute(
+            text("SELECT id FROM app_user WHERE city_id = :c AND id = ANY(:ids)"),
+            {"c": city_id, "ids": plan.team},
+        ).scalars()
+    )
+    errors += [
+        field_error("team", f"no user {u} in this city") for u in plan.team if u not in known
+    ]
+    if (
+        plan.area
+        and conn.execute(
+            text("SELECT 1 FROM admin_area WHERE city_id = :c AND code = :a"),
+            {"c": city_id, "a": plan.area},
+        ).first()
+        is None
+    ):
+        errors.append(field_error("area", f"no area {plan.area!r} in this city"))
+    if errors:
+        raise Problem("The plan request is not valid.", status=422, errors=errors)
+    return plan, start, end
+
+
+_CANDIDATES = """
+WITH near AS (
+    SELECT (n ->> 'id')::bigint AS point_id, v.severity, (v.due_at < now()) AS overdue,
+           v.status IN ('open', 'dispatched', 'rectifying') AND NOT v.permitted AS open,
+           v.source = 'inspection' AS found
+      FROM violation v CROSS JOIN LATERAL jsonb_array_elements(v.near_points) n
+     WHERE v.city_id = :c),
+open_by AS (
+    SELECT point_id, sum(severity) FILTER (WHERE open) AS sev,
+           count(*) FILTER (WHERE open AND overdue) AS overdue,
+           count(*) FILTER (WHERE found) AS findings
+      FROM near GROUP BY point_id)
+SELECT p.id, p.code, p.name, p.category_code AS category, p.weight::float AS weight,
+       ST_X(ST_PointOnSurface(p.geom)) AS lon, ST_Y(ST_PointOnSurface(p.geom)) AS lat,
+       coalesce(o.sev, 0)::float AS sev, coalesce(o.overdue, 0)::float AS overdue,
+       coalesce(o.findings, 0)::float AS findings, d.last_visit_on, d.due_on, k.dwell_s
+  FROM assessment_point p
+  JOIN assessment_point_category k ON k.city_id = p.city_id AND k.code = p.category_code
+  LEFT JOIN open_by o ON o.point_id = p.id
+  LEFT JOIN inspection_due d ON d.city_id = p.city_id AND d.point_id = p.id
+ WHERE p.city_id = :c AND p.active
+   AND (CAST(:area AS text) IS NULL OR ST_Intersects(p.geom,
+        (SELECT geom FROM admin_area WHERE city_id = :c AND code = :area)))
+ ORDER BY p.id
+"""
+
+
+def priorities(rows: list, day: dt.date, weights: dict, floor_days: int) -> np.ndarray:
+    """weight × (1 + severity of open cases near + overdue ones + past findings) ×
+    (1 + days since the last visit over the floor period), each term weighted."""
+    w = weights
+    since = np.array(
+        [(day - r.last_visit_on).days if r.last_visit_on else floor_days for r in rows], float
+    )
+    return (
+        np.array([r.weight for r in rows])
+        * (
+            1
+            + w["severity"] * np.array([r.sev for r in rows])
+            + w["overdue"] * np.array([r.overdue for r in rows])
+            + w["findings"] * np.array([r.findings for r in rows])
+        )
+        * (1 + w["days_since"] * np.minimum(since, floor_days) / floor_days)
+    )
+
+
+def travel_matrix(conn, city_id: int, mode: str, lonlat: np.ndarray):
+    """Seconds between all places (row 0 the depot), the metres of a leg (a function: only
+    the tour's legs are ever measured), what to draw the path with, and notes."""
+    net = roads.network(conn, city_id, mode)
+    if net is None:
+        epsg = metric_epsg(float(lonlat[0, 0]), float(lonlat[0, 1]))
+        xy = np.column_stack(to_metric_xy(lonlat[:, 0], lonlat[:, 1], epsg))
+        metres = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) * STRAIGHT_DETOUR
+        speed = speed_kmh("residential", mode) / 3.6
+        return (
+            metres / speed,
+            lambda a, b: metres[a, b],
+            None,
+            [
+                "No street network for this city: travel times are straight lines × "
+                f"{STRAIGHT_DETOUR} at {speed * 3.6:g} km/h "
+                "(import one with chuangwen import-roads)."
+            ],
+        )
+    epsg = metric_epsg(*(float(v) for v in np.median(net.lonlat, axis=0)))
+    nodes, off = net.snap(lonlat, epsg)
+    times, pred = net.matrix(nodes)
+    walk = off / (speed_kmh("residential", "walk") / 3.6)  # to and from the street on foot
+    times = times + walk[:, None] + walk[None, :]
+    np.fill_diagonal(times, 0)
+
+    def leg_metres(a: int, b: int) -> float:
+        path = net.path(pred[a], nodes[a], nodes[b])
+        on_street = sum(net.metres[u, v] for u, v in zip(path[:-1], path[1:], strict=True))
+        return float(on_street + off[a] + off[b]) if a != b else 0.0
+
+    return times, leg_metres, (net, nodes, pred), []
+
+
+def create(
+    conn: Connection,
+    city_id: int,
+    user_id: int,
+    body: object,
+    config: dict,
+    rng: np.random.Generator | None = None,
+) -> int:
+    plan, start, end = parse(conn, city_id, body)
+    seeded = rng is not None
+    rng = rng or np.random.default_rng(secrets.randbits(128))
+    weights = {**WEIGHTS, **config.get("INSPECTION_WEIGHTS", {})}
+    floor_days = int(config.get("INSPECTION_FLOOR_DAYS", FLOOR_DAYS))
+    dwell_by = config.get("INSPECTION_DWELL_S", {})  # overrides of the categories' dwell
+    rows = conn.execute(text(_CANDIDATES), {"c": city_id, "area": plan.area}).all()
+    if not rows:
+        raise Problem(
+            "No active assessment point in the area.",
+            status=422,
+            errors=[field_error("area", "no active points")],
+        )
+    day = plan.date
+    pri = priorities(rows, day, weights, floor_days)
+    budget = int((end - start).total_seconds())
+    dwell = np.array([dwell_by.get(r.category, r.dwell_s) for r in rows], float)
+    lonlat = np.array([plan.depot, *[(r.lon, r.lat) for r in rows]], float)
+    times, leg_metres, paths, notes = travel_matrix(conn, city_id, plan.mode, lonlat)
+    per_day = budget / float(np.median(dwell + np.sort(times[1:, 1:], axis=1)[:, 1:4].mean(axis=1)))
+    rates = tours.target_rates(pri, per_day, floor_days)
+    due = np.array([r.due_on is not None and r.due_on <= day for r in rows])
+    # days since the last visit; a point never visited counts from the city's first plan
+    first = (
+        conn.execute(
+            text("SELECT min(plan_date) FROM inspection_plan WHERE city_id = :c"), {"c": city_id}
+        ).scalar()
+        or day
+    )
+    since = np.array([(day - (r.last_visit_on or min(first, day))).days for r in rows])
+    at_floor = tours.must_go(since, floor_days, per_day)  # or some would pass their floor
+    prize = tours.prizes(pri, due, at_floor, rng)
+    tour = tours.solve(
+        times, dwell, prize, budget, rng, start_jitter_s=min(900, budget // 10), urgency=since
+    )
+    if tour.missed_mandatory:
+        notes.append(
+            f"{len(tour.missed_mandatory)} points at the end of their {floor_days}-day floor do "
+            "not fit in this window: " + ", ".join(rows[i].code for i in tour.missed_mandatory[:20])
+        )
+    route = _route(lonlat, tour.order, paths)
+    distance = float(
+        sum(
+            leg_metres(a, b)
+            for a, b in zip(
+                [0, *[i + 1 for i in tour.order]], [*[i + 1 for i in tour.order], 0], strict=True
+            )
+        )
+    )
+    draws = {
+        "seeded_from": "given" if seeded else "secrets",
+        "floor_days": floor_days,
+        "weights": weights,
+        "stops_per_day_estimate": round(per_day, 2),
+        "start_offset_s": tour.start_s,
+        "reversed": tour.reversed,
+        "notes": notes,
+        "candidates": [
+            {
+                "point_id": r.id,
+                "priority": round(float(p), 3),
+                "target_rate": round(float(t), 4),
+                "prize": int(z),
+                "due": bool(d),
+                "at_floor": bool(f),
+            }
+            for r, p, t, z, d, f in zip(rows, pri, rates, prize, due, at_floor, strict=True)
+        ],
+    }
+    release = plan.release_at or start
+    pid = conn.execute(
+        text(
+            "INSERT INTO inspection_plan (city_id, plan_date, window_start, window_end, "
+            "release_at, mode, area_id, created_by, travel_s, dwell_s, distance_m, draws, "
+            "depot, route) "
+            "VALUES (:c, :d, :s, :e, :r, :m, (SELECT id FROM admin_area WHERE city_id = :c AND "
+            "code = :area), :u, :t, :w, :dist, CAST(:draws AS jsonb), "
+            "ST_SetSRID(ST_MakePoint(:x, :y), 4326), ST_GeomFromText(:route, 4326)) RETURNING id"
+        ),
+        {
+            "c": city_id,
+            "d": day,
+            "s": start,
+            "e": end,
+            "r": release,
+            "m": plan.mode,
+            "area": plan.area,
+            "u": user_id,
+            "t": tour.travel_s,
+            "w": tour.dwell_s,
+            "dist": int(round(distance)),
+            "draws": json.dumps(draws),
+            "x": plan.depot[0],
+            "y": plan.depot[1],
+            "route": route,
+        },
+    ).scalar_one()
+    conn.execute(
+        text("INSERT INTO inspection_team_member (city_id, plan_id, user_id) VALUES (:c, :p, :u)"),
+        [{"c": city_id, "p": pid, "u": u} for u in dict.fromkeys(plan.team)],
+    )
+    if tour.order:
+        conn.execute(
+            text(
+                "INSERT INTO inspection_stop (city_id, plan_id, seq, point_id, eta, dwell_s) "
+                "VALUES (:c, :p, :seq, :pt, :eta, :dw)"
+            ),
+            [
+                {
+                    "c": city_id,
+                    "p": pid,
+                    "seq": k + 1,
+                    "pt": rows[i].id,
+                    "eta": start + dt.timedelta(seconds=int(a)),
+                    "dw": int(dwell[i]),
+                }
+                for k, (i, a) in enumerate(zip(tour.order, tour.arrive_s, strict=True))
+            ],
+        )
+        # the visited points draw their next hidden date
+        chosen = np.array(tour.order)
+        gaps = tours.draw_gap_days(rates[chosen], floor_days, rng)
+        conn.execute(
+            text(
+                "INSERT INTO inspection_due (city_id, point_id, last_visit_on, due_on) "
+                "VALUES (:c, :p, :d, :due) ON CONFLICT (city_id, point_id) DO UPDATE SET "
+                "last_visit_on = excluded.last_visit_on, due_on = excluded.due_on"
+            ),
+            [
+                {"c": city_id, "p": rows[i].id, "d": day, "due": day + dt.timedelta(days=int(g))}
+                for i, g in zip(chosen, gaps, strict=True)
+            ],
+        )
+    return pid
+
+
+def _route(lonlat: np.ndarray, order: list[int], paths) -> str:
+    places = [0, *[i + 1 for i in order], 0]
+    coords: list[tuple[float, float]] = []
+    for a, b in zip(places[:-1], places[1:], strict=True):
+        if paths is None:
+            leg = [tuple(lonlat[a]), tuple(lonlat[b])]
+        else:
+            net, nodes, pred = paths
+            leg = (
+                [tuple(lonlat[a])]
+                + [tuple(net.lonlat[n]) for n in net.path(pred[a], nodes[a], nodes[b])]
+                + [tuple(lonlat[b])]
+            )
+        coords += leg if not coords else leg[1:]
+    if len(coords) < 2:
+        coords = [tuple(lonlat[0]), tuple(lonlat[0])]
+    return "LINESTRING(" + ",".join(f"{x:.7f} {y:.7f}" for x, y in coords) + ")"
+
+
+def visible(conn: Connection, city_id: int, user, pid: int):
+    """The plan row if ``user`` may know of it, else None (the caller says 404)."""
+    row = (
+        conn.execute(
+            text(
+                "SELECT p.*, ST_X(p.depot) AS depot_lon, ST_Y(p.depot) AS depot_lat, "
+                "ST_AsGeoJSON(p.route, 7) AS route_json, a.code AS area_code, "
+                "EXISTS (SELECT 1 FROM inspection_team_member m WHERE m.city_id = p.city_id "
+                "AND m.plan_id = p.id AND m.user_id = :u) AS member "
+                "FROM inspection_plan p LEFT JOIN admin_area a ON a.city_id = p.city_id "
+                "AND a.id = p.area_id WHERE p.city_id = :c AND p.id = :p"
+            ),
+            {"c": city_id, "p": pid, "u": user.id},
+        )
+        .mappings()
+        .first()
+    )
+    if row is None or not (row["member"] or user.role in PLANNERS):
+        return None
+    return row
+
+
+def log_view(conn: Connection, city_id: int, user, pid: int, what: str, refused=False) -> None:
+    """A read of a plan in the audit log (``refused``: one that was answered 404)."""
+    conn.execute(
+        text(
+            "INSERT INTO audit_log (city_id, actor_id, actor_name, action, table_name, row_key, "
+            "new) VALUES (:c, :u, :n, :a, 'inspection_plan', :p, CAST(:w AS jsonb))"
+        ),
+        {
+            "c": city_id,
+            "u": user.id,
+            "n": user.name,
+            "a": "refused" if refused else "view",
+            "p": str(pid),
+            "w": json.dumps({"as": what}),
+        },
+    )
+
+
+def checked(conn: Connection, city_id: int, user, pid: int, what: str):
+    """The plan row if ``user`` may know of it, else None; either way the read is logged.
+    A missing plan and another team's plan take the same query and the same log write, so
+    neither the answer nor its time tells them apart."""
+    row = visible(conn, city_id, user, pid)
+    log_view(conn, city_id, user, pid, what, refused=row is None)
+    return row
+
+
+def read(conn: Connection, city_id: int, user, pid: int, what: str = "json") -> dict | None:
+    """The plan as the API returns it, or None (the caller says 404 after the refusal is
+    committed to the log). Before release a team member learns the date, the window and the
+    release time, nothing else: no stops, path, depot, totals or notes."""
+    row = checked(conn, city_id, user, pid, what)
+    if row is None:
+        return None
+    released = user.role in PLANNERS or row["release_at"] <= dt.datetime.now(dt.UTC)
+    if not released:
+        return {
+            "id": pid,
+            "date": row["plan_date"].isoformat(),
+            "window_start": row["window_start"].isoformat(),
+            "window_end": row["window_end"].isoformat(),
+            "release_at": row["release_at"].isoformat(),
+            "released": False,
+            "mode": None,
+            "area": None,
+            "depot": None,
+            "stops": [],
+            "travel_s": None,
+            "dwell_s": None,
+            "distance_m": None,
+            "geometry": None,
+            "notes": [],
+        }
+    stops = [
+        {
+            "seq": s.seq,
+            "point_id": s.point_id,
+            "code": s.code,
+            "name": s.name,
+            "category": s.category,
+            "lon": round(s.lon, 7),
+            "lat": round(s.lat, 7),
+            "eta": s.eta.isoformat(),
+            "dwell_s": s.dwell_s,
+            "arrived_at": s.arrived_at.isoformat() if s.arrived_at else None,
+        }
+        for s in conn.execute(
+            text(
+                "SELECT s.seq, s.point_id, s.eta, s.dwell_s, s.arrived_at, p.code, p.name, "
+                "p.category_code AS category, ST_X(ST_PointOnSurface(p.geom)) AS lon, "
+                "ST_Y(ST_PointOnSurface(p.geom)) AS lat FROM inspection_stop s "
+                "JOIN assessment_point p ON p.city_id = s.city_id AND p.id = s.point_id "
+                "WHERE s.city_id = :c AND s.plan_id = :p ORDER BY s.seq"
+            ),
+            {"c": city_id, "p": pid},
+        )
+    ]
+    return {
+        "id": pid,
+        "date": row["plan_date"].isoformat(),
+        "window_start": row["window_start"].isoformat(),
+        "window_end": row["window_end"].isoformat(),
+        "release_at": row["release_at"].isoformat(),
+        "released": True,
+        "mode": row["mode"],
+        "area": row["area_code"],
+        "depot": [round(row["depot_lon"], 7), round(row["depot_lat"], 7)],
+        "stops": stops,
+        "travel_s": row["travel_s"],
+        "dwell_s": row["dwell_s"],
+        "distance_m": row["distance_m"],
+        "geometry": json.loads(row["route_json"]) if row["route_json"] else None,
+        "notes": row["draws"].get("notes", []),
+    }
+
+
+def views(conn: Connection, city_id: int, pid: int) -> list[dict]:
+    rows = conn.execute(
+        text(
+            "SELECT at, actor_id, actor_name, new ->> 'as' AS what, action = 'refused' "
+            "AS refused FROM audit_log "
+            "WHERE city_id = :c AND table_name = 'inspection_plan' "
+            "AND action IN ('view', 'refused') "
+            "AND row_key = :p ORDER BY at"
+        ),
+        {"c": city_id, "p": str(pid)},
+    )
+    return [
+        {
+            "at": r.at.isoformat(),
+            "user_id": r.actor_id,
+            "user": r.actor_name,
+            "as": r.what,
+            "refused": r.refused,
+        }
+        for r in rows
+    ]
+
+
+def gpx(plan: dict) -> str:
+    from xml.sax.saxutils import escape, quoteattr
+
+    pts = "".join(
+        f"<wpt lat={quoteattr(str(s['lat']))} lon={quoteattr(str(s['lon']))}>"
+        f"<name>{s['seq']}. {escape(s['name'])}</name><desc>{escape(s['code'])} ETA {s['eta']}"
+        "</desc></wpt>"
+        for s in plan["stops"]
+    )
+    track = ""
+    if plan["geometry"]:
+        track = (
+            "<trk><name>route</name><trkseg>"
+            + "".join(f'<trkpt lat="{y}" lon="{x}"/>' for x, y in plan["geometry"]["coordinates"])
+            + "</trkseg></trk>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="chuangwen" '
+        'xmlns="http://www.topografix.com/GPX/1/1">'
+        f"<metadata><name>inspection plan {plan['id']} {plan['date']}</name></metadata>"
+        f"{pts}{track}</gpx>"
+    )
+
+
+def geojson(plan: dict) -> dict:
+    features = [
+        {
+            "type": "Feature",
+            "properties": {k: v for k, v in s.items() if k not in ("lon", "lat")},
+            "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
+        }
+        for s in plan["stops"]
+    ]
+    if plan["geometry"]:
+        features.insert(
+            0,
+            {
+                "type": "Feature",
+                "properties": {
+                    "route": True,
+                    "travel_s": plan["travel_s"],
+                    "distance_m": plan["distance_m"],
+                },
+                "geometry": plan["geometry"],
+            },
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def arrive(conn: Connection, city_id: int, user, pid: int, seq: int) -> dict | None:
+    """Check in at a stop; None (logged as refused) when the plan is not the user's to see."""
+    row = visible(conn, city_id, user, pid)
+    if row is None or not (user.role in PLANNERS or row["release_at"] <= dt.datetime.now(dt.UTC)):
+        log_view(conn, city_id, user, pid, "arrive", refused=True)
+        return None
+    done = conn.execute(
+        text(
+            "UPDATE inspection_stop SET arrived_at = coalesce(arrived_at, now()) "
+            "WHERE city_id = :c AND plan_id = :p AND seq = :s RETURNING point_id, arrived_at"
+        ),
+        {"c": city_id, "p": pid, "s": seq},
+    ).first()
+    if done is None:
+        raise NotFound(f"No stop {seq} in plan {pid}.")
+    conn.execute(
+        text(
+            "INSERT INTO inspection_due (city_id, point_id, last_visit_on, due_on) "
+            "VALUES (:c, :pt, :d, :d + :floor) ON CONFLICT (city_id, point_id) DO UPDATE SET "
+            "last_visit_on = greatest(inspection_due.last_visit_on, excluded.last_visit_on)"
+        ),
+        {"c": city_id, "pt": done.point_id, "d": done.arrived_at.date(), "floor": FLOOR_DAYS},
+    )
+    return {"seq": seq, "point_id": done.point_id, "arrived_at": done.arrived_at.isoformat()}

@@ -1,0 +1,387 @@
+"""HTML pages: the planner's map, sign-in, attribution."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from maps.assets import VENDOR
+from maps.page import add_page_chrome
+from maps.planner import PlannerLayers, build_planner_map
+from maps.style import STATUS_COLORS, unit_color
+from maps.tools import PlannerTools
+from service.accounts.scope import CaseScope, case_scope
+from service.accounts.users import authenticate
+from service.errors import RETRY_AFTER_S, Problem, field_error
+from service.layers import reads as layers
+from service.layers.features.collections import WRITERS_CASES, WRITERS_LAYERS
+from service.store.db import get_engine, reading
+from service.store.models import ZONE_KINDS
+from service.web.auth import sign_in, sign_out, throttle
+from service.web.headers import csp_nonce
+from service.web.i18n import COOKIE, current_language, translator
+from service.web.ogc import landing
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.after_app_request
+def _remember_language(resp: Response) -> Response:
+    lang = request.args.get("lang")
+    if lang and lang == current_language():
+        resp.set_cookie(COOKIE, lang, max_age=365 * 86400, samesite="Lax")
+    return resp
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
+@bp.get("/health")
+def health():
+    """Whether the server runs and the database answers; ``?ready`` is 503 while it does
+    not (for a load balancer), plain ``/health`` stays 200 (the process is alive)."""
+    from service.layers.tiles import WARM
+
+    unknown = set(request.args) - {"ready"}
+    if unknown:
+        raise Problem(
+            "Some query parameters are not understood.",
+            status=400,
+            errors=[field_error(k, "unknown parameter; takes ready") for k in sorted(unknown)],
+        )
+    database = "ok"
+    try:
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (OperationalError, InterfaceError):
+        database = "unavailable"
+    body = {"status": "ok", "database": database, "tile_warm_rounds": WARM["rounds"]}
+    resp = jsonify(body)
+    if "ready" in request.args and database != "ok":
+        resp.status_code = 503
+        resp.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return resp
+
+
+def _wants_json() -> bool:
+    if request.args.get("f") == "json":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+@bp.get("/")
+def planner_map():
+    """The planner's map for a browser; the OGC API landing page for a program."""
+    if _wants_json():
+        return landing()
+    lang = current_language()
+    t = translator(lang)
+    scope = case_scope(current_user)  # a unit's users see their own cases only
+    with reading() as conn:
+        tiled = _tiled(conn, current_user.city_id)
+        city, data = _planner_layers(conn, current_user.city_id, not tiled, scope)
+        picks = layers.pick_lists(conn, current_user.city_id, scope)
+    tile_url = url_for("tiles.tile", layer="violations", z=0, x=0, y=0).replace(
+        "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
+    )
+    m = build_planner_map(
+        data,
+        t,
+        lang=lang,
+        tiles=current_app.config["TILES"],
+        attribution_url=url_for("pages.attribution"),
+        violation_tiles=tile_url if tiled else None,
+        violation_items=url_for("ogc.items", cid="violations"),
+        items=lambda cid: url_for("ogc.items", cid=cid),
+        cell_tiles=tile_url.replace("/violations/", "/grid_cells/"),
+    )
+    m.add_child(PlannerTools(_tools_config(t, lang, city, picks, m.layer_names, tiled, tile_url)))
+    links = [
+        (t("nav.language"), "?lang=" + ("zh" if lang == "en" else "en")),
+        (t("nav.attribution"), url_for("pages.attribution")),
+    ]
+    if current_user.role in ("admin", *WRITERS_CASES):
+        links.insert(0, (t("nav.report"), url_for("reports.report_page")))
+    title = t(
+        "app.city_map", city=city["name"] if lang == "zh" else city["name_en"] or city["name"]
+    )
+    return map_page(m, t, lang, title, links)
+
+
+def map_page(m, t, lang: str, title: str, links: list[tuple[str, str]]) -> Response:
+    """A folium map as the signed-in user's page: title bar, links, sign-out, stylesheet."""
+    add_page_chrome(
+        m,
+        title=title,
+        user=current_user.display_name or current_user.name,
+        links=links,
+        logout=(t("nav.logout"), url_for("pages.logout")),
+        stylesheet=url_for("static", filename="chuangwen.css"),
+        icon=url_for("static", filename="favicon.svg"),
+        csrf_token=generate_csrf(),
+        lang=lang,
+        nonce=csp_nonce(),
+    )
+    return Response(m.get_root().render(), mimetype="text/html")
+
+
+def _tools_config(t, lang, city, picks, layer_names, tiled, tile_url) -> dict:
+    """What planner.js needs: URLs, forms, pick lists, labels, the layers' JS names."""
+    name = "name_en" if lang == "en" else "name_zh"
+    units = [(u["code"], f"{u['code']} {u['name']}") for u in picks["units"]]
+    persons = [
+        (p["id"], f"{p['name']}（{p['title'] or ''} {p['unit']}）") for p in picks["persons"]
+    ]
+    vcats = [(c["code"], c[name] or c["name_zh"]) for c in picks["violation_categories"]]
+
+    def field(key, kind="text", label=None, **more):
+        return {"name": key, "type": kind, "label": t(label or f"field.{key}"), **more}
+
+    forms = {
+        "zones": [
+            field("code", required=True),
+            field("name", required=True),
+            field(
+                "kind", "select", required=True, options=[(k, t(f"kind.{k}")) for k in ZONE_KINDS]
+            ),
+            field("unit", "select", required=True, options=units),
+            field("first_person_id", "select", "field.first_person", options=persons, numeric=True),
+            field(
+                "direct_person_id", "select", "field.direct_person", options=persons, numeric=True
+            ),
+            field(
+                "area_code",
+                "select",
+                "field.area",
+                options=[(a["code"], f"{a['code']} {a['name']}") for a in picks["areas"]],
+            ),
+            field("valid_from", "datetime"),
+            field("valid_to", "datetime"),
+        ],
+        "assessment_points": [
+            field("code", required=True),
+            field("name", required=True),
+            field(
+                "category",
+                "select",
+                required=True,
+                options=[(c["code"], c[name] or c["name_zh"]) for c in picks["point_categories"]],
+            ),
+            field("address"),
+            field("weight", "number"),
+            field("radius_m", "number"),
+            field("active", "checkbox"),
+        ],
+        "stall_areas": [
+            field("code", required=True),
+            field("name", required=True),
+            field("opens_at", "time", required=True),
+            field("closes_at", "time", required=True),
+            field("allowed_categories", "multi", "field.allowed", required=True, options=vcats),
+            field("unit", "select", options=units),
+        ],
+        "grid_cells": [
+            field("code", required=True),
+            field(
+                "community_code",
+                "select",
+                "layer.communities",
+                required=True,
+                options=[
+                    (a["code"], f"{a['code']} {a['name']}")
+                    for a in picks["areas"]
+                    if a["level"] == "community"
+                ],
+            ),
+            field("size_m", "number", default=100),
+            field("row", "number", default=0),
+            field("col", "number", default=0),
+        ],
+    }
+    can_edit = current_user.role in ("admin", *WRITERS_LAYERS)
+    offset = dt.datetime.now(ZoneInfo(city["timezone"])).utcoffset()
+    return {
+        "csrf": generate_csrf(),
+        "canEdit": can_edit,
+        "lang": lang,
+        "utcOffsetMinutes": int(offset.total_seconds() // 60) if offset else 0,
+        "urls": {
+            "collections": url_for("ogc.collections"),
+            "zoneClean": url_for("api.zone_clean"),
+            "zoneCheck": url_for("api.zone_check_view"),
+            "problems": url_for("api.problem_points"),
+            "nearby": url_for("api.nearby", point_id=0).replace("/0/", "/{id}/"),
+            "search": url_for("api.search_view"),
+        },
+        "forms": forms if can_edit else {},
+        "layers": layer_names,
+        "violations": {
+            "mode": "tiles" if tiled else "features",
+            "layer": (layer_names.get("violations") or [None])[0],
+            "tiles": tile_url,
+        },
+        "filters": {
+            "status": [(s, t(f"status.{s}")) for s in STATUS_COLORS],
+            "category": vcats,
+            "unit": units,
+        },
+        "categoryNames": dict(vcats),
+        "msg": {k: t(k) for k in ui_messages()},
+    }
+
+
+def ui_messages() -> list[str]:
+    """The catalogue keys the page's scripts use."""
+    from service.web.i18n import catalogue
+
+    prefixes = ("ui.", "layer.", "status.", "check.", "field.")
+    return [k for k in catalogue("zh") if k.startswith(prefixes)]
+
+
+def _more_than(conn, table: str, city_id: int, n: int) -> bool:
+    return bool(
+        conn.execute(
+            text(
+                f"SELECT count(*) > :n FROM (SELECT 1 FROM {table} WHERE city_id = :c "
+                "LIMIT :n + 1) s"
+            ),
+            {"c": city_id, "n": n},
+        ).scalar()
+    )
+
+
+def _tiled(conn, city_id: int) -> bool:
+    """Whether the map draws the cases from vector tiles: asked with ``?violations=tiles`` or
+    ``=features``, else when the city has more than CHUANGWEN_EMBED_MAX cases."""
+    asked = request.args.get("violations")
+    if asked in ("tiles", "features"):
+        return asked == "tiles"
+    return _more_than(conn, "violation", city_id, current_app.config["EMBED_MAX"])
+
+
+def _planner_layers(
+    conn, city_id: int, with_violations: bool = True, scope: CaseScope | None = None
+) -> tuple[dict, PlannerLayers]:
+    """The layers to embed in the page: at most CHUANGWEN_EMBED_FEATURES features of grid
+    cells, zones, points and stall areas in all, the smallest layers first; a layer left out
+    (None) is drawn from tiles or read for the view. The cases are those in ``scope``."""
+    city = layers.city(conn, city_id)
+    budget = current_app.config["EMBED_FEATURES"]
+    readers = {
+        "stall_area": layers.stall_areas,
+        "zone": layers.zones,
+        "assessment_point": layers.assessment_points,
+        "grid_cell": layers.grid_cells,
+    }
+    sizes = {
+        table: conn.execute(
+            text(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE city_id = :c LIMIT :n) s"),
+            {"c": city_id, "n": budget + 1},
+        ).scalar()
+        for table in readers
+    }
+    frames, used = {}, 0
+    for table in sorted(readers, key=sizes.get):
+        used += sizes[table]
+        frames[table] = readers[table](conn, city_id) if used <= budget else None
+    units = conn.execute(text("SELECT id, code FROM unit WHERE city_id = :c"), {"c": city_id})
+    data = PlannerLayers(
+        areas=layers.admin_areas(conn, city_id),
+        grid_cells=frames["grid_cell"],
+        zones=frames["zone"],
+        points=frames["assessment_point"],
+        stalls=frames["stall_area"],
+        violations=layers.violations(conn, city_id, scope) if with_violations else None,
+        point_categories=layers.assessment_point_categories(conn, city_id),
+        bounds=(city["minx"], city["miny"], city["maxx"], city["maxy"]),
+        crs_epsg=city["crs_epsg"],
+        unit_colors={u.code: unit_color(u.id) for u in units},
+        zone_kinds=ZONE_KINDS,
+    )
+    return city, data
+
+
+class LoginForm(FlaskForm):
+    username = StringField(validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(validators=[DataRequired(), Length(max=256)])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    lang = current_language()
+    t = translator(lang)
+    form = LoginForm()
+    failed = wait_s = False
+    if form.validate_on_submit():
+        name, address = form.username.data, request.remote_addr or ""
+        wait_s = throttle.wait_s(name, address, current_app.config)
+        if not wait_s:
+            with reading() as conn:
+                user = authenticate(conn, name, form.password.data)
+            if user is not None:
+                throttle.succeeded(name)
+                sign_in(user)
+                return redirect(_safe_next(request.args.get("next")))
+            throttle.failed(name, address)
+            current_app.logger.warning("sign-in failed: user %r from %s", name, address)
+            failed = True
+        else:
+            current_app.logger.warning(
+                "sign-in refused for %ss: user %r from %s", wait_s, name, address
+            )
+    status = 429 if wait_s else 401 if failed else 200
+    other = "zh" if lang == "en" else "en"
+    resp = make_response(
+        render_template(
+            "login.html", form=form, t=t, failed=failed, wait_s=wait_s, other_lang=other
+        ),
+        status,
+    )
+    if wait_s:
+        resp.headers["Retry-After"] = str(wait_s)
+    return resp
+
+
+@bp.post("/logout")
+def logout():
+    sign_out()
+    return redirect(url_for("pages.login"))
+
+
+@bp.get("/attribution")
+def attribution():
+    t = translator(current_language())
+    return render_template("attribution.html", t=t, vendor=VENDOR)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect would hand sign-ins to another host."""
+    if not target:
+        return url_for("pages.planner_map")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("pages.planner_map")
+    return target

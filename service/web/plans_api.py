@@ -1,0 +1,148 @@
+"""Routes of the inspection plans (service/rounds/inspections.py): API, exports, page."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, jsonify
+from flask_login import current_user
+from sqlalchemy import text
+
+from service.errors import Forbidden, NotFound
+from service.rounds import inspections
+from service.store.db import reading, writing
+from service.web.auth import actor
+from service.web.idempotency import idempotent
+from service.web.inputs import json_body
+
+bp = Blueprint("plans", __name__)
+
+
+def _plan(pid: int, what: str) -> dict:
+    with writing(actor()) as conn:  # the read is logged, refused or not, and committed
+        plan = inspections.read(conn, current_user.city_id, current_user, pid, what)
+    if plan is None:
+        raise NotFound(f"No inspection plan {pid}.")
+    return plan
+
+
+@bp.post("/api/inspection-plans")
+@idempotent
+def create_plan():
+    """Plan an unannounced inspection round (leaders and admins)."""
+    if current_user.role not in inspections.PLANNERS:
+        raise Forbidden("Planning inspections needs the leader or admin role.")
+    body = json_body()
+    with writing(actor()) as conn:
+        pid = inspections.create(
+            conn, current_user.city_id, current_user.id, body, current_app.config
+        )
+        plan = inspections.read(conn, current_user.city_id, current_user, pid, "created")
+    resp = jsonify(plan)
+    resp.status_code = 201
+    resp.headers["Location"] = f"/api/inspection-plans/{pid}"
+    return resp
+
+
+@bp.get("/api/inspection-plans/<int:pid>")
+def get_plan(pid: int):
+    """A plan: 404 to anyone outside its team, leaders and admins; stops from release_at."""
+    return jsonify(_plan(pid, "json"))
+
+
+@bp.get("/api/inspection-plans/<int:pid>.gpx")
+def plan_gpx(pid: int):
+    """The plan's stops and street path as GPX 1.1."""
+    body = inspections.gpx(_plan(pid, "gpx"))
+    resp = Response(body, mimetype="application/gpx+xml")
+    resp.headers["Content-Disposition"] = f'attachment; filename="plan-{pid}.gpx"'
+    return resp
+
+
+@bp.get("/api/inspection-plans/<int:pid>.geojson")
+def plan_geojson(pid: int):
+    """The plan's path and stops as a GeoJSON FeatureCollection."""
+    body = json.dumps(inspections.geojson(_plan(pid, "geojson")), ensure_ascii=False)
+    return Response(body, mimetype="application/geo+json")
+
+
+@bp.get("/api/inspection-plans/<int:pid>/views")
+def plan_views(pid: int):
+    """Who looked at a plan, and when (leaders and admins)."""
+    with writing(actor()) as conn:
+        row = inspections.checked(conn, current_user.city_id, current_user, pid, "views")
+    if row is None:
+        raise NotFound(f"No inspection plan {pid}.")
+    if current_user.role not in inspections.PLANNERS:
+        raise Forbidden("Only leaders and admins see who looked at a plan.")
+    with reading() as conn:
+        return jsonify(views=inspections.views(conn, current_user.city_id, pid))
+
+
+@bp.post("/api/inspection-plans/<int:pid>/stops/<int:seq>/arrive")
+def arrive(pid: int, seq: int):
+    """The team has arrived at a stop: the point's last inspection is now."""
+    with writing(actor()) as conn:
+        done = inspections.arrive(conn, current_user.city_id, current_user, pid, seq)
+    if done is None:
+        raise NotFound(f"No inspection plan {pid}.")
+    return jsonify(done)
+
+
+@bp.get("/inspection-plans/<int:pid>")
+def route_page(pid: int):
+    """The round on the street map, for a phone and for print."""
+    from zoneinfo import ZoneInfo
+
+    from flask import url_for
+    from flask_wtf.csrf import generate_csrf
+
+    from maps.planner import base_tiles
+    from maps.route import build_route_map
+    from service.accounts.scope import case_scope
+    from service.layers import problems
+    from service.web.i18n import current_language, translator
+    from service.web.pages import map_page
+
+    lang = current_language()
+    t = translator(lang)
+    city = current_user.city_id
+    plan = _plan(pid, "page")
+    with reading() as conn:
+        tz = ZoneInfo(
+            conn.execute(text("SELECT timezone FROM city WHERE id = :c"), {"c": city}).scalar()
+        )
+        if plan["depot"] is None:  # sealed: the map shows the city, not the depot
+            centre = conn.execute(
+                text(
+                    "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(extent) AS c FROM city "
+                    "WHERE id = :c) s"
+                ),
+                {"c": city},
+            ).one()
+            plan = {**plan, "depot": [centre[0], centre[1]]}
+        ids = [s["point_id"] for s in plan["stops"]]
+        cases = problems.open_near(conn, city, ids, case_scope(current_user))
+        checklists = dict(
+            conn.execute(
+                text(
+                    "SELECT p.id, k.checklist FROM assessment_point p "
+                    "JOIN assessment_point_category k ON k.city_id = p.city_id "
+                    "AND k.code = p.category_code WHERE p.city_id = :c AND p.id = ANY(:ids)"
+                ),
+                {"c": city, "ids": ids},
+            ).all()
+        )
+        details = {i: {"checklist": checklists.get(i) or [], "cases": cases[i]} for i in ids}
+    m = build_route_map(
+        plan,
+        details,
+        t,
+        tz,
+        arrive_url=url_for("plans.arrive", pid=pid, seq=0).replace("/0/", "/{seq}/"),
+        report_url=url_for("reports.report_page"),
+        csrf_token=generate_csrf(),
+        tiles=lambda mm: base_tiles(mm, current_app.config["TILES"]),
+    )
+    links = [(t("nav.language"), "?lang=" + ("zh" if lang == "en" else "en"))]
+    return map_page(m, t, lang, t("route.title", id=pid), links)

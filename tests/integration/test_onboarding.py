@@ -1,0 +1,202 @@
+"""A city that is not the demo sets itself up with the documented commands: from its boundary,
+its areas in one file, its points, its streets; in China and in a UTM city elsewhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from shapely.geometry import LineString, box
+from sqlalchemy import text
+
+from service.cli import main
+from tests.conftest import app_on, own_database
+from tests.integration.test_cli import _script_info
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def _run(app, *args):
+    result = app.test_cli_runner().invoke(main, [str(a) for a in args], obj=_script_info(app))
+    return result
+
+
+@pytest.fixture(scope="module")
+def onboarding(pg_url, engine):
+    """An empty deployment of its own (no demo city): (app, engine)."""
+    from service.store.db import make_engine
+
+    with own_database(engine, pg_url, "onboarding") as url, app_on(url) as app:
+        eng = make_engine(url)
+        yield app, eng
+        eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def haidian_boundary(tmp_path_factory):
+    districts = gpd.read_file(SHARED / "boundaries" / "districts_guixi_xianan_haidian.geojson")
+    assert districts.crs.to_epsg() == 4490  # CGCS2000, as Chinese sources give it
+    path = tmp_path_factory.mktemp("haidian") / "haidian.geojson"
+    districts[districts["name"] == "海淀区"].to_file(path, driver="GeoJSON")
+    return path
+
+
+def _areas_file(path: Path, extent) -> Path:
+    """A street office and two communities in one file, children first."""
+    minx, miny, maxx, maxy = extent
+    mid = (minx + maxx) / 2
+    rows = [
+        ("110108001001", "community", "学院路东社区", "110108001", box(mid, miny, maxx, maxy)),
+        ("110108001002", "community", "学院路西社区", "110108001", box(minx, miny, mid, maxy)),
+        ("110108001", "street", "学院路街道", "110108", box(minx, miny, maxx, maxy)),
+    ]
+    frame = gpd.GeoDataFrame(
+        [{"code": c, "level": lv, "name": n, "parent_code": p} for c, lv, n, p, _ in rows],
+        geometry=[g for *_, g in rows],
+        crs=4326,
+    )
+    frame.to_file(path, driver="GeoJSON")
+    return path
+
+
+def test_haidian_sets_itself_up_and_plans_a_round(onboarding, haidian_boundary, tmp_path):
+    app, engine = onboarding
+    added = _run(app, "city", "add", "110108", "海淀区", "--boundary", haidian_boundary)
+    assert added.exit_code == 0, added.output
+    assert added.output.strip().splitlines()[-1] == "110108"
+    with engine.connect() as conn:
+        city = conn.execute(
+            text(
+                "SELECT id, crs_epsg, ST_XMin(extent) AS x, ST_YMin(extent) AS y "
+                "FROM city WHERE code = '110108'"
+            )
+        ).one()
+        assert city.crs_epsg == 4548  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
+        assert 115.9 < city.x < 116.4 and 39.8 < city.y < 40.1
+        counts = conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM violation_category WHERE city_id = :c), "
+                "(SELECT count(*) FROM assessment_point_category WHERE city_id = :c), "
+                "(SELECT count(*) FROM admin_area WHERE city_id = :c AND code = '110108')"
+            ),
+            {"c": city.id},
+        ).one()
+    assert counts[0] > 10 and counts[1] > 10 and counts[2] == 1
+    again = _run(app, "city", "add", "110108", "海淀区", "--boundary", haidian_boundary)
+    assert again.exit_code != 0 and "code:" in again.output
+
+    # the areas of the 学院路 extract, street office and communities in one file, any order
+    pois = gpd.read_file(SHARED / "haidian" / "beijing_haidian_xueyuanlu_pois.geojson")
+    areas = _areas_file(tmp_path / "areas.geojson", pois.total_bounds)
+    imported = _run(app, "import", "areas", areas, "--city", "110108")
+    assert imported.exit_code == 0, imported.output
+    with engine.connect() as conn:
+        parents = dict(
+            conn.execute(
+                text(
+                    "SELECT a.code, p.code FROM admin_area a JOIN admin_area p ON p.city_id = "
+                    "a.city_id AND p.id = a.parent_id WHERE a.city_id = :c"
+                ),
+                {"c": city.id},
+            ).all()
+        )
+    assert parents == {
+        "110108001": "110108",
+        "110108001001": "110108001",
+        "110108001002": "110108001",
+    }
+
+    # assessment points from a sheet, streets from the extract, a leader, a round
+    named = pois[pois["name"].notna() & (pois.geom_type == "Point")].head(12)
+    sheet = tmp_path / "points.csv"
+    sheet.write_text(
+        "code,name,category,lon,lat\n"
+        + "".join(
+            f"HD{i:03d},{r['name']},school,{r.geometry.x:.7f},{r.geometry.y:.7f}\n"
+            for i, (_, r) in enumerate(named.iterrows())
+        ),
+        encoding="utf-8",
+    )
+    assert _run(app, "import", "assessment_points", sheet, "--city", "110108").exit_code == 0
+    pbf = SHARED / "haidian" / "beijing_haidian_xueyuanlu.osm.pbf"
+    roads = _run(app, "import-roads", pbf, "--city", "110108")
+    assert roads.exit_code == 0, roads.output
+    leader = _run(app, "user", "add", "hd_leader", "--role", "leader", "--city", "110108")
+    assert leader.exit_code == 0, leader.output
+    centre = named.geometry.union_all().centroid
+    plan = _run(
+        app, "plan", "--date", "2026-12-05", "--from", "19:00", "--to", "21:00",
+        "--depot", f"{centre.x:.6f},{centre.y:.6f}", "--mode", "walk", "--team", "hd_leader",
+        "--as", "hd_leader", "--city", "110108",
+    )  # fmt: skip
+    assert plan.exit_code == 0, plan.output
+    body = json.loads(plan.output[plan.output.index("{") :])
+    assert body["stops"] and all(s["point_id"] for s in body["stops"])
+    assert not any("straight lines" in n for n in body["notes"])
+    listed = _run(app, "city", "list")
+    assert "110108\t海淀区\tEPSG:4548" in listed.output
+
+
+def test_a_city_outside_china_measures_in_utm_and_plans_on_its_streets(onboarding, tmp_path):
+    app, engine = onboarding
+    # a square of Berlin-Mitte with a 5 × 5 street grid
+    x0, y0, step = 13.40, 52.51, 0.004
+    outline = tmp_path / "mitte.geojson"
+    gpd.GeoDataFrame(
+        {"name": ["Mitte"]}, geometry=[box(x0, y0, x0 + 5 * step, y0 + 5 * step)], crs=4326
+    ).to_file(outline, driver="GeoJSON")
+    lines = [LineString([(x0 + i * step, y0), (x0 + i * step, y0 + 5 * step)]) for i in range(6)]
+    lines += [LineString([(x0, y0 + i * step), (x0 + 5 * step, y0 + i * step)]) for i in range(6)]
+    streets = tmp_path / "streets.geojson"
+    gpd.GeoDataFrame(
+        {"highway": ["residential"] * len(lines), "name": [f"Str {i}" for i in range(len(lines))]},
+        geometry=lines,
+        crs=4326,
+    ).to_file(streets, driver="GeoJSON")
+    added = _run(app, "city", "add", "BER01", "Berlin-Mitte", "--boundary", outline,
+                 "--timezone", "Europe/Berlin")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    with engine.connect() as conn:
+        assert (
+            conn.execute(text("SELECT crs_epsg FROM city WHERE code = 'BER01'")).scalar() == 32633
+        )
+    # a street file of another place is refused, naming the file and the city's extent
+    elsewhere = tmp_path / "elsewhere.geojson"
+    gpd.GeoDataFrame(
+        {"highway": ["primary"]}, geometry=[LineString([(2.35, 48.85), (2.36, 48.86)])], crs=4326
+    ).to_file(elsewhere, driver="GeoJSON")
+    refused = _run(app, "import-roads", elsewhere, "--city", "BER01")
+    assert refused.exit_code != 0 and "elsewhere.geojson" in refused.output
+    assert "file:" in refused.output and "Traceback" not in refused.output
+    not_a_street_file = tmp_path / "streets.gpkg"
+    not_a_street_file.write_text("<OGRVRTDataSource/>")
+    bad = _run(app, "import-roads", not_a_street_file, "--city", "BER01")
+    assert bad.exit_code != 0 and "file:" in bad.output and "Traceback" not in bad.output
+    assert _run(app, "import-roads", streets, "--city", "BER01").exit_code == 0
+    points = tmp_path / "points.csv"
+    points.write_text(
+        "code,name,category,lon,lat\n"
+        + "".join(
+            f"B{i},Punkt {i},school,{x0 + (i % 5 + 0.5) * step:.6f},"
+            f"{y0 + (i // 5 + 0.1) * step:.6f}\n"
+            for i in range(10)
+        )
+    )
+    imported = _run(app, "import", "assessment_points", points, "--city", "BER01")
+    assert imported.exit_code == 0, imported.output
+    assert (
+        _run(app, "user", "add", "ber_leader", "--role", "leader", "--city", "BER01").exit_code == 0
+    )
+    plan = _run(
+        app, "plan", "--date", "2026-12-05", "--from", "20:00", "--to", "22:00",
+        "--depot", f"{x0 + step:.6f},{y0 + step:.6f}", "--mode", "walk", "--team", "ber_leader",
+        "--as", "ber_leader", "--city", "BER01",
+    )  # fmt: skip
+    assert plan.exit_code == 0, plan.output
+    body = json.loads(plan.output[plan.output.index("{") :])
+    assert len(body["stops"]) >= 3 and body["distance_m"] > 0
+    path = shapely.geometry.shape(body["geometry"])
+    assert path.length > 0 and box(x0, y0, x0 + 5 * step, y0 + 5 * step).buffer(0.01).contains(path)
