@@ -168,13 +168,22 @@ _CRS = click.Choice(["wgs84", "gcj02", "bd09"])
 @click.option("--lon-col", default=None, help="Longitude column of a CSV/XLSX file.")
 @click.option("--lat-col", default=None, help="Latitude column of a CSV/XLSX file.")
 @click.option("--city", "city_code", default=None, help="City code when there are several.")
+@click.option(
+    "--valid-from",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"]),
+    default=None,
+    help="Zones: when those without their own valid_from start (default: the city's first "
+    "case, so that they own the cases already reported).",
+)
 @with_appcontext
-def import_cmd(collection, file, dry_run, crs, repair, lon_col, lat_col, city_code) -> None:
+def import_cmd(
+    collection, file, dry_run, crs, repair, lon_col, lat_col, city_code, valid_from
+) -> None:
     """Import a file into a collection: every row or none (report of bad rows)."""
     from service.layers.transfer import import_features, read_features
 
     try:
-        frame, fmt = read_features(file, lon_col, lat_col)
+        frame, fmt = read_features(file, lon_col, lat_col, collection=collection)
         with writing(Actor(None, f"cli import {file.name}")) as conn:
             city = _city_id(conn, city_code)
             with click.progressbar(
@@ -190,6 +199,7 @@ def import_cmd(collection, file, dry_run, crs, repair, lon_col, lat_col, city_co
                     actor_id=None,
                     dry_run=dry_run,
                     progress=bar.update,
+                    valid_from=_aware(valid_from, conn, city),
                 )
     except Problem as exc:
         _fail(exc)
@@ -201,6 +211,16 @@ def import_cmd(collection, file, dry_run, crs, repair, lon_col, lat_col, city_co
         )
     verb = "would import" if dry_run else "imported"
     click.echo(f"{verb} {report.rows if dry_run else report.inserted} of {report.rows} rows")
+
+
+def _aware(moment, conn, city_id: int):
+    """A time typed without a zone is the city's local time."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    from zoneinfo import ZoneInfo
+
+    tz = conn.execute(text("SELECT timezone FROM city WHERE id = :c"), {"c": city_id}).scalar()
+    return moment.replace(tzinfo=ZoneInfo(tz))
 
 
 @main.command("import-roads")

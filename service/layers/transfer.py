@@ -33,7 +33,7 @@ from sqlalchemy import Connection, text
 from gis.chinacrs import FROM_WGS84, TO_WGS84
 from gis.validate import check_points
 from service.errors import Problem
-from service.layers import bulk, uploads
+from service.layers import bulk, sheets, uploads
 from service.layers.features import read, write
 from service.layers.features.collections import Collection
 from service.layers.features.params import Query
@@ -92,6 +92,7 @@ def read_features(
     lat_col: str | None = None,
     sheet: str | int = 0,
     name: str | None = None,
+    collection: Collection | None = None,
 ) -> tuple[gpd.GeoDataFrame, str]:
     """The file as a GeoDataFrame in lon/lat (coordinates of spreadsheets as they are).
 
@@ -106,6 +107,10 @@ def read_features(
                 if fmt == "CSV"
                 else pd.read_excel(path, sheet_name=sheet, dtype=object)
             )
+            if collection is not None:
+                table = sheets.rename_headers(table, collection.id)
+                if not collection.geometry_types:  # units, persons: a table is all they are
+                    return gpd.GeoDataFrame(table, geometry=[None] * len(table), crs=4326), fmt
             return _points_from_table(table, lon_col, lat_col), fmt
         frame = pyogrio.read_dataframe(source)
     except Problem:
@@ -132,6 +137,11 @@ def _points_from_table(table: pd.DataFrame, lon_col, lat_col) -> gpd.GeoDataFram
     lower = {c.lower().strip(): c for c in table.columns}
     lon = lon_col or next((lower[n] for n in LON_NAMES if n in lower), None)
     lat = lat_col or next((lower[n] for n in LAT_NAMES if n in lower), None)
+    if "wkt" in lower:  # shapes as text (what an export of polygons writes beside lon/lat)
+        wkt = table[lower["wkt"]].map(lambda v: v if isinstance(v, str) and v.strip() else None)
+        shapes = shapely.from_wkt(wkt.to_numpy(dtype=object), on_invalid="ignore")
+        drop = [lower["wkt"], *(c for c in (lon, lat) if c in table.columns)]
+        return gpd.GeoDataFrame(table.drop(columns=drop), geometry=shapes, crs=4326)
     if lon not in table.columns or lat not in table.columns:
         raise Problem(
             "The table needs longitude and latitude columns.",
@@ -193,12 +203,22 @@ def import_features(
     dry_run: bool,
     progress: Callable[[int], None] | None = None,
     timings: dict[str, float] | None = None,
+    valid_from: dt.datetime | None = None,
 ) -> Report:
-    """Validate every row; insert them all, or none. Rolls back on any error or dry run."""
+    """Validate every row; insert them all, or none. Rolls back on any error or dry run.
+
+    Zones without their own ``valid_from`` start at ``valid_from``, else at the city's first
+    case, so zones imported after the cases own them (the cases are judged again by the
+    rules in this transaction)."""
     tz = ZoneInfo(
         conn.execute(text("SELECT timezone FROM city WHERE id = :c"), {"c": city_id}).scalar()
     )
     report = Report(rows=len(frame), dry_run=dry_run)
+    if c.id == "zones" and valid_from is None:
+        valid_from = conn.execute(
+            text("SELECT min(observed_at) FROM violation WHERE city_id = :c"), {"c": city_id}
+        ).scalar()
+    start = {"valid_from": valid_from.isoformat()} if c.id == "zones" and valid_from else {}
     extent = write.city_extent(conn, city_id)
     columns = [col for col in frame.columns if col != frame.geometry.name]
     records = frame[columns].astype(object).to_dict("records")
@@ -211,10 +231,11 @@ def import_features(
         if c.geometry_types == ("Point",) and crs in TO_WGS84
         else (np.zeros(len(frame), dtype=bool), None)
     )
-    # areas: parents before their children, so a file may hold a district, its street
-    # offices and their communities in any order; each area is written as soon as it is
-    # checked, so its children find it
-    order, cycles = _parents_first(records) if c.id == "areas" else (range(1, len(records) + 1), {})
+    # areas and units: parents before their children, so a file may hold a district, its
+    # street offices and their communities (or their units) in any order; each row is
+    # written as soon as it is checked, so its children find it
+    nested = c.id in ("areas", "units")
+    order, cycles = _parents_first(records) if nested else (range(1, len(records) + 1), {})
     report.errors += [{"row": i, "field": "parent_code", "reason": r} for i, r in cycles.items()]
     geoms = list(frame.geometry)
     for i in order:
@@ -223,7 +244,8 @@ def import_features(
         feature = {
             "type": "Feature",
             "geometry": None if done or geom is None or geom.is_empty else mapping(geom),
-            "properties": {
+            "properties": start
+            | {
                 k: _local_time(v, tz) if k in TIME_FIELDS else v
                 for k, v in ((k, _plain(v, tz)) for k, v in props.items())
                 if v is not None
@@ -234,7 +256,7 @@ def import_features(
                 conn, c, city_id, feature, crs, repair, extent, wkbs[i - 1] if done else None
             )
             valid.append((i, {**incoming.row, "provenance": "import"}))
-            if c.id == "areas":
+            if nested:
                 write.insert(conn, c, city_id, valid.pop()[1], actor_id)
                 report.inserted += 1
         except Problem as exc:

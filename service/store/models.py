@@ -41,7 +41,7 @@ SRID = 4326
 
 ROLES = ("admin", "planner", "inspector", "unit", "leader")
 AREA_LEVELS = ("district", "street", "community")
-UNIT_KINDS = ("territorial", "functional", "company")
+UNIT_KINDS = ("territorial", "functional", "company", "other")
 ZONE_KINDS = ("grid", "road_segment", "frontage", "river", "area")
 VIOLATION_STATUSES = ("open", "dispatched", "rectifying", "resolved", "closed", "invalid")
 VIOLATION_SOURCES = ("inspection", "hotline", "camera", "citizen", "digital_city")
@@ -138,6 +138,7 @@ class Unit(TenantMixin, Base):
     area_id: Mapped[int | None] = mapped_column(BigInteger)
     phone: Mapped[str | None] = mapped_column(String(32))
     provenance: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     __table_args__ = (
         UniqueConstraint("city_id", "code"),
         _tenant_fk(["parent_id"], "unit(id)"),
@@ -156,6 +157,7 @@ class Person(TenantMixin, Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     unit_id: Mapped[int] = mapped_column(BigInteger)
     provenance: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     __table_args__ = (
         UniqueConstraint("city_id", "unit_id", "name"),
         _tenant_fk(["unit_id"], "unit(id)"),

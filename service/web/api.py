@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 
 from service.accounts.scope import case_scope
 from service.errors import NotFound, Problem, field_error
-from service.layers import problems, search, zone_check, zone_edit
+from service.layers import problems, search, sheets, zone_check, zone_edit
 from service.store.db import reading
 from service.web.auth import require_role
 from service.web.inputs import json_body, whole_number
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/me")
@@ -93,3 +94,12 @@ def search_view():
     with reading() as conn:
         hits = search.search(conn, current_user.city_id, request.args.get("q", ""), limit, scope)
     return jsonify(results=hits)
+
+
+@bp.get("/templates/<collection>.xlsx")
+def template(collection: str) -> Response:
+    """An XLSX to fill in for an import: Chinese headers and an example row."""
+    body = sheets.template_xlsx(collection)
+    resp = Response(body, mimetype=XLSX)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{collection}-template.xlsx"'
+    return resp

@@ -377,7 +377,7 @@ def import_file(cid: str) -> Response:
     with tempfile.TemporaryDirectory(prefix="chuangwen-upload-") as tmp:
         path = Path(tmp) / f"upload{Path(name).suffix.lower()}"
         upload.save(path)
-        frame, _ = read_features(path, name=name)
+        frame, _ = read_features(path, name=name, collection=c)
         with writing(actor()) as conn:
             report = import_features(
                 conn,

@@ -8,6 +8,7 @@ from service.layers.features.collections import COLLECTIONS
 from service.layers.features.params import BBOX_PATTERN, CRS84, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 from service.layers.features.write import SPECS
 from service.layers.search import MAX_RESULTS
+from service.layers.sheets import HEADERS
 from service.layers.tiles import MAX_ZOOM
 from service.layers.transfer import FORMATS
 from service.layers.zone_edit import MAX_SNAP_M
@@ -361,6 +362,21 @@ def document() -> dict:
                 },
             }
         },
+        "/api/templates/{collection}.xlsx": {
+            "get": {
+                "summary": "An XLSX template for an import: Chinese headers (the field names "
+                "as comments) and an example row",
+                "parameters": [_path("collection", {"type": "string", "enum": list(HEADERS)})],
+                "responses": {
+                    "200": {
+                        "description": "the workbook",
+                        "content": {
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}
+                        },
+                    }
+                },
+            }
+        },
         "/api/search": {
             "get": {
                 "summary": "Areas, zones, points, stall areas, grid cells and cases by name or "
@@ -493,7 +509,11 @@ def document() -> dict:
         )
         schemas[f"{cid}_properties"] = props_schema
         types = c.geometry_types + (("Polygon",) if "MultiPolygon" in c.geometry_types else ())
-        geometry = _geometry(tuple(dict.fromkeys(types)))
+        geometry = (
+            _geometry(tuple(dict.fromkeys(types)))
+            if types
+            else {"type": "null", "description": "units and persons have no geometry"}
+        )
         feature = {
             "allOf": [
                 _ref("Feature"),

@@ -3,10 +3,13 @@ its areas in one file, its points, its streets; in China and in a UTM city elsew
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import geopandas as gpd
+import openpyxl
+import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import LineString, box
@@ -109,18 +112,121 @@ def test_haidian_sets_itself_up_and_plans_a_round(onboarding, haidian_boundary, 
         "110108001002": "110108001",
     }
 
-    # assessment points from a sheet, streets from the extract, a leader, a round
+    # units and persons from XLSX with Chinese headers, as the office keeps them
+    units = tmp_path / "units.xlsx"
+    pd.DataFrame(
+        {
+            "单位编码": ["XYL-JD", "XYL-E", "XYL-W", "CGJ"],
+            "单位名称": ["学院路街道办事处", "学院路东社区居委会", "学院路西社区居委会", "城管局"],
+            "类型": ["街道", "社区", "社区", "部门"],
+            "上级单位编码": [None, "XYL-JD", "XYL-JD", None],
+            "所属区划代码": ["110108001", "110108001001", "110108001002", None],
+            "联系电话": ["010-1", None, None, "010-2"],
+        }
+    ).to_excel(units, index=False)
+    out = _run(app, "import", "units", units, "--city", "110108")
+    assert out.exit_code == 0, out.output
+    persons = tmp_path / "persons.xlsx"
+    pd.DataFrame(
+        {
+            "姓名": ["王一", "李二", "赵三"],
+            "单位编码": ["XYL-JD", "XYL-E", "XYL-W"],
+            "职责": ["第一责任人", "直接责任人", "网格员"],
+        }
+    ).to_excel(persons, index=False)
+    out = _run(app, "import", "persons", persons, "--city", "110108")
+    assert out.exit_code == 0, out.output
+    with engine.connect() as conn:
+        kinds = dict(
+            conn.execute(
+                text("SELECT code, kind FROM unit WHERE city_id = :c AND code LIKE 'XYL%'"),
+                {"c": city.id},
+            ).all()
+        )
+        roles = set(
+            conn.execute(
+                text("SELECT title FROM person WHERE city_id = :c"), {"c": city.id}
+            ).scalars()
+        )
+    assert kinds == {"XYL-JD": "territorial", "XYL-E": "territorial", "XYL-W": "territorial"}
+    assert roles == {"第一责任人", "直接责任人", "网格员"}
+    client = app.test_client()
+
+    # assessment points from a sheet with Chinese headers and labels; a point without a code
     named = pois[pois["name"].notna() & (pois.geom_type == "Point")].head(12)
-    sheet = tmp_path / "points.csv"
-    sheet.write_text(
-        "code,name,category,lon,lat\n"
-        + "".join(
-            f"HD{i:03d},{r['name']},school,{r.geometry.x:.7f},{r.geometry.y:.7f}\n"
-            for i, (_, r) in enumerate(named.iterrows())
-        ),
-        encoding="utf-8",
+    sheet = tmp_path / "points.xlsx"
+    rows = pd.DataFrame(
+        {
+            "点位编码": [f"HD{i:03d}" if i else None for i in range(len(named))],
+            "点位名称": list(named["name"]),
+            "点位类别": [
+                "学校及未成年人活动场所" if i % 2 else "school" for i in range(len(named))
+            ],
+            "经度": [round(g.x, 7) for g in named.geometry],
+            "纬度": [round(g.y, 7) for g in named.geometry],
+        }
     )
-    assert _run(app, "import", "assessment_points", sheet, "--city", "110108").exit_code == 0
+    wrong = tmp_path / "wrong.xlsx"
+    rows.assign(点位类别="菜市场").head(1).to_excel(wrong, index=False)
+    refused = _run(app, "import", "assessment_points", wrong, "--city", "110108")
+    assert refused.exit_code != 0 and "farmers_market (农贸市场)" in refused.output
+    rows.to_excel(sheet, index=False)
+    out = _run(app, "import", "assessment_points", sheet, "--city", "110108")
+    assert out.exit_code == 0, out.output
+    with engine.connect() as conn:
+        points = dict(
+            conn.execute(
+                text("SELECT code, category_code FROM assessment_point WHERE city_id = :c"),
+                {"c": city.id},
+            ).all()
+        )
+    assert len(points) == len(named) and set(points.values()) == {"school"}
+    assert "P00001" in points  # the point without a code got one
+
+    # zones of the two communities, the grid, a unit user
+    zones = gpd.GeoDataFrame(
+        {
+            "code": ["Z-E", "Z-W"],
+            "name": ["学院路东社区责任区", "学院路西社区责任区"],
+            "kind": ["grid", "grid"],
+            "unit": ["XYL-E", "XYL-W"],
+        },
+        geometry=list(gpd.read_file(areas).sort_values("code").geometry[:2]),
+        crs=4326,
+    )
+    zones_file = tmp_path / "zones.geojson"
+    zones.to_file(zones_file, driver="GeoJSON")
+    assert _run(app, "import", "zones", zones_file, "--city", "110108").exit_code == 0
+    grid = _run(app, "grid", "110108001", "--city", "110108")
+    assert grid.exit_code == 0, grid.output
+    unit_user = _run(
+        app, "user", "add", "hd_east", "--role", "unit", "--unit", "XYL-E", "--city", "110108"
+    )
+    assert unit_user.exit_code == 0, unit_user.output
+    inspector = _run(app, "user", "add", "hd_inspector", "--role", "inspector", "--city", "110108")
+    token = inspector.output.strip().splitlines()[-1]
+    east = box(*gpd.read_file(areas).sort_values("code").geometry.iloc[0].bounds).centroid
+    report = client.post(
+        "/api/reports",
+        data={"category": "graffiti", "lon": f"{east.x:.6f}", "lat": f"{east.y:.6f}"},
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    )
+    assert report.status_code == 201, report.get_data(as_text=True)
+    case = report.get_json()["properties"]
+    assert case["unit"] == "XYL-E" and case["zone_code"] == "Z-E" and case["grid_cell_code"]
+    assert case["department"] and case["due_at"]
+    east_token = unit_user.output.strip().splitlines()[-1]
+    seen = client.get(
+        "/collections/violations/items", headers={"Authorization": f"Bearer {east_token}"}
+    ).get_json()
+    assert [f["properties"]["case_no"] for f in seen["features"]] == [case["case_no"]]
+    template = client.get("/api/templates/units.xlsx", headers={"Authorization": f"Bearer {token}"})
+    assert template.status_code == 200
+    header = [c.value for c in next(openpyxl.load_workbook(io.BytesIO(template.data)).active.rows)]
+    assert header[:3] == ["单位编码", "单位名称", "类型"]
+
+    # streets from the extract, a leader, a round
     pbf = SHARED / "haidian" / "beijing_haidian_xueyuanlu.osm.pbf"
     roads = _run(app, "import-roads", pbf, "--city", "110108")
     assert roads.exit_code == 0, roads.output

@@ -231,15 +231,78 @@ VIOLATIONS = Collection(
     code_column="case_no",
 )
 
+# responsible units and persons: items without a geometry (OGC API Features allows them)
+UNITS = Collection(
+    id="units",
+    title_zh="责任单位",
+    title_en="Responsible units",
+    table="unit",
+    geometry_types=(),
+    from_sql=(
+        "unit t LEFT JOIN unit pu ON pu.city_id = t.city_id AND pu.id = t.parent_id "
+        "LEFT JOIN admin_area a ON a.city_id = t.city_id AND a.id = t.area_id"
+    ),
+    properties={
+        "code": "t.code",
+        "name": "t.name",
+        "kind": "t.kind",
+        "parent_code": "pu.code",
+        "area_code": "a.code",
+        "phone": "t.phone",
+        "provenance": "t.provenance",
+        "version": "t.version",
+    },
+    filters={
+        "kind": Filter("t.kind = :value", doc="territorial, functional, company or other"),
+        "code": Filter("t.code = :value"),
+        "parent_code": Filter("pu.code = :value"),
+    },
+)
+
+PERSONS = Collection(
+    id="persons",
+    title_zh="责任人",
+    title_en="Responsible persons",
+    table="person",
+    geometry_types=(),
+    from_sql="person t JOIN unit u ON u.city_id = t.city_id AND u.id = t.unit_id",
+    properties={
+        "name": "t.name",
+        "unit_code": "u.code",
+        "unit_name": "u.name",
+        "role": "t.title",
+        "phone": "t.phone",
+        "provenance": "t.provenance",
+        "version": "t.version",
+    },
+    filters={
+        "unit_code": Filter("u.code = :value"),
+        "role": Filter("t.title = :value", doc="e.g. 第一责任人, 直接责任人, 网格员"),
+        "name": Filter("t.name = :value"),
+    },
+    code_column="name",
+)
+
 COLLECTIONS = {
-    c.id: c for c in (AREAS, GRID_CELLS, ZONES, ASSESSMENT_POINTS, STALL_AREAS, VIOLATIONS)
+    c.id: c
+    for c in (
+        AREAS,
+        GRID_CELLS,
+        ZONES,
+        ASSESSMENT_POINTS,
+        STALL_AREAS,
+        VIOLATIONS,
+        UNITS,
+        PERSONS,
+    )
 }
 
 
 def feature_sql(c: Collection) -> str:
     """One row's GeoJSON Feature as text: lon/lat, 7 decimals, exterior rings CCW."""
+    geometry = "ST_AsGeoJSON(ST_ForcePolygonCCW(t.geom), 7)::json" if c.geometry_types else "NULL"
     return (
         "json_build_object('type', 'Feature', 'id', t.id, "
-        "'geometry', ST_AsGeoJSON(ST_ForcePolygonCCW(t.geom), 7)::json, "
+        f"'geometry', {geometry}, "
         f"'properties', {_json_props(c.properties)})::text"
     )

@@ -66,7 +66,9 @@ def parse_items_query(c: Collection, args, city_id: int, scope: CaseScope | None
         errors.append(field_error("crs", "features are served in CRS84 (lon/lat) only"))
     if args.get("bbox-crs") not in (None, CRS84):
         errors.append(field_error("bbox-crs", f"a bbox is read in CRS84 ({CRS84}) only"))
-    if "bbox" in args:
+    if "bbox" in args and not c.geometry_types:
+        errors.append(field_error("bbox", f"{c.id} have no geometry"))
+    elif "bbox" in args:
         _bbox(args["bbox"], q, errors)
     if "datetime" in args:
         _datetime(c, args["datetime"], q, errors)

@@ -116,6 +116,8 @@ def one(
 
 
 def extent(conn: Connection, c: Collection, city_id: int) -> list[float] | None:
+    if not c.geometry_types:
+        return None
     row = conn.execute(
         text(
             f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "

@@ -55,8 +55,66 @@ class ZoneIn(_In):
     valid_to: dt.datetime | None = None
 
 
-class PointIn(_In):
+# a unit's kind as a city's sheet may give it → what is stored
+UNIT_KIND_WORDS = {
+    "territorial": "territorial",
+    "street_office": "territorial",
+    "community": "territorial",
+    "街道": "territorial",
+    "街道办": "territorial",
+    "街道办事处": "territorial",
+    "社区": "territorial",
+    "村": "territorial",
+    "functional": "functional",
+    "department": "functional",
+    "部门": "functional",
+    "职能部门": "functional",
+    "company": "company",
+    "企业": "company",
+    "公司": "company",
+    "other": "other",
+    "其他": "other",
+}
+
+
+class UnitIn(_In):
     code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field(min_length=1, max_length=16)
+    parent_code: str | None = Field(default=None, max_length=32)
+    area_code: str | None = Field(default=None, max_length=12)
+    phone: str | None = Field(default=None, max_length=32)
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v.lower() not in UNIT_KIND_WORDS:
+            raise ValueError(
+                "one of street_office, community, department, company, other "
+                "(or territorial, functional; 街道, 社区, 部门, 企业, 其他)"
+            )
+        return UNIT_KIND_WORDS[v.lower()]
+
+    @field_validator("code", "parent_code", "area_code", "phone", mode="before")
+    @classmethod
+    def _text(cls, v):
+        return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+
+
+class PersonIn(_In):
+    name: str = Field(min_length=1, max_length=100)
+    unit_code: str = Field(min_length=1, max_length=32)
+    role: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=32)
+
+    @field_validator("unit_code", "phone", mode="before")
+    @classmethod
+    def _text(cls, v):
+        return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+
+
+class PointIn(_In):
+    code: str | None = Field(default=None, min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
     category: str = Field(min_length=1, max_length=32)
     address: str | None = Field(default=None, max_length=500)
@@ -108,27 +166,61 @@ class Spec:
     fill: Callable[[Connection, int, dict, dict], None] | None = None
 
 
-def _point_defaults(conn: Connection, city_id: int, data: dict, row: dict) -> None:
-    cat = conn.execute(
+def _point_categories(conn: Connection, city_id: int) -> dict[str, tuple]:
+    """Category by code, by Chinese name and by English name (lower case) → its row."""
+    rows = conn.execute(
         text(
-            "SELECT default_weight, default_radius_m FROM assessment_point_category "
-            "WHERE city_id = :c AND code = :k"
+            "SELECT code, name_zh, name_en, default_weight, default_radius_m "
+            "FROM assessment_point_category WHERE city_id = :c ORDER BY code"
         ),
-        {"c": city_id, "k": data["category"]},
-    ).first()
+        {"c": city_id},
+    ).all()
+    out = {}
+    for r in rows:
+        for key in (r.name_en, r.name_zh, r.code):
+            if key:
+                out[key.lower()] = r
+    return out
+
+
+def _point_defaults(conn: Connection, city_id: int, data: dict, row: dict) -> None:
+    known = cached(conn, ("point_categories", city_id), lambda: _point_categories(conn, city_id))
+    cat = known.get(data["category"].lower())
     if cat is None:
+        codes = sorted({r.code for r in known.values()})
         raise Problem(
             "Unknown category.",
             status=422,
             errors=[
                 field_error(
                     "properties.category",
-                    f"no such assessment-point category: {data['category']!r}",
+                    f"no such assessment-point category: {data['category']!r}; known: "
+                    + ", ".join(f"{r.code} ({r.name_zh})" for c in codes for r in [known[c]]),
                 )
             ],
         )
+    row["category_code"] = cat.code
+    if not row.get("code"):
+        row["code"] = _next_point_code(conn, city_id)
     row["weight"] = data["weight"] if data["weight"] is not None else cat.default_weight
     row["radius_m"] = data["radius_m"] if data["radius_m"] is not None else cat.default_radius_m
+
+
+def _next_point_code(conn: Connection, city_id: int) -> str:
+    """P and the next number after the city's P-numbered codes (kept for the transaction,
+    so an import numbers its points one after the other)."""
+    store = conn.info.setdefault("chuangwen_cache", {})
+    key = ("next_point_code", city_id)
+    if key not in store:
+        store[key] = conn.execute(
+            text(
+                "SELECT coalesce(max(substr(code, 2)::bigint), 0) FROM assessment_point "
+                "WHERE city_id = :c AND code ~ '^P[0-9]{1,18}$'"
+            ),
+            {"c": city_id},
+        ).scalar()
+    store[key] += 1
+    return f"P{store[key]:05d}"
 
 
 def _zone_defaults(conn: Connection, city_id: int, data: dict, row: dict) -> None:
@@ -230,6 +322,19 @@ SPECS: dict[str, Spec] = {
         {"unit": ("unit_id", _BY_CODE.format(table="unit"))},
         _stall_times,
     ),
+    "units": Spec(
+        UnitIn,
+        {"code": "code", "name": "name", "kind": "kind", "phone": "phone"},
+        {
+            "parent_code": ("parent_id", _BY_CODE.format(table="unit")),
+            "area_code": ("area_id", _BY_CODE.format(table="admin_area")),
+        },
+    ),
+    "persons": Spec(
+        PersonIn,
+        {"name": "name", "role": "title", "phone": "phone"},
+        {"unit_code": ("unit_id", _BY_CODE.format(table="unit"))},
+    ),
     "violations": Spec(
         ViolationIn,
         {
@@ -289,6 +394,10 @@ def validate_feature(
             where = ".".join(str(p) for p in e["loc"])
             errors.append(field_error(f"properties.{where}", e["msg"]))
     geom = None
+    if not c.geometry_types:
+        if body.get("geometry") is not None:
+            errors.append(field_error("geometry", f"{c.id} have no geometry: send null"))
+        checked_wkb = ""  # nothing to check
     try:
         if checked_wkb is None:
             extent = extent if extent is not None else city_extent(conn, city_id)
@@ -313,6 +422,8 @@ def validate_feature(
         raise Problem("The feature refers to unknown records.", status=422, errors=errors)
     if spec.fill:
         spec.fill(conn, city_id, data, row)
+    if not c.geometry_types:
+        return Incoming(row, [])
     if checked_wkb is not None:
         row["wkb"] = checked_wkb
         return Incoming(row, [])
@@ -343,9 +454,10 @@ def insert(conn: Connection, c: Collection, city_id: int, row: dict, actor_id: i
             row["case_no"] = next_case_numbers(conn, 1)[0]
     row.setdefault("provenance", "user")
     cols = [k for k in row if k != "wkb"]
+    geom = (", geom", f", {_GEOM}") if "wkb" in row else ("", "")
     sql = (
-        f"INSERT INTO {c.table} (city_id, {', '.join(cols)}, geom) VALUES (:city_id, "
-        f"{', '.join(_param(k) for k in cols)}, {_GEOM}) RETURNING id"
+        f"INSERT INTO {c.table} (city_id, {', '.join(cols)}{geom[0]}) VALUES (:city_id, "
+        f"{', '.join(_param(k) for k in cols)}{geom[1]}) RETURNING id"
     )
     return _run(conn, c, sql, {**row, "city_id": city_id}).scalar_one()
 
@@ -357,7 +469,8 @@ def update(
     cols = [k for k in row if k != "wkb"]
     sets = ", ".join(f"{k} = {_param(k)}" for k in cols)
     sql = (
-        f"UPDATE {c.table} SET {sets}, geom = {_GEOM}, version = version + 1 "
+        f"UPDATE {c.table} SET {sets}{f', geom = {_GEOM}' if 'wkb' in row else ''}, "
+        "version = version + 1 "
         "WHERE city_id = :city_id AND id = :fid AND version = :version RETURNING id"
     )
     return (
