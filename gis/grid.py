@@ -14,8 +14,9 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-CELL_NUMBER_DIGITS = 3
-MAX_CELLS_PER_COMMUNITY = 10**CELL_NUMBER_DIGITS - 1
+CELL_NUMBER_DIGITS = 3  # the national standard's 15-digit code: up to 999 cells a community
+WIDE_CELL_NUMBER_DIGITS = 5  # cells 1000 and up of a larger community: 17-digit codes
+MAX_CELLS_PER_COMMUNITY = 10**WIDE_CELL_NUMBER_DIGITS - 1
 MIN_CELL_SHARE = 0.01  # slivers under 1 % of a full cell are dropped, not coded
 
 
@@ -74,13 +75,17 @@ def number_cells(cells: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def cell_code(community_code: str, number: int) -> str:
-    """The 15-digit cell code: 12-digit community code + 3-digit cell number.
+    """The 15-digit cell code: 12-digit community code + 3-digit cell number; a community
+    with more than 999 cells numbers the rest with 5 digits (17-digit codes), so the first
+    999 keep their codes when a community grows.
 
     The community code is itself the 6-digit district adcode, 3 digits of street
     and 3 of community.
 
     >>> cell_code("360681001002", 7)
     '360681001002007'
+    >>> cell_code("360681001002", 1234)
+    '36068100100201234'
     """
     if len(community_code) != 12 or not community_code.isdigit():
         raise ValueError(
@@ -92,7 +97,8 @@ def cell_code(community_code: str, number: int) -> str:
             f"'number' should be 1..{MAX_CELLS_PER_COMMUNITY}; a community with more cells "
             f"needs a larger cell size, got {number}"
         )
-    return f"{community_code}{number:0{CELL_NUMBER_DIGITS}d}"
+    digits = CELL_NUMBER_DIGITS if number < 10**CELL_NUMBER_DIGITS else WIDE_CELL_NUMBER_DIGITS
+    return f"{community_code}{number:0{digits}d}"
 
 
 def cells_lonlat(area: BaseGeometry, size_m: float, epsg: int) -> gpd.GeoDataFrame:

@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     headers.init_app(app)
 
     from service.web import (
+        admin,
         api,
         catalogue_api,
         ogc,
@@ -65,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(plans_api.bp)
     app.register_blueprint(users_api.bp)
+    app.register_blueprint(admin.bp)
     return app
 
 

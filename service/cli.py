@@ -410,32 +410,29 @@ def user_revoke_token(name: str, token_id: int | None) -> None:
     click.echo(f"{done} token(s) of {name} revoked")
 
 
-@user_cli.command("disable")
-@click.argument("name")
-def user_disable(name: str) -> None:
-    """Disable a user: its sign-ins end and its tokens stop working."""
+def _set_active(name: str, active: bool) -> None:
     from service.accounts.users import set_active
 
     try:
         with writing(Actor(None, "cli")) as conn:
-            set_active(conn, name, False)
+            set_active(conn, name, active)
     except Problem as exc:
         _fail(exc)
-    click.echo(f"{name} disabled")
+    click.echo(f"{name} {'enabled' if active else 'disabled'}")
+
+
+@user_cli.command("disable")
+@click.argument("name")
+def user_disable(name: str) -> None:
+    """Disable a user: its sign-ins end and its tokens stop working."""
+    _set_active(name, False)
 
 
 @user_cli.command("enable")
 @click.argument("name")
 def user_enable(name: str) -> None:
     """Enable a disabled user again."""
-    from service.accounts.users import set_active
-
-    try:
-        with writing(Actor(None, "cli")) as conn:
-            set_active(conn, name, True)
-    except Problem as exc:
-        _fail(exc)
-    click.echo(f"{name} enabled")
+    _set_active(name, True)
 
 
 city_cli = AppGroup("city", help="Cities: add one from its boundary, list them.")

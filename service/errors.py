@@ -46,3 +46,18 @@ class NotFound(Problem):
 
 def field_error(field: str, reason: str) -> dict:
     return {"field": field, "reason": reason}
+
+
+def validated(model, value: object, detail: str):
+    """``model.model_validate(value)`` (a pydantic model), or a 422 Problem naming every
+    field that is wrong and why."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise Problem(
+            detail,
+            status=422,
+            errors=[field_error(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()],
+        ) from None

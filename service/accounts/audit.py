@@ -35,21 +35,22 @@ class AuditFilter:
 
 
 def parse_filter(args: Mapping[str, str], also: Collection[str] = ()) -> AuditFilter:
-    """The filter from query parameters (empty ones are no filter); a Problem (400) names
-    every parameter that is wrong or unknown. ``also``: parameters the caller takes itself."""
+    """The filter from query parameters (an empty ``user`` is no filter); a Problem (400)
+    names every parameter that is wrong or unknown. ``also``: parameters the caller takes
+    itself."""
     errors = [
         field_error(k, f"unknown parameter; takes {', '.join(PARAMETERS)}")
         for k in sorted(set(args) - set(PARAMETERS) - set(also))
     ]
     limit = whole_number(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
-    user = args.get("user", "").strip() or None
+    user = args.get("user")
     if user is not None and len(user) > MAX_USER_CHARS:
         errors.append(field_error("user", f"at most {MAX_USER_CHARS} characters"))
-    table = args.get("table") or None
+    table = args.get("table")
     if table is not None and table not in AUDITED_TABLES:
         errors.append(field_error("table", f"one of {', '.join(AUDITED_TABLES)}"))
     day = None
-    if args.get("day"):
+    if "day" in args:
         try:
             if not _DAY.fullmatch(args["day"]):
                 raise ValueError
@@ -58,17 +59,15 @@ def parse_filter(args: Mapping[str, str], also: Collection[str] = ()) -> AuditFi
             errors.append(field_error("day", f"a date as YYYY-MM-DD, got {args['day']!r}"))
     if errors:
         raise Problem("Some query parameters are not understood.", status=400, errors=errors)
-    return AuditFilter(user=user, table=table, day=day, limit=limit)
+    return AuditFilter(user=(user or "").strip() or None, table=table, day=day, limit=limit)
 
 
 def entries(conn: Connection, city_id: int, f: AuditFilter) -> list[dict]:
     """The city's audit entries that ``f`` selects, newest (last written) first, at most
     ``f.limit``: ``{id, at, actor_id, actor_name, action, table_name, row_key, old, new}``
     with ``at`` in the city's time zone."""
-    zone = ZoneInfo(
-        conn.execute(text("SELECT timezone FROM city WHERE id = :c"), {"c": city_id}).scalar()
-    )
-    where, params = ["city_id = :c"], {"c": city_id, "n": f.limit}
+    tz = conn.execute(text("SELECT timezone FROM city WHERE id = :c"), {"c": city_id}).scalar()
+    where, params = ["city_id = :c"], {"c": city_id, "n": f.limit, "tz": tz}
     if f.table:
         where.append("table_name = :table")
         params["table"] = f.table
@@ -78,10 +77,11 @@ def entries(conn: Connection, city_id: int, f: AuditFilter) -> list[dict]:
         params.update(user=f.user, uid=int(f.user) if by_id else None)
     if f.day:
         # the day's bounds in the city's time zone (a day of a clock change is 23 or 25 h)
-        start = dt.datetime.combine(f.day, dt.time(), zone)
-        end = dt.datetime.combine(f.day + dt.timedelta(days=1), dt.time(), zone)
-        where.append("at >= :start AND at < :end")
-        params.update(start=start, end=end)
+        where.append(
+            "at >= CAST(:day AS timestamp) AT TIME ZONE :tz "
+            "AND at < CAST(CAST(:day AS date) + 1 AS timestamp) AT TIME ZONE :tz"
+        )
+        params["day"] = f.day
     rows = conn.execute(
         text(
             "SELECT id, at, actor_id, actor_name, action, table_name, row_key, old, new "
@@ -89,4 +89,5 @@ def entries(conn: Connection, city_id: int, f: AuditFilter) -> list[dict]:
         ),
         params,
     )
+    zone = ZoneInfo(tz)
     return [{**r._mapping, "at": r.at.astimezone(zone).isoformat()} for r in rows]

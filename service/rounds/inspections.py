@@ -21,13 +21,13 @@ import secrets
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, text
 
 from gis import tours
 from gis.crs import metric_epsg, to_metric_xy
 from gis.roads import speed_kmh
-from service.errors import NotFound, Problem, field_error
+from service.errors import NotFound, Problem, field_error, validated
 from service.rounds import roads
 from service.store.models import TRAVEL_MODES
 
@@ -86,14 +86,7 @@ def parse(conn: Connection, city_id: int, body: object) -> tuple[PlanIn, dt.date
         raise Problem(
             "Send a JSON object.", status=400, errors=[field_error("body", "not an object")]
         )
-    try:
-        plan = PlanIn.model_validate(body)
-    except ValidationError as exc:
-        raise Problem(
-            "The plan request is not valid.",
-            status=422,
-            errors=[field_error(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()],
-        ) from None
+    plan = validated(PlanIn, body, "The plan request is not valid.")
     tz = ZoneInfo(
         conn.execute(text("SELECT timezone FROM city WHERE id = :c"), {"c": city_id}).scalar()
     )
@@ -436,21 +429,19 @@ def read(conn: Connection, city_id: int, user, pid: int, what: str = "json") -> 
     if row is None:
         return None
     released = user.role in PLANNERS or row["release_at"] <= dt.datetime.now(dt.UTC)
+    when = {
+        "id": pid,
+        "date": row["plan_date"].isoformat(),
+        "window_start": row["window_start"].isoformat(),
+        "window_end": row["window_end"].isoformat(),
+        "release_at": row["release_at"].isoformat(),
+    }
     if not released:
         return {
-            "id": pid,
-            "date": row["plan_date"].isoformat(),
-            "window_start": row["window_start"].isoformat(),
-            "window_end": row["window_end"].isoformat(),
-            "release_at": row["release_at"].isoformat(),
+            **when,
             "released": False,
-            "mode": None,
-            "area": None,
-            "depot": None,
+            **dict.fromkeys(("mode", "area", "depot", "travel_s", "dwell_s", "distance_m")),
             "stops": [],
-            "travel_s": None,
-            "dwell_s": None,
-            "distance_m": None,
             "geometry": None,
             "notes": [],
         }
@@ -479,11 +470,7 @@ def read(conn: Connection, city_id: int, user, pid: int, what: str = "json") -> 
         )
     ]
     return {
-        "id": pid,
-        "date": row["plan_date"].isoformat(),
-        "window_start": row["window_start"].isoformat(),
-        "window_end": row["window_end"].isoformat(),
-        "release_at": row["release_at"].isoformat(),
+        **when,
         "released": True,
         "mode": row["mode"],
         "area": row["area_code"],

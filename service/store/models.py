@@ -112,7 +112,7 @@ class GridCell(TenantMixin, Base):
     """A unit grid cell (单元网格) with its 15-digit code."""
 
     __tablename__ = "grid_cell"
-    code: Mapped[str] = mapped_column(String(15))
+    code: Mapped[str] = mapped_column(String(17))
     community_id: Mapped[int] = mapped_column(BigInteger)
     size_m: Mapped[int] = mapped_column(Integer)
     row: Mapped[int] = mapped_column(Integer)
@@ -123,7 +123,7 @@ class GridCell(TenantMixin, Base):
         Index("ix_grid_cell_city_geom", "city_id", "geom", postgresql_using="gist"),
         UniqueConstraint("city_id", "code"),
         _tenant_fk(["community_id"], "admin_area(id)"),
-        CheckConstraint("code ~ '^[0-9]{15}$'", name="grid_cell_code_digits"),
+        CheckConstraint("code ~ '^[0-9]{15}([0-9]{2})?$'", name="grid_cell_code_digits"),
     )
 
 

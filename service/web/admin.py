@@ -3,6 +3,8 @@ city's users, the audit log; and the JSON behind them (``/api/audit``, the check
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -11,6 +13,7 @@ from service.accounts import audit
 from service.errors import Problem
 from service.layers import reads, setup
 from service.layers.features.collections import COLLECTIONS
+from service.layers.transfer import UPLOAD_FORMATS
 from service.store.db import reading
 from service.store.models import AUDITED_TABLES, ROLES
 from service.web.auth import require_role
@@ -19,8 +22,18 @@ from service.web.i18n import catalogue, current_language, translator
 bp = Blueprint("admin", __name__)
 
 # the collections a city is filled from by file, in the order a city is set up
-IMPORTABLE = ("areas", "units", "persons", "assessment_points", "stall_areas", "zones", "grid_cells")
+IMPORTABLE = (
+    "areas",
+    "units",
+    "persons",
+    "assessment_points",
+    "stall_areas",
+    "zones",
+    "grid_cells",
+)
 WITH_TEMPLATE = ("areas", "units", "persons", "assessment_points", "stall_areas")
+ACTIONS = ("INSERT", "UPDATE", "DELETE", "view", "refused")  # those the audit page names
+ZONE_PROBLEMS = ("gap", "overlap", "point_without_zone", "point_in_two_zones", "sliver_zone")
 
 
 def _page(template: str, script: bool = True, **values):
@@ -69,7 +82,16 @@ def city_page():
         "checklist": url_for("admin.checklist_api"),
         "zoneCheck": url_for("api.zone_check_view"),
     }
-    return _page("admin_city.html", city=city, items=items, imports=imports, config=config)
+    return _page(
+        "admin_city.html",
+        city=city,
+        items=items,
+        imports=imports,
+        imported={c["id"] for c in imports},
+        accept=",".join(sorted(UPLOAD_FORMATS)),
+        zone_problems=ZONE_PROBLEMS,
+        config=config,
+    )
 
 
 @bp.get("/admin/users")
@@ -92,7 +114,8 @@ def audit_page():
     """The audit log as a table, filtered by user, table and day (a bad filter is shown)."""
     problem, rows = None, []
     try:
-        wanted = audit.parse_filter(request.args, also=("lang",))
+        filled = {k: v for k, v in request.args.items() if v != ""}  # the form's empty fields
+        wanted = audit.parse_filter(filled, also=("lang",))
     except Problem as exc:
         problem, wanted = exc, audit.AuditFilter()
     if problem is None:
@@ -101,12 +124,18 @@ def audit_page():
     return _page(
         "admin_audit.html",
         script=False,
-        rows=rows,
+        rows=[{**r, "old": _text(r["old"]), "new": _text(r["new"])} for r in rows],
         problem=problem,
         args=request.args,
         tables=AUDITED_TABLES,
+        actions=ACTIONS,
         limits=(audit.DEFAULT_LIMIT, audit.MAX_LIMIT),
     )
+
+
+def _text(value: dict | None) -> str | None:
+    """A row's values as JSON text for the page (Chinese as itself, escaped by Jinja)."""
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 @bp.get("/api/audit")

@@ -10,10 +10,10 @@ import json
 
 from flask import Blueprint, Response, request
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
-from service.errors import NotFound, Problem, field_error
+from service.errors import NotFound, Problem, field_error, validated
 from service.store.db import reading, writing
 from service.web.auth import actor, require_role
 from service.web.inputs import json_body
@@ -88,14 +88,7 @@ def list_catalogue(name: str) -> Response:
 @require_role("admin")
 def edit(name: str, code: str) -> Response:
     table, model = _catalogue(name)
-    try:
-        change = model.model_validate(json_body())
-    except ValidationError as exc:
-        raise Problem(
-            "The change is not valid.",
-            status=422,
-            errors=[field_error(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()],
-        ) from None
+    change = validated(model, json_body(), "The change is not valid.")
     values = change.model_dump(exclude_unset=True)
     if not values:
         raise Problem("Nothing to change.", status=422, errors=[field_error("body", "empty")])

@@ -18,6 +18,7 @@ from service.web.catalogue_api import CATALOGUES
 from service.web.inputs import BIGINT_MAX, MAX_JSON_DEPTH
 from service.web.ogc import MAX_FEATURE_BYTES
 from service.web.openapi_accounts import paths as accounts_paths
+from service.web.openapi_admin import paths as admin_paths
 
 bp = Blueprint("openapi", __name__)
 
@@ -645,6 +646,7 @@ def document() -> dict:
             },
         }
     paths.update(accounts_paths(IDEMPOTENCY_KEY))
+    paths.update(admin_paths())
     _answers(paths)
     return {
         "openapi": "3.1.0",

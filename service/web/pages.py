@@ -125,6 +125,12 @@ def planner_map():
     ]
     if current_user.role in ("admin", *WRITERS_CASES):
         links.insert(0, (t("nav.report"), url_for("reports.report_page")))
+    if current_user.role == "admin":
+        links[:0] = [
+            (t("admin.nav.city"), url_for("admin.city_page")),
+            (t("admin.nav.users"), url_for("admin.users_page")),
+            (t("admin.nav.audit"), url_for("admin.audit_page")),
+        ]
     title = t(
         "app.city_map", city=city["name"] if lang == "zh" else city["name_en"] or city["name"]
     )

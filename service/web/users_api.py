@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
 from service.accounts import users
-from service.errors import NotFound, Problem, field_error
+from service.errors import NotFound, Problem, field_error, validated
 from service.store.db import reading, writing
 from service.web.auth import actor, require_role
 from service.web.idempotency import idempotent
@@ -48,14 +48,7 @@ def _body(model: type[BaseModel]) -> BaseModel:
         raise Problem(
             "Send a JSON object.", status=400, errors=[field_error("body", "not a JSON object")]
         )
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        raise Problem(
-            "Some fields are not valid; nothing was written.",
-            status=422,
-            errors=[field_error(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()],
-        ) from None
+    return validated(model, raw, "Some fields are not valid; nothing was written.")
 
 
 def _user(conn, user_id: int) -> users.User:

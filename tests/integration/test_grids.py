@@ -87,3 +87,20 @@ def test_cli_grid_reports_and_names_a_bad_area(app, demo):
     assert "added 0" in ok.output and "removed 0" in ok.output
     bad = runner.invoke(main, ["grid", "999"], obj=ScriptInfo(create_app=lambda: app))
     assert bad.exit_code != 0 and "AREA_CODE" in bad.output
+
+
+def test_a_community_of_more_than_999_cells_numbers_the_rest_with_five_digits(engine, demo):
+    with engine.connect() as conn:
+        trans = conn.begin()
+        set_actor(conn, Actor(None, "test-grid"))
+        change = regenerate(conn, demo[0], "360681001001", 20)  # 20 m cells: thousands
+        codes = conn.execute(
+            text(CELLS_OF_COMMUNITY.replace("md5(ST_AsBinary(g.geom))", "g.row")),
+            {"c": demo[0], "a": "360681001001"},
+        ).all()
+        trans.rollback()
+    lengths = sorted({len(code) for code, _ in codes})
+    assert change.added > 999 and lengths == [15, 17]
+    short = sorted(code for code, _ in codes if len(code) == 15)
+    assert len(short) == 999 and short[-1].endswith("999")
+    assert min(code for code, _ in codes if len(code) == 17).endswith("01000")

@@ -52,6 +52,8 @@ def test_landing_conformance_collections(client, tokens):
         "assessment_points",
         "stall_areas",
         "violations",
+        "units",
+        "persons",
     ]
     missing = client.get("/collections/nope", headers=_h(tokens))
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"

@@ -226,6 +226,41 @@ def test_haidian_sets_itself_up_and_plans_a_round(onboarding, haidian_boundary, 
     header = [c.value for c in next(openpyxl.load_workbook(io.BytesIO(template.data)).active.rows)]
     assert header[:3] == ["单位编码", "单位名称", "类型"]
 
+    # units and persons through the features API: items without a geometry
+    planner = _run(app, "user", "add", "hd_planner", "--role", "planner", "--city", "110108")
+    ptoken = {"Authorization": f"Bearer {planner.output.strip().splitlines()[-1]}"}
+    made = client.post(
+        "/collections/units/items",
+        json={
+            "type": "Feature",
+            "geometry": None,
+            "properties": {"code": "XYL-CO", "name": "某物业公司", "kind": "company"},
+        },
+        headers=ptoken,
+    )
+    assert made.status_code == 201, made.get_data(as_text=True)
+    unit_item = made.get_json()
+    assert unit_item["geometry"] is None and unit_item["properties"]["kind"] == "company"
+    with_shape = client.post(
+        "/collections/persons/items",
+        json={
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [116.35, 39.99]},
+            "properties": {"name": "钱四", "unit_code": "XYL-CO"},
+        },
+        headers=ptoken,
+    )
+    assert with_shape.status_code == 422
+    assert with_shape.get_json()["errors"][0]["field"] == "geometry"
+    listed = client.get("/collections/persons/items?unit_code=XYL-E", headers=ptoken).get_json()
+    assert [f["properties"]["name"] for f in listed["features"]] == ["李二"]
+    renamed = client.patch(
+        f"/collections/units/items/{unit_item['id']}",
+        json={"properties": {"name": "某物业服务公司"}},
+        headers={**ptoken, "If-Match": made.headers["ETag"]},
+    )
+    assert renamed.status_code == 200 and renamed.get_json()["properties"]["version"] == 2
+
     # streets from the extract, a leader, a round
     pbf = SHARED / "haidian" / "beijing_haidian_xueyuanlu.osm.pbf"
     roads = _run(app, "import-roads", pbf, "--city", "110108")
@@ -306,3 +341,31 @@ def test_a_city_outside_china_measures_in_utm_and_plans_on_its_streets(onboardin
     assert len(body["stops"]) >= 3 and body["distance_m"] > 0
     path = shapely.geometry.shape(body["geometry"])
     assert path.length > 0 and box(x0, y0, x0 + 5 * step, y0 + 5 * step).buffer(0.01).contains(path)
+
+
+def test_a_boundary_in_gauss_kruger_or_gcj02_gives_the_same_city(onboarding, tmp_path):
+    from gis.chinacrs import wgs84_to_gcj02
+
+    app, engine = onboarding
+    outline = box(117.20, 28.27, 117.23, 28.30)
+    gk = tmp_path / "gk.gpkg"
+    gpd.GeoDataFrame({"n": [1]}, geometry=[outline], crs=4326).to_crs(4548).to_file(gk)
+    x, y = wgs84_to_gcj02(*[list(v) for v in outline.exterior.xy])
+    gcj = tmp_path / "gcj.geojson"
+    gpd.GeoDataFrame(
+        {"n": [1]}, geometry=[shapely.Polygon(list(zip(x, y, strict=True)))], crs=4326
+    ).to_file(gcj, driver="GeoJSON")
+    assert _run(app, "city", "add", "GK0001", "高斯", "--boundary", gk).exit_code == 0
+    out = _run(app, "city", "add", "GCJ001", "火星", "--boundary", gcj, "--gcj02")
+    assert out.exit_code == 0, out.output
+    with engine.connect() as conn:
+        extents = dict(
+            conn.execute(
+                text(
+                    "SELECT code, ARRAY[ST_XMin(extent), ST_YMin(extent), ST_XMax(extent), "
+                    "ST_YMax(extent)] FROM city WHERE code IN ('GK0001', 'GCJ001')"
+                )
+            ).all()
+        )
+    for code in ("GK0001", "GCJ001"):
+        assert extents[code] == pytest.approx(outline.bounds, abs=2e-5), code  # ~2 m

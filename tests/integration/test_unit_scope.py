@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import mapbox_vector_tile
+import openpyxl
 import pytest
 from PIL import Image
 from sqlalchemy import text
@@ -33,6 +34,7 @@ from service.store.db import Actor, set_actor
 from tests.conftest import bearer
 
 MVT = "application/vnd.mapbox-vector-tile"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TILE_ZOOMS = (10, 13, 15)
 RAW_FROM_ZOOM = 13  # from this zoom a violations tile holds the cases, below their counts
 
@@ -135,6 +137,11 @@ def _cases_in(resp, truth: Truth) -> Seen:
                     seen.ids.add(f["id"])
         return seen
     if resp.mimetype.startswith("image/"):
+        return seen
+    if resp.mimetype == XLSX:  # a workbook: the text of every cell
+        sheets = openpyxl.load_workbook(io.BytesIO(resp.data)).worksheets
+        body = " ".join(str(c.value) for ws in sheets for row in ws.iter_rows() for c in row)
+        seen.ids |= {truth.case_id[t] for t in set(_TOKEN.findall(body)) if t in truth.case_id}
         return seen
     body = resp.get_data(as_text=True)
     # a case number anywhere in the text names its case
@@ -405,6 +412,7 @@ PROBES: dict[str, Callable[[Prober], None]] = {
     "pages.health": _plain("/health"),
     "openapi.openapi": _plain("/api"),
     "openapi.swagger": _plain("/api.html"),
+    "api.template": _plain("/api/templates/units.xlsx", "/api/templates/assessment_points.xlsx"),
     "static": _plain("/static/chuangwen.css"),
     "api.me": _plain("/api/me"),
     "api.problem_points": _problem_points,
@@ -470,6 +478,11 @@ PROBES: dict[str, Callable[[Prober], None]] = {
     ),
     "users.issue": _writes_refused("POST", lambda w: f"/api/users/{w.user_id}/tokens", json={}),
     "users.revoke": _writes_refused("DELETE", lambda w: f"/api/users/{w.user_id}/tokens/1"),
+    "admin.city_page": _plain("/admin/city", status=(403,)),
+    "admin.users_page": _plain("/admin/users", status=(403,)),
+    "admin.audit_page": _plain("/admin/audit?table=violation", status=(403,)),
+    "admin.audit_api": _plain("/api/audit", "/api/audit?table=violation&limit=1000", status=(403,)),
+    "admin.checklist_api": _plain("/api/city/checklist", status=(403,)),
     # the unit user's own password, asked with a wrong current one: nothing changes
     "users.own_password": lambda p: p.call(
         "POST",

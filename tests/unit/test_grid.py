@@ -44,12 +44,15 @@ def test_slivers_below_one_percent_are_dropped():
     assert len(cells) == 1
 
 
-def test_cell_code_is_fifteen_digits_and_validated():
+def test_cell_code_is_fifteen_digits_then_seventeen_and_validated():
     assert cell_code("360681001002", 12) == "360681001002012"
+    assert cell_code("360681001002", 999) == "360681001002999"
+    assert cell_code("360681001002", 1000) == "36068100100201000"
     with pytest.raises(ValueError, match="community_code"):
         cell_code("3606810010", 1)
-    with pytest.raises(ValueError, match="number"):
-        cell_code("360681001002", 1000)
+    for wrong in (0, 100_000):
+        with pytest.raises(ValueError, match="number"):
+            cell_code("360681001002", wrong)
 
 
 def test_bad_size_is_named():

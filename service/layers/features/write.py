@@ -36,7 +36,7 @@ class AreaIn(_In):
 
 
 class GridCellIn(_In):
-    code: str = Field(pattern=r"^\d{15}$")
+    code: str = Field(pattern=r"^\d{15}(\d{2})?$")
     community_code: str = Field(pattern=r"^\d{12}$")
     size_m: int = Field(default=100, gt=0, le=10_000)
     row: int = 0

@@ -1,4 +1,5 @@
-"""responsible units and persons as editable collections: a version each, a unit kind 'other'
+"""responsible units and persons as editable collections: a version each, a unit kind 'other';
+grid cell codes of 17 digits for the cells past 999 of a large community
 
 Revision ID: 0011
 Revises: 0010
@@ -20,9 +21,20 @@ def upgrade() -> None:
         "ALTER TABLE unit ADD CONSTRAINT unit_kind "
         "CHECK (kind IN ('territorial', 'functional', 'company', 'other'))"
     )
+    op.execute("ALTER TABLE grid_cell DROP CONSTRAINT grid_cell_code_digits")
+    op.execute("ALTER TABLE grid_cell ALTER COLUMN code TYPE varchar(17)")
+    op.execute(
+        "ALTER TABLE grid_cell ADD CONSTRAINT grid_cell_code_digits "
+        "CHECK (code ~ '^[0-9]{15}([0-9]{2})?$')"
+    )
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE grid_cell DROP CONSTRAINT grid_cell_code_digits")
+    op.execute("ALTER TABLE grid_cell ALTER COLUMN code TYPE varchar(15)")
+    op.execute(
+        "ALTER TABLE grid_cell ADD CONSTRAINT grid_cell_code_digits CHECK (code ~ '^[0-9]{15}$')"
+    )
     op.execute("ALTER TABLE unit DROP CONSTRAINT unit_kind")
     op.execute(
         "ALTER TABLE unit ADD CONSTRAINT unit_kind "
