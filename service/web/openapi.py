@@ -431,6 +431,18 @@ def document() -> dict:
             }
         },
         "/api/inspection-plans": {
+            "get": {
+                "summary": "The rounds the caller may see: a team member's own from today "
+                "(a sealed one as its date, window and release time), every round for leaders "
+                "and admins",
+                "parameters": [
+                    _q("from", "first day (YYYY-MM-DD)", _DAY),
+                    _q("to", "last day (YYYY-MM-DD)", _DAY),
+                    _q("limit", "at most this many", {"type": "integer", **_between(1, 500)}),
+                    _LANG,
+                ],
+                "responses": {"200": _ok("rounds", schema=_list_of("plans"))},
+            },
             "post": {
                 "summary": "Plan an unannounced inspection round (leaders, admins): JSON {date, "
                 "window_start, window_end (HH:MM city time or ISO), depot [lon, lat], mode "

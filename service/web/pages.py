@@ -350,7 +350,7 @@ def login():
             if user is not None:
                 throttle.succeeded(name)
                 sign_in(user)
-                return redirect(_safe_next(request.args.get("next")))
+                return redirect(_safe_next(request.args.get("next"), _landing(user.role)))
             throttle.failed(name, address)
             current_app.logger.warning("sign-in failed: user %r from %s", name, address)
             failed = True
@@ -383,11 +383,18 @@ def attribution():
     return render_template("attribution.html", t=t, vendor=VENDOR)
 
 
-def _safe_next(target: str | None) -> str:
+def _landing(role: str) -> str:
+    """Where a sign-in lands without a ``next``: inspectors and leaders on their rounds,
+    everyone else on the map (a unit's users see their own cases on it)."""
+    return url_for("plans.rounds_page" if role in ("inspector", "leader") else "pages.planner_map")
+
+
+def _safe_next(target: str | None, landing: str | None = None) -> str:
     """Only same-site paths: an open redirect would hand sign-ins to another host."""
+    landing = landing or url_for("pages.planner_map")
     if not target:
-        return url_for("pages.planner_map")
+        return landing
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("pages.planner_map")
+        return landing
     return target

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import text
 
-from service.errors import Forbidden, NotFound
-from service.rounds import inspections
+from service.errors import Forbidden, NotFound, Problem, field_error
+from service.layers.features.collections import WRITERS_CASES
+from service.layers.features.params import whole_number
+from service.rounds import inspections, listing
 from service.store.db import reading, writing
 from service.web.auth import actor
 from service.web.idempotency import idempotent
@@ -42,6 +45,51 @@ def create_plan():
     resp.status_code = 201
     resp.headers["Location"] = f"/api/inspection-plans/{pid}"
     return resp
+
+
+@bp.get("/api/inspection-plans")
+def list_plans():
+    """The rounds the caller may see: a team member's own from today (sealed ones as their
+    date, window and release time), every round for leaders and admins; ``from``, ``to``
+    (YYYY-MM-DD), ``limit`` (1–500)."""
+    return jsonify(plans=_listed())
+
+
+def _listed() -> list[dict]:
+    errors = [
+        field_error(k, "unknown parameter; takes from, to, limit")
+        for k in sorted(set(request.args) - {"from", "to", "limit", "lang"})
+    ]
+    days = {}
+    for k in ("from", "to"):
+        try:
+            days[k] = dt.date.fromisoformat(request.args[k]) if k in request.args else None
+        except ValueError:
+            errors.append(field_error(k, "a day as YYYY-MM-DD"))
+    limit = whole_number(request.args, "limit", 100, 1, listing.MAX_LIST, errors)
+    if errors:
+        raise Problem("Some query parameters are not understood.", status=400, errors=errors)
+    with reading() as conn:
+        return listing.list_plans(
+            conn, current_user.city_id, current_user, days.get("from"), days.get("to"), limit
+        )
+
+
+@bp.get("/rounds")
+def rounds_page():
+    """The rounds as a page: where inspectors and leaders land after signing in."""
+    from flask import render_template
+
+    from service.web.i18n import current_language, translator
+
+    lang = current_language()
+    return render_template(
+        "rounds.html",
+        t=translator(lang),
+        plans=_listed(),
+        other_lang="zh" if lang == "en" else "en",
+        can_report=current_user.role in ("admin", *WRITERS_CASES),
+    )
 
 
 @bp.get("/api/inspection-plans/<int:pid>")

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from service.accounts.users import authenticate
 from service.store.db import Actor, set_actor
 from tests.browser.conftest import watched_context
-from tests.conftest import bearer
+from tests.conftest import EVIL_TEXT, bearer
 
 pytestmark = pytest.mark.browser
 
@@ -173,7 +173,7 @@ def test_an_admin_manages_a_user_and_finds_it_in_the_audit_log(browser, server, 
 
             # create a unit's user, its unit from the pick list
             page.fill("#new-name", name)
-            page.fill("#new-display-name", "新来的督导员")
+            page.fill("#new-display-name", EVIL_TEXT)  # shown as text, never run
             page.select_option("#new-role", "unit")
             unit = page.locator("#new-unit option").nth(1).get_attribute("value")
             page.select_option("#new-unit", unit)
@@ -181,9 +181,10 @@ def test_an_admin_manages_a_user_and_finds_it_in_the_audit_log(browser, server, 
             page.click("#new-user button[type=submit]")
             row = page.locator(f"#users tbody tr[data-user='{name}']")
             row.wait_for()
-            assert unit in row.inner_text()
+            assert unit in row.inner_text() and EVIL_TEXT in row.inner_text()
             page.locator("#user-detail:not([hidden])").wait_for()
             assert name in page.inner_text("#user-detail-name")
+            assert EVIL_TEXT in page.inner_text("#user-detail-name")
             with engine.connect() as conn:
                 user_id, role = conn.execute(
                     text("SELECT id, role FROM app_user WHERE name = :n"), {"n": name}
@@ -247,6 +248,9 @@ def test_an_admin_manages_a_user_and_finds_it_in_the_audit_log(browser, server, 
             assert page.inner_text("h2") == "The city's users"
             page.set_viewport_size(PHONE)
             page.wait_for_selector(f"#users tbody tr[data-user='{name}']")
+            _fits(page, PHONE["width"])
+            assert page.evaluate("window.__xss") is None
+            page.goto(server + "/admin/audit?table=app_user")
             _fits(page, PHONE["width"])
             assert watch.outside == [] and watch.errors == []
     finally:

@@ -457,6 +457,8 @@ PROBES: dict[str, Callable[[Prober], None]] = {
     ),
     "plans.create_plan": _writes_refused("POST", lambda w: "/api/inspection-plans", json={}),
     "plans.get_plan": _plan_json(""),
+    "plans.list_plans": _plain("/api/inspection-plans", "/api/inspection-plans?from=2000-01-01"),
+    "plans.rounds_page": _plain("/rounds"),
     "plans.plan_gpx": _plan_json(".gpx"),
     "plans.plan_geojson": _plan_json(".geojson"),
     "plans.plan_views": _plan_json("/views", status=(403,)),
