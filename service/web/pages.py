@@ -125,6 +125,8 @@ def planner_map():
     ]
     if current_user.role in ("admin", *WRITERS_CASES):
         links.insert(0, (t("nav.report"), url_for("reports.report_page")))
+    if current_user.role in ("admin", "inspector", "leader"):
+        links.insert(0, (t("nav.rounds"), url_for("plans.rounds_page")))
     if current_user.role == "admin":
         links[:0] = [
             (t("admin.nav.city"), url_for("admin.city_page")),

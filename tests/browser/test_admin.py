@@ -267,3 +267,78 @@ def test_a_unit_user_is_refused_the_admin_pages(browser, server):
         page.wait_for_selector(".cw-bar nav")
         assert page.locator(".cw-bar nav a[href^='/admin/']").count() == 0
         assert watch.outside == [] and _unexpected(watch.errors, 403) == []
+
+
+def _upload(page, collection: str, path) -> None:
+    """Check a file in a collection's upload box, then import it."""
+    box = page.locator(f"#import-{collection}")
+    box.locator("input[type=file]").set_input_files(str(path))
+    box.locator(".cw-dry-run").click()
+    box.locator(".cw-report-dry").wait_for(timeout=15000)
+    box.locator(".cw-import-go").click()
+    box.locator(".cw-report-ok").wait_for(timeout=15000)
+
+
+def test_an_admin_brings_in_units_and_persons_from_sheets_with_chinese_headers(
+    browser, server, engine, demo, tmp_path
+):
+    import pandas as pd
+
+    tag = f"TU{time.monotonic_ns() % 10**7}"
+    units = tmp_path / "units.xlsx"
+    pd.DataFrame(
+        {
+            "单位编码": [f"{tag}-C", f"{tag}-S"],  # the child first: parents are found in the file
+            "单位名称": ["测试社区居委会", "测试街道办事处"],
+            "类型": ["社区", "街道"],
+            "上级单位编码": [f"{tag}-S", None],
+        }
+    ).to_excel(units, index=False)
+    persons = tmp_path / "persons.xlsx"
+    pd.DataFrame({"姓名": ["测试网格员"], "单位编码": [f"{tag}-C"], "职责": ["网格员"]}).to_excel(
+        persons, index=False
+    )
+    try:
+        with watched_context(browser) as (ctx, watch):
+            page = ctx.new_page()
+            _sign_in(page, server, "/admin/city", "t_admin", "admin-password")
+            before = {k: _count(page, k) for k in ("units", "persons")}
+            _upload(page, "units", units)
+            page.wait_for_function(
+                "(n) => document.querySelector(\"#checklist tr[data-item='units'] "
+                '.cw-count").textContent === String(n)',
+                arg=before["units"] + 2,
+            )
+            _upload(page, "persons", persons)
+            page.wait_for_function(
+                "(n) => document.querySelector(\"#checklist tr[data-item='persons'] "
+                '.cw-count").textContent === String(n)',
+                arg=before["persons"] + 1,
+            )
+            assert watch.outside == [] and watch.errors == []
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT u.code, u.kind, p.code FROM unit u LEFT JOIN unit p ON p.city_id = "
+                    "u.city_id AND p.id = u.parent_id WHERE u.city_id = :c AND u.code LIKE :t "
+                    "ORDER BY u.code"
+                ),
+                {"c": demo[0], "t": f"{tag}%"},
+            ).all()
+            title = conn.execute(
+                text("SELECT title FROM person WHERE city_id = :c AND name = '测试网格员'"),
+                {"c": demo[0]},
+            ).scalar()
+        assert [tuple(r) for r in rows] == [
+            (f"{tag}-C", "territorial", f"{tag}-S"),
+            (f"{tag}-S", "territorial", None),
+        ]
+        assert title == "网格员"
+    finally:
+        _forget(engine, "DELETE FROM person WHERE city_id = :c AND name = '测试网格员'", c=demo[0])
+        _forget(
+            engine, "DELETE FROM unit WHERE city_id = :c AND code = :k", c=demo[0], k=f"{tag}-C"
+        )
+        _forget(
+            engine, "DELETE FROM unit WHERE city_id = :c AND code = :k", c=demo[0], k=f"{tag}-S"
+        )
