@@ -23,6 +23,7 @@ STALL_STYLE = {"color": "#e66101", "weight": 2, "fillColor": "#fdb863", "fillOpa
 FILTER_KEYS = ("status", "category_code", "unit_code", "observed_at")
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OWN_TILES = "/tiles/basemap/{z}/{x}/{y}.png"  # service/web/basemap.py
 OSM_ATTRIBUTION = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
@@ -57,12 +58,14 @@ def build_planner_map(
     violation_items: str = "/collections/violations/items",
     items: Callable[[str], str] = lambda cid: f"/collections/{cid}/items",
     cell_tiles: str = "/tiles/grid_cells/{z}/{x}/{y}.pbf",
+    streets_from_osm: bool = True,
 ) -> folium.Map:
     """A folium map of all layers with a layer control and a legend; ``m.layer_names`` maps
     each collection to the JS names of the layers that draw it.
 
-    ``tiles`` is ``osm``, ``none`` (no base map: the page needs nothing from outside)
-    or a tile URL template such as an intranet server's ``http://10.0.0.5/{z}/{x}/{y}.png``.
+    ``tiles`` is ``own`` (the server's base map from the city's streets), ``osm``, ``none``
+    (no base map: the page needs nothing from outside) or a tile URL template such as an
+    intranet server's ``http://10.0.0.5/{z}/{x}/{y}.png``.
     User text reaches popups and tooltips only HTML-escaped. With ``violation_tiles`` (a
     URL template of the violations' vector tiles) the cases are drawn from tiles, not
     embedded: a city's year of cases does not fit in a page; a click reads a case from
@@ -83,7 +86,7 @@ def build_planner_map(
     # the view first, so that no layer loads tiles for another; a city whose cases come from
     # tiles opens on their counts (below zoom 13), not on a million points
     m.add_child(_FitView([[miny, minx], [maxy, maxx]], 12 if violation_tiles else 18))
-    base_tiles(m, tiles)
+    base_tiles(m, tiles, streets_from_osm)
     m.add_child(
         _Attribution(
             f'{html_text(t("attribution.osm"))} <a href="{html_text(attribution_url)}">'
@@ -302,9 +305,18 @@ def _violation_features(m: folium.Map, layers: PlannerLayers, t, category: str):
     )
 
 
-def base_tiles(m: folium.Map, tiles: str) -> None:
-    """The base map: ``osm``, ``none`` or a tile URL template."""
+def base_tiles(m: folium.Map, tiles: str, streets_from_osm: bool = True) -> None:
+    """The base map: ``own`` (drawn by this server from the city's streets, with the ODbL
+    attribution when they came from OpenStreetMap), ``osm``, ``none`` or a tile URL template."""
     if tiles == "none":
+        return
+    if tiles == "own":
+        folium.TileLayer(
+            OWN_TILES,
+            attr=OSM_ATTRIBUTION if streets_from_osm else "&nbsp;",
+            name="base",
+            max_zoom=20,
+        ).add_to(m)
         return
     if tiles == "osm":
         folium.TileLayer(OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=19).add_to(

@@ -15,7 +15,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config.from_mapping(
         HOME="var",
-        TILES="osm",
+        TILES="own",  # the base map drawn from the city's own streets (osm, none, a URL)
         EMBED_MAX=20_000,  # more cases than this: the map draws them from vector tiles
         EMBED_FEATURES=5_000,  # a bigger layer is drawn from tiles or read for the view
         TILE_WARM_SECONDS=5,  # how often `serve` looks for changed cases to make tiles ahead
@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from service.web import (
         admin,
         api,
+        basemap,
         catalogue_api,
         ogc,
         openapi,
@@ -63,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(catalogue_api.bp)
     app.register_blueprint(tiles.bp)
+    app.register_blueprint(basemap.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(plans_api.bp)
     app.register_blueprint(users_api.bp)

@@ -104,7 +104,19 @@ def serve(conn, layer, city, z, x, y, filters, scope) -> tuple[bytes, bool]:
             text("SELECT version FROM layer_version WHERE city_id = :c AND layer = :l"),
             {"c": city, "l": layer},
         ).scalar()
-    key = (city, layer, z, x, y, tuple(filters.items()), scope, version or 0)
+    # a unit's scope by the units it covers now, read in this snapshot: a community moved to
+    # another unit must not stay visible through a tile made before the move
+    units = (
+        None
+        if scope is None
+        else tuple(
+            conn.execute(
+                text(f"SELECT t.id FROM unit t WHERE {scope.where('t.id')} ORDER BY t.id"),
+                scope.params,
+            ).scalars()
+        )
+    )
+    key = (city, layer, z, x, y, tuple(filters.items()), units, version or 0)
     body = CACHE.get(key)
     if body is not None:
         return body, False

@@ -129,7 +129,14 @@ def read_features(
             errors=[{"field": "file", "reason": "no geometry column: a table alone"}],
         )
     if frame.crs is not None and frame.crs.to_epsg() not in (4326, 4490):
-        frame = frame.to_crs(4326)
+        try:
+            frame = frame.to_crs(4326)
+        except Exception as exc:  # a CRS PROJ cannot use (a grid it does not have ...)
+            raise Problem(
+                "The file's coordinate system cannot be converted to longitude/latitude.",
+                status=422,
+                errors=[{"field": "file", "reason": uploads.without_paths(str(exc), path)}],
+            ) from None
     return frame, fmt
 
 

@@ -22,10 +22,12 @@ never by GDAL. Errors name the file by its name, never by a server path.
 from __future__ import annotations
 
 import ctypes
+import json
 import re
 import sqlite3
 import threading
 import zipfile
+import zlib
 from pathlib import Path
 
 import pyogrio
@@ -103,6 +105,8 @@ def _lock_down() -> bool:
             "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".none",
             "OGR_SQLITE_ALLOW_EXTERNAL_ACCESS": "NO",
             "GDAL_VRT_ENABLE_PYTHON": "NO",
+            # GDAL's own HTTP client (a GeoJSON 'crs' link, for one) goes to a closed port
+            "GDAL_HTTP_PROXY": "127.0.0.1:9",
         }
     )
     return set(pyogrio.list_drivers()) <= set(GDAL_DRIVERS)
@@ -135,9 +139,7 @@ def check(path: Path, fmt: str, name: str) -> Path:
     with path.open("rb") as fh:
         head = fh.read(65536)
     if fmt == "GeoJSON":
-        text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if not text.startswith(b"{"):
-            raise _refuse(name, "a GeoJSON file holds one JSON object")
+        _check_geojson(path, head, name)
     elif fmt == "KML":
         _check_kml(path, name)
     elif fmt == "GPKG":
@@ -151,9 +153,30 @@ def check(path: Path, fmt: str, name: str) -> Path:
         if head[:4] != b"PK\x03\x04":
             raise _refuse(name, "not an XLSX workbook")
     elif fmt == "CSV":
-        if b"\x00" in head:
-            raise _refuse(name, "a CSV file holds text; this one holds NUL bytes")
+        with path.open("rb") as fh:
+            if any(b"\x00" in block for block in iter(lambda: fh.read(1 << 20), b"")):
+                raise _refuse(name, "a CSV file holds text; this one holds NUL bytes")
     return path
+
+
+def _check_geojson(path: Path, head: bytes, name: str) -> None:
+    """One JSON object whose ``crs``, if any, names a CRS: GDAL's reader would fetch a
+    ``link`` or ``url`` CRS over HTTP (RFC 7946 has no ``crs`` member at all)."""
+    if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        raise _refuse(name, "a GeoJSON file holds one JSON object")
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise _refuse(name, "not JSON (or nested too deep)") from None
+    if not isinstance(doc, dict):
+        raise _refuse(name, "a GeoJSON file holds one JSON object")
+    crs = doc.get("crs")
+    if crs is not None and not (
+        isinstance(crs, dict)
+        and crs.get("type") == "name"
+        and isinstance((crs.get("properties") or {}).get("name"), str)
+    ):
+        raise _refuse(name, "its 'crs' may only name a CRS (no links or URLs are followed)")
 
 
 _DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -209,20 +232,27 @@ def _unzip_shapefile(path: Path, name: str) -> Path:
             raise _refuse(name, f"unpacked it is over {MAX_UNZIPPED_BYTES // 2**20} MB")
         out = path.parent / "shapefile"
         out.mkdir(mode=0o700)
-        for suffix, m in next(iter(parts.values())).items():
-            # written under a fixed name: nothing in the archive chooses a path
-            with archive.open(m) as src, (out / f"layer{suffix}").open("wb") as dst:
-                written = 0
-                for block in iter(lambda: src.read(1 << 20), b""):
-                    written += len(block)
-                    if written > MAX_UNZIPPED_BYTES:
-                        raise _refuse(name, "it unpacks to more than it says")
-                    dst.write(block)
+        try:
+            _extract(archive, next(iter(parts.values())), out, name)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError):
+            raise _refuse(name, "a part of the zip cannot be unpacked") from None
     shp = out / "layer.shp"
     with shp.open("rb") as fh:
         if fh.read(4) != b"\x00\x00\x27\x0a":
             raise _refuse(name, "the .shp in the zip is not a Shapefile")
     return shp
+
+
+def _extract(archive: zipfile.ZipFile, members: dict, out: Path, name: str) -> None:
+    for suffix, m in members.items():
+        # written under a fixed name: nothing in the archive chooses a path
+        with archive.open(m) as src, (out / f"layer{suffix}").open("wb") as dst:
+            written = 0
+            for block in iter(lambda: src.read(1 << 20), b""):
+                written += len(block)
+                if written > MAX_UNZIPPED_BYTES:
+                    raise _refuse(name, "it unpacks to more than it says")
+                dst.write(block)
 
 
 def without_paths(message: str, *paths: Path) -> str:

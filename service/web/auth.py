@@ -14,7 +14,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
@@ -49,6 +49,7 @@ def _load_user(cookie_id: str) -> User | None:
 
 def sign_in(user: User) -> None:
     """Start a server-side sign-in for ``user`` and put it in the session cookie."""
+    session.clear()  # nothing from before the sign-in (a planted CSRF token) carries over
     with get_engine().begin() as conn:
         login_user(start_session(conn, user, request.remote_addr))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, json, render_template
 
+from service.layers.basemap import MAX_ZOOM as BASEMAP_MAX_ZOOM
 from service.layers.features.collections import COLLECTIONS
 from service.layers.features.params import BBOX_PATTERN, CRS84, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 from service.layers.features.write import SPECS
@@ -340,6 +341,29 @@ def document() -> dict:
                 },
             }
         },
+        "/tiles/basemap/{z}/{x}/{y}.png": {
+            "get": {
+                "summary": "A 256 × 256 PNG tile of the base map drawn from the city's own "
+                "streets and community borders (CHUANGWEN_TILES=own); blank outside the city",
+                "parameters": [
+                    {
+                        "name": name,
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer", "minimum": 0, "maximum": BASEMAP_MAX_ZOOM}
+                        if name == "z"
+                        else {"type": "integer", "minimum": 0},
+                        "description": "x and y: 0 to 2^z - 1" if name in "xy" else "",
+                    }
+                    for name in ("z", "x", "y")
+                ],
+                "responses": {
+                    "200": _ok("the tile", "image/png"),
+                    "304": {"description": "not modified (If-None-Match)"},
+                    "400": _PROBLEM,
+                },
+            }
+        },
         "/api/zones/clean": {
             "post": {
                 "summary": "Snap a drawn zone to its same-kind neighbours' edges and report "
@@ -458,7 +482,7 @@ def document() -> dict:
                     "403": _PROBLEM,
                     "422": _PROBLEM,
                 },
-            }
+            },
         },
         "/api/inspection-plans/{planId}": {
             "get": {

@@ -33,6 +33,7 @@ from maps.tools import PlannerTools
 from service.accounts.scope import CaseScope, case_scope
 from service.accounts.users import authenticate
 from service.errors import RETRY_AFTER_S, Problem, field_error
+from service.layers import basemap
 from service.layers import reads as layers
 from service.layers.features.collections import WRITERS_CASES, WRITERS_LAYERS
 from service.store.db import get_engine, reading
@@ -104,6 +105,7 @@ def planner_map():
         tiled = _tiled(conn, current_user.city_id)
         city, data = _planner_layers(conn, current_user.city_id, not tiled, scope)
         picks = layers.pick_lists(conn, current_user.city_id, scope)
+        osm_streets = basemap.streets_from_osm(conn, current_user.city_id)
     tile_url = url_for("tiles.tile", layer="violations", z=0, x=0, y=0).replace(
         "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
     )
@@ -117,6 +119,7 @@ def planner_map():
         violation_items=url_for("ogc.items", cid="violations"),
         items=lambda cid: url_for("ogc.items", cid=cid),
         cell_tiles=tile_url.replace("/violations/", "/grid_cells/"),
+        streets_from_osm=osm_streets,
     )
     m.add_child(PlannerTools(_tools_config(t, lang, city, picks, m.layer_names, tiled, tile_url)))
     links = [

@@ -148,7 +148,7 @@ def route_page(pid: int):
     from maps.planner import base_tiles
     from maps.route import build_route_map
     from service.accounts.scope import case_scope
-    from service.layers import problems
+    from service.layers import basemap, problems
     from service.web.i18n import current_language, translator
     from service.web.pages import map_page
 
@@ -182,6 +182,7 @@ def route_page(pid: int):
             ).all()
         )
         details = {i: {"checklist": checklists.get(i) or [], "cases": cases[i]} for i in ids}
+        osm_streets = basemap.streets_from_osm(conn, city)
     m = build_route_map(
         plan,
         details,
@@ -190,7 +191,7 @@ def route_page(pid: int):
         arrive_url=url_for("plans.arrive", pid=pid, seq=0).replace("/0/", "/{seq}/"),
         report_url=url_for("reports.report_page"),
         csrf_token=generate_csrf(),
-        tiles=lambda mm: base_tiles(mm, current_app.config["TILES"]),
+        tiles=lambda mm: base_tiles(mm, current_app.config["TILES"], osm_streets),
     )
     links = [(t("nav.language"), "?lang=" + ("zh" if lang == "en" else "en"))]
     return map_page(m, t, lang, t("route.title", id=pid), links)

@@ -3,7 +3,7 @@ passwords, issue and revoke tokens; everyone changes their own password."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
@@ -11,7 +11,7 @@ from sqlalchemy import text
 from service.accounts import users
 from service.errors import NotFound, Problem, field_error, validated
 from service.store.db import reading, writing
-from service.web.auth import actor, require_role
+from service.web.auth import actor, require_role, throttle
 from service.web.idempotency import idempotent
 
 bp = Blueprint("users", __name__, url_prefix="/api")
@@ -132,14 +132,25 @@ def reset_password(user_id: int):
 def own_password():
     """Change one's own password (the current one is asked); every sign-in ends."""
     change = _body(OwnPassword)
+    name, address = current_user.name, request.remote_addr or ""
+    wait_s = throttle.wait_s(name, address, current_app.config)
+    if wait_s:
+        raise Problem(
+            f"Too many wrong passwords; try again in {wait_s} s.",
+            status=429,
+            errors=[field_error("current_password", "too many wrong guesses")],
+        )
     with writing(actor()) as conn:
-        if users.authenticate(conn, current_user.name, change.current_password) is None:
+        if users.authenticate(conn, name, change.current_password) is None:
+            throttle.failed(name, address)
+            current_app.logger.warning("wrong current password: user %r from %s", name, address)
             raise Problem(
                 "The current password is wrong; nothing was changed.",
                 status=422,
                 errors=[field_error("current_password", "wrong")],
             )
-        users.set_password(conn, current_user.name, change.new_password)
+        users.set_password(conn, name, change.new_password)
+    throttle.succeeded(name)
     return Response(status=204)
 
 

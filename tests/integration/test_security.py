@@ -608,3 +608,151 @@ def test_a_database_outage_is_503_and_writes_resume(pg_cluster, server, tokens, 
     with urllib.request.urlopen(req) as resp:
         assert resp.status == 201
     assert _count(engine, marker) == 1
+
+
+# what an independent review found after the first round of fixes
+
+
+def test_a_geojson_crs_link_is_not_fetched(client, tokens, listener):
+    doc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "link", "properties": {"href": f"http://127.0.0.1:{listener.port}/x"}},
+        "features": [],
+    }
+    resp = _import(
+        client, tokens["planner"][1], "assessment_points", "p.geojson", json.dumps(doc).encode()
+    )
+    assert resp.status_code == 422 and "crs" in resp.get_json()["errors"][0]["reason"]
+    assert listener.hits == 0
+
+
+def _tile_ids(client, token, z, x, y) -> set[int]:
+    import mapbox_vector_tile
+
+    resp = client.get(f"/tiles/violations/{z}/{x}/{y}.pbf", headers=bearer(token))
+    assert resp.status_code == 200
+    layer = mapbox_vector_tile.decode(resp.data).get("violations", {"features": []})
+    return {f["id"] for f in layer["features"]}
+
+
+def test_a_community_moved_to_another_unit_leaves_its_old_units_tiles(client, engine, demo, tokens):
+    import math
+
+    city = demo[0]
+    with engine.begin() as conn:
+        set_actor(conn, Actor(None, "test"))
+        row = conn.execute(
+            text(
+                "SELECT c.code AS ccode, a.id AS aid, a.code AS acode, v.id AS vid, "
+                "ST_X(v.geom) AS lon, ST_Y(v.geom) AS lat FROM unit c JOIN unit a ON "
+                "a.city_id = c.city_id AND a.id = c.parent_id JOIN violation v ON "
+                "v.city_id = c.city_id AND v.unit_id = c.id WHERE c.city_id = :c "
+                "ORDER BY v.id LIMIT 1"
+            ),
+            {"c": city},
+        ).one()
+        other = conn.execute(
+            text(
+                "SELECT code FROM unit WHERE city_id = :c AND kind = 'territorial' "
+                "AND parent_id IS NULL AND id <> :a ORDER BY id LIMIT 1"
+            ),
+            {"c": city, "a": row.aid},
+        ).scalar()
+        watcher = create_user(
+            conn, city, f"sec_{uuid.uuid4().hex[:8]}", "unit", unit_code=row.acode
+        )
+        token = issue_token(conn, watcher)
+    z = 14
+    x = int((row.lon + 180) / 360 * 2**z)
+    y = int((1 - math.asinh(math.tan(math.radians(row.lat))) / math.pi) / 2 * 2**z)
+    assert row.vid in _tile_ids(client, token, z, x, y)
+    planner = bearer(tokens["planner"][1])
+    fid = client.get(f"/collections/units/items?code={row.ccode}", headers=planner).get_json()[
+        "features"
+    ][0]["id"]
+
+    def move(parent):
+        tag = client.get(f"/collections/units/items/{fid}", headers=planner).headers["ETag"]
+        resp = client.patch(
+            f"/collections/units/items/{fid}",
+            json={"properties": {"parent_code": parent}},
+            headers={**planner, "If-Match": tag},
+        )
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+
+    move(other)
+    try:
+        assert row.vid not in _tile_ids(client, token, z, x, y)
+    finally:
+        move(row.acode)
+
+
+def test_signing_in_gives_a_new_csrf_token(app, engine, demo):
+    user, _, password = _user(engine, demo)
+    c = app.test_client()
+    planted = _csrf(c.get("/login").get_data(as_text=True))  # what an attacker could plant
+    resp = c.post(
+        "/login", data={"csrf_token": planted, "username": user.name, "password": password}
+    )
+    assert resp.status_code == 302
+    attempt = c.post(
+        "/api/me/password",
+        json={"current_password": password, "new_password": "attacker-chosen"},
+        headers={"X-CSRFToken": planted},
+    )
+    assert attempt.status_code == 400  # the planted token is refused
+    assert c.get("/api/me").status_code == 200  # and the sign-in still works
+
+
+def test_guessing_ones_own_password_is_slowed(app, client, engine, demo):
+    from service.web.auth import throttle
+
+    user, token, _ = _user(engine, demo)
+    codes = [
+        client.post(
+            "/api/me/password",
+            json={"current_password": f"guess-{i}", "new_password": "a-new-password"},
+            headers=bearer(token),
+        ).status_code
+        for i in range(app.config["LOGIN_MAX_FAILURES"] + 1)
+    ]
+    throttle.succeeded(user.name)
+    assert codes[:-1] == [422] * app.config["LOGIN_MAX_FAILURES"] and codes[-1] == 429
+
+
+def test_broken_zips_odd_prj_and_late_nul_bytes_are_422(client, tokens, tmp_path):
+    import struct
+
+    frame = gpd.GeoDataFrame(
+        {"code": ["Z1"], "name": ["x"], "category": ["school"]},
+        geometry=[shapely.Point(117.215, 28.29)],
+        crs=4326,
+    )
+    frame.to_file(tmp_path / "a.shp")
+    parts = {f"a{s}": (tmp_path / f"a{s}").read_bytes() for s in (".shp", ".shx", ".dbf")}
+    good = bytearray(_zip(parts))
+    encrypted = bytearray(good)
+    encrypted[good.find(b"PK\x01\x02") + 8] |= 1
+    method9 = bytearray(good)
+    method9[8:10] = struct.pack("<H", 9)
+    central = good.find(b"PK\x01\x02")
+    method9[central + 10 : central + 12] = struct.pack("<H", 9)
+    flipped = bytearray(good)
+    flipped[30 + struct.unpack("<H", good[26:28])[0] + 50] ^= 0xFF
+    grid = (
+        'GEOGCS["x",DATUM["x",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["G",0],'
+        'UNIT["degree",0.0174532925199433],'
+        'EXTENSION["PROJ4","+proj=longlat +ellps=WGS84 +nadgrids=nope.tif +no_defs"]]'
+    )
+    odd_prj = _zip({**parts, "a.prj": grid})
+    late_nul = ("code,name,category,lon,lat\n" + "P,x,school,117.215,28.29\n" * 4000).encode()
+    late_nul = late_nul[:-10] + b"\x00" + late_nul[-10:]
+    for what, name, data in (
+        ("encrypted", "p.zip", bytes(encrypted)),
+        ("method 9", "p.zip", bytes(method9)),
+        ("bad crc", "p.zip", bytes(flipped)),
+        ("odd prj", "p.zip", odd_prj),
+        ("late NUL", "p.csv", late_nul),
+    ):
+        resp = _import(client, tokens["planner"][1], "assessment_points", name, data)
+        assert resp.status_code == 422, (what, resp.status_code, resp.get_data(as_text=True))

@@ -350,6 +350,15 @@ def _tiles(p: Prober) -> None:
         p.get(f"/tiles/grid_cells/{z}/{x}/{y}.pbf")
 
 
+def _basemap(p: Prober) -> None:
+    """The base map draws streets and areas, no cases: a unit's users read it as anyone."""
+    w, s, e, n = p.world.extent
+    for z in (13, 16):
+        x, y = tiles_over(w, s, e, n, z)[len(tiles_over(w, s, e, n, z)) // 2]
+        resp, _ = p.get(f"/tiles/basemap/{z}/{x}/{y}.png")
+        p.expect(resp.mimetype == "image/png", f"the base map at zoom {z} is {resp.mimetype}")
+
+
 def _photo(p: Prober) -> None:
     p.get(f"/photos/{p.world.foreign_photo}", status=(404,))
     p.get(f"/photos/{p.world.own_photo}", status=(200,))
@@ -468,6 +477,7 @@ PROBES: dict[str, Callable[[Prober], None]] = {
     "reports.create_report": _writes_refused("POST", lambda w: "/api/reports", data={}),
     "reports.photo": _photo,
     "tiles.tile": _tiles,
+    "basemap.tile": _basemap,
     "users.list_users": _plain("/api/users", status=(403,)),
     "users.tokens": lambda p: p.get(f"/api/users/{p.world.user_id}/tokens", status=(403,)),
     "users.create_user": _writes_refused(

@@ -358,6 +358,17 @@ class Incoming:
     notes: list[str]
 
 
+def _has_nul(value) -> bool:
+    """PostgreSQL keeps no NUL in text: a file's value with one is refused by name."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
 def validate_feature(
     conn: Connection,
     c: Collection,
@@ -386,6 +397,11 @@ def validate_feature(
     # unknown ones are not
     writable = spec.model.model_fields
     props = {k: v for k, v in props.items() if k in writable or k not in c.properties}
+    errors += [
+        field_error(f"properties.{k}", "contains a NUL character")
+        for k, v in props.items()
+        if _has_nul(v)
+    ]
     try:
         data = spec.model.model_validate(props).model_dump()
     except ValidationError as exc:
