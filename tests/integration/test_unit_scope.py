@@ -549,6 +549,17 @@ def _plan(client, tokens, team: list[int]) -> int:
     return resp.get_json()["id"]
 
 
+def _plan_near_foreign_cases(client, tokens, team: list[int], truth) -> int:
+    """A plan (drawn at random, as every plan is) with a stop near another unit's open
+    case, so the route page has something to hide; drawn again until it has one."""
+    for _ in range(12):
+        pid = _plan(client, tokens, team)
+        plan = client.get(f"/api/inspection-plans/{pid}", headers=bearer(tokens["leader"][1]))
+        if any(truth.open_near_foreign.get(s["point_id"]) for s in plan.get_json()["stops"]):
+            return pid
+    raise AssertionError("no drawn plan passed another unit's open case")
+
+
 @pytest.fixture()
 def world(client, engine, demo, tokens, app_home):
     from service.layers.features.collections import COLLECTIONS
@@ -588,7 +599,7 @@ def world(client, engine, demo, tokens, app_home):
         token=token,
         own_photo=_add_photo(app_home, engine, city_id, own_case, _jpeg("green")),
         foreign_photo=_add_photo(app_home, engine, city_id, foreign_case, _jpeg("red")),
-        member_plan=_plan(client, tokens, [user.id]),
+        member_plan=_plan_near_foreign_cases(client, tokens, [user.id], truth),
         other_plan=_plan(client, tokens, [tokens["inspector"][0].id]),
         collection_ids=ids,
         catalogue_code=codes,
