@@ -98,3 +98,12 @@ def watched_context(browser, **options):
 def page(browser):
     with watched_context(browser) as (context, _):
         yield context.new_page()
+
+
+def sign_in_as(page, server, name, password):
+    """Sign in on the login page of ``server``; the page lands where the role lands."""
+    page.goto(server + "/login")
+    page.fill("#username", name)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()

@@ -4,18 +4,10 @@ for anyone outside the team."""
 import pytest
 from sqlalchemy import text
 
-from tests.browser.conftest import watched_context
+from tests.browser.conftest import sign_in_as, watched_context
 from tests.browser.test_editing import _api
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in_as(page, server, name, password):
-    page.goto(server + "/login")
-    page.fill("#username", name)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_a_leader_sees_the_round_and_checks_in_a_unit_gets_nothing(browser, server, tokens, engine):
@@ -36,7 +28,7 @@ def test_a_leader_sees_the_round_and_checks_in_a_unit_gets_nothing(browser, serv
     assert status == 201 and plan["stops"]
     with watched_context(browser, viewport={"width": 390, "height": 844}) as (ctx, watch):
         page = ctx.new_page()
-        _sign_in_as(page, server, "t_leader", "leader-password")
+        sign_in_as(page, server, "t_leader", "leader-password")
         page.goto(f"{server}/inspection-plans/{plan['id']}")
         page.wait_for_selector(".cw-stop", timeout=30000)
         assert page.locator(".cw-stop").count() == len(plan["stops"])
@@ -64,7 +56,7 @@ def test_a_leader_sees_the_round_and_checks_in_a_unit_gets_nothing(browser, serv
         assert watch.outside == [] and watch.errors == []
     with watched_context(browser) as (ctx, watch):
         page = ctx.new_page()
-        _sign_in_as(page, server, "t_unit", "unit-password")
+        sign_in_as(page, server, "t_unit", "unit-password")
         resp = page.goto(f"{server}/inspection-plans/{plan['id']}")
         assert resp.status == 404
         assert plan["stops"][0]["name"] not in page.content()

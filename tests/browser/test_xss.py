@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from service.store.db import Actor, set_actor
-from tests.browser.conftest import watched_context
+from tests.browser.conftest import sign_in_as, watched_context
 from tests.browser.test_editing import MAP, _api, _go, _pixel, _start_editing
 from tests.browser.test_planner_map import _sign_in
 from tests.conftest import EVIL_TEXT
@@ -367,14 +367,6 @@ def test_per_view_layers_of_a_big_city_show_text(page, big_city_server, evil):
     _clean(page, page.watch)
 
 
-def _sign_in_as(page, server, name, password):
-    page.goto(server + "/login")
-    page.fill("#username", name)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
 def test_the_round_page_shows_text(browser, server, tokens, evil):
     status, _, plan = _api(
         server,
@@ -396,7 +388,7 @@ def test_the_round_page_shows_text(browser, server, tokens, evil):
     assert ours, plan["stops"]
     with watched_context(browser) as (ctx, watch):
         page = ctx.new_page()
-        _sign_in_as(page, server, "t_leader", "leader-password")
+        sign_in_as(page, server, "t_leader", "leader-password")
         _open(page, f"{server}/inspection-plans/{plan['id']}")
         page.wait_for_selector(".cw-stop", timeout=30000)
         sheet = page.inner_text("#cw-sheet")
@@ -422,7 +414,7 @@ def test_the_round_page_shows_text(browser, server, tokens, evil):
 def test_the_report_receipt_shows_text(browser, server, evil):
     with watched_context(browser, viewport={"width": 390, "height": 844}) as (ctx, watch):
         page = ctx.new_page()
-        _sign_in_as(page, server, "t_inspector", "inspector-password")
+        sign_in_as(page, server, "t_inspector", "inspector-password")
         _open(page, server + "/report")
         page.select_option("#category", "graffiti")
         page.fill("#lon", f"{evil['lon']:.7f}")
