@@ -71,8 +71,10 @@ class SignInThrottle:
         self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
+    MAX_KEYS = 100_000  # names and addresses remembered; past it the stale ones are dropped
+
     def _recent(self, key: tuple[str, str], window_s: float, now: float) -> deque[float]:
-        times = self._failures[key]
+        times = self._failures.get(key) or deque()  # asking remembers nothing new
         while times and times[0] <= now - window_s:
             times.popleft()
         return times
@@ -94,6 +96,10 @@ class SignInThrottle:
     def failed(self, name: str, address: str) -> None:
         now = time.monotonic()
         with self._lock:
+            if len(self._failures) > self.MAX_KEYS:  # a spray of names must not fill memory
+                stale = [k for k, v in self._failures.items() if not v or v[-1] < now - 3600]
+                for k in stale or list(self._failures)[: self.MAX_KEYS // 2]:
+                    del self._failures[k]
             self._failures[("name", name)].append(now)
             self._failures[("address", address)].append(now)
 
