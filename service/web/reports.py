@@ -27,6 +27,7 @@ from sqlalchemy import text
 from service.accounts.scope import and_where, case_scope, scope_params
 from service.cases import photos
 from service.cases.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
+from service.cases.receipt import receipt
 from service.errors import Forbidden, NotFound, Problem, field_error
 from service.layers.features import read, write
 from service.layers.features.collections import VIOLATIONS, WRITERS_CASES
@@ -146,11 +147,13 @@ def create_report():
             incoming = write.validate_feature(conn, VIOLATIONS, city, feature, crs, False)
             fid = write.insert(conn, VIOLATIONS, city, incoming.row, current_user.id)
             body, version = read.one(conn, VIOLATIONS, city, fid)
+            told = receipt(conn, city, fid, current_language())
     except Exception:
         _forget(created)
         raise
     case = json.loads(body)
     case["notes"] = incoming.notes
+    case["receipt"] = told
     resp = Response(
         json.dumps(case, ensure_ascii=False), status=201, mimetype="application/geo+json"
     )

@@ -3,6 +3,7 @@ is in the problem-points view."""
 
 import io
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -67,6 +68,19 @@ def test_a_report_from_a_phone_appears_on_the_planner_map(browser, server, engin
             {"n": case_no},
         ).one()
     assert row[0] in shown and row[1] is not None and row[2] == 12 and row[3] == 1
+    # names, not codes; the deadline in the city's time whatever the phone's zone (UTC here)
+    with engine.connect() as conn:
+        department, category = conn.execute(
+            text(
+                "SELECT d.name, k.name_zh FROM violation v JOIN unit d ON d.city_id = v.city_id "
+                "AND d.code = v.department_code JOIN violation_category k ON k.city_id = "
+                "v.city_id AND k.code = v.category_code WHERE v.case_no = :n"
+            ),
+            {"n": case_no},
+        ).one()
+    local = row[1].astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert department in shown and category in shown and local in shown
+    assert "dept_" not in shown and "blocked_tactile_paving" not in shown
     # the planner sees it on the map
     with watched_context(browser) as (ctx, watch):
         planner = ctx.new_page()

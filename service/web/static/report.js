@@ -77,10 +77,12 @@
     h.textContent = t("report.filed", {case_no: p.case_no});
     result.appendChild(h);
     var dl = document.createElement("dl");
-    row(dl, t("report.owner"), p.unit_name ? p.unit_name + " (" + p.unit + ")" : null);
-    row(dl, t("report.zone"), p.zone_code);
-    row(dl, t("report.department"), p.department);
-    row(dl, t("report.due"), p.due_at ? new Date(p.due_at).toLocaleString() : null);
+    var r = p.receipt || {};  // names and the deadline in the city's time, from the server
+    row(dl, t("report.category"), r.category_name || p.category);
+    row(dl, t("report.owner"), r.unit_name || p.unit_name);
+    row(dl, t("report.zone"), r.zone_name || p.zone_code);
+    row(dl, t("report.department"), r.department_name || p.department);
+    row(dl, t("report.due"), r.due_local || null);
     row(dl, t("report.near"), (p.near_points || []).map(function (n) {
       return n.name + " " + Math.round(n.distance_m) + " m"; }).join("；"));
     result.appendChild(dl);
@@ -124,7 +126,7 @@
         document.getElementById("submit").disabled = false;
         if (!r.ok) { showProblem(r.data); return; }
         say(status, "");
-        shown(r.data.properties);
+        shown(Object.assign({}, r.data.properties, {receipt: r.data.receipt}));
       })
       .catch(function (e) {
         document.getElementById("submit").disabled = false;
