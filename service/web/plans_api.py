@@ -149,6 +149,7 @@ def route_page(pid: int):
     from maps.route import build_route_map
     from service.accounts.scope import case_scope
     from service.layers import basemap, problems
+    from service.layers.reads import assessment_point_categories, violation_categories
     from service.web.i18n import current_language, translator
     from service.web.pages import map_page
 
@@ -183,6 +184,11 @@ def route_page(pid: int):
         )
         details = {i: {"checklist": checklists.get(i) or [], "cases": cases[i]} for i in ids}
         osm_streets = basemap.streets_from_osm(conn, city)
+        name = "name_en" if lang == "en" else "name_zh"
+        point_names, case_names = (
+            {k["code"]: k[name] or k["name_zh"] for k in catalogue(conn, city)}
+            for catalogue in (assessment_point_categories, violation_categories)
+        )
     m = build_route_map(
         plan,
         details,
@@ -192,6 +198,8 @@ def route_page(pid: int):
         report_url=url_for("reports.report_page"),
         csrf_token=generate_csrf(),
         tiles=lambda mm: base_tiles(mm, current_app.config["TILES"], osm_streets),
+        point_categories=point_names,
+        case_categories=case_names,
     )
     links = [(t("nav.language"), "?lang=" + ("zh" if lang == "en" else "en"))]
     return map_page(m, t, lang, t("route.title", id=pid), links)

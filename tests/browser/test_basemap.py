@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,8 @@ from tests.conftest import _serving
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "planner-map-own-basemap.png"
+# the README's picture, remade when asked: CHUANGWEN_SCREENSHOTS=1 ./dev test tests/browser
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "planner-map.png"
 LOADED = "img.leaflet-tile-loaded[src*='/tiles/basemap/']"
 
 
@@ -68,6 +70,7 @@ def test_the_planner_map_draws_the_city_s_own_base_map(browser, own_server):
         drawn = [_street_pixels(base64.b64decode(body)) for _, _, body in tiles]
         assert sum(n > 2000 for n in drawn) >= 2, drawn
         page.wait_for_timeout(300)
-        page.screenshot(path=str(SCREENSHOT))
+        if os.environ.get("CHUANGWEN_SCREENSHOTS"):
+            page.screenshot(path=str(SCREENSHOT))
         assert watch.outside == []
         assert watch.errors == []
