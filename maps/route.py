@@ -145,9 +145,7 @@ def _sheet(plan: dict, rows: list[str], t: Callable[..., str], tz) -> str:
             travel=(plan["travel_s"] or 0) // 60,
             dwell=(plan["dwell_s"] or 0) // 60,
         )
-        released = (
-            f'<p class="cw-release">{e(t("route.released_at", **when))}</p>' if when else ""
-        )
+        released = f'<p class="cw-release">{e(t("route.released_at", **when))}</p>' if when else ""
     else:  # a team member before release_at: no stops yet, and when they come
         state = t("route.sealed", **when) if when else t("route.not_released")
         released = ""
@@ -209,8 +207,11 @@ class _RoundScript(MacroElement):
                     if (s.top > m.top + m.height / 2) { pad.bottom += m.bottom - s.top; }
                     else { pad.right += m.right - s.left; }
                 }
+                var snap = map.options.zoomSnap;
+                map.options.zoomSnap = 0.25;  // a whole level can halve the view of the stops
                 map.fitBounds(bounds, {paddingTopLeft: [pad.left, pad.top],
                     paddingBottomRight: [pad.right, pad.bottom], maxZoom: 17, animate: false});
+                map.options.zoomSnap = snap;
             }
             fit();
             toggle.addEventListener("click", function () {
@@ -248,7 +249,9 @@ class _RoundScript(MacroElement):
     def __init__(self, url, csrf, done, tz_name, bounds, labels):
         super().__init__()
         self.url, self.csrf, self.done = script_json(url), script_json(csrf), script_json(done)
-        self.tz, self.bounds, self.labels = script_json(tz_name), script_json(bounds), script_json(
-            labels
+        self.tz, self.bounds, self.labels = (
+            script_json(tz_name),
+            script_json(bounds),
+            script_json(labels),
         )
         self.edge = STOP_ICON_PX // 2 + 10
