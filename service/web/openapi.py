@@ -5,212 +5,42 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, json, render_template
 
 from service.layers.basemap import MAX_ZOOM as BASEMAP_MAX_ZOOM
-from service.layers.features.collections import COLLECTIONS
-from service.layers.features.params import BBOX_PATTERN, CRS84, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
-from service.layers.features.write import SPECS
 from service.layers.search import MAX_RESULTS
 from service.layers.sheets import HEADERS
 from service.layers.tiles import MAX_ZOOM
-from service.layers.transfer import FORMATS
 from service.layers.zone_edit import MAX_SNAP_M
 from service.rounds.inspections import PlanIn
 from service.store.models import TRAVEL_MODES, ZONE_KINDS
 from service.web.catalogue_api import CATALOGUES
-from service.web.inputs import BIGINT_MAX, MAX_JSON_DEPTH
-from service.web.ogc import MAX_FEATURE_BYTES
 from service.web.openapi_accounts import paths as accounts_paths
 from service.web.openapi_admin import paths as admin_paths
+from service.web.openapi_features import collection_paths
+from service.web.openapi_parts import (
+    _CATALOGUE,
+    _DAY,
+    _HEADER,
+    _LANG,
+    _PLAN,
+    _PROBLEM,
+    _REPORT,
+    _WHOLE,
+    IDEMPOTENCY_KEY,
+    ROW_ETAG,
+    _answers,
+    _between,
+    _created,
+    _geometry,
+    _if_match,
+    _json_body,
+    _list_of,
+    _ok,
+    _path,
+    _q,
+    _ref,
+    _tagged,
+)
 
 bp = Blueprint("openapi", __name__)
-
-FILE_TYPES = (
-    "GeoJSON, GeoPackage, zipped Shapefile, KML, CSV or XLSX, by the name's ending: "
-    + ", ".join(sorted(FORMATS))
-)
-_PROBLEM = {"$ref": "#/components/responses/Problem"}
-_FEATURE = {"application/geo+json": {"schema": {"$ref": "#/components/schemas/Feature"}}}
-_WHOLE = {"type": "integer", "minimum": 1, "maximum": BIGINT_MAX}  # a database id
-# what every operation can answer: a NUL in any text or a parameter not understood, no or an
-# unknown sign-in, the database away; where the path names something, 404; with a body, 413
-# (over the size limit) and 415 (not sent as the type it takes)
-_ALWAYS = ("400", "401", "503")
-FEATURE_ETAG = r'^(W/)?"?[0-9]+\.[0-9]{1,18}"?$'
-ROW_ETAG = r'^"?[0-9a-f]{32}"?$'
-IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": "a retry with the same key gets the first answer; nothing is written twice",
-    "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
-}
-
-
-def _ok(description: str, media: str = "application/json", schema: dict | None = None) -> dict:
-    content = {"schema": schema} if schema else {}
-    return {"description": description, "content": {media: content}}
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-_HEADER = {"schema": {"type": "string"}, "required": True}
-_LANG = {
-    "name": "lang",
-    "in": "query",
-    "required": False,
-    "description": "the language of titles and pages: en for English, else Chinese",
-    "schema": {"type": "string"},
-}
-_CATALOGUE = {
-    "name": "name",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "enum": list(CATALOGUES)},
-}
-_PLAN = {"name": "planId", "in": "path", "required": True, "schema": {"type": "integer"}}
-_DAY = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "YYYY-MM-DD"}
-_REPORT = {
-    "schema": {
-        "type": "object",
-        "required": ["category", "lon", "lat"],
-        "additionalProperties": False,
-        "properties": {
-            "category": {"type": "string"},
-            "description": {"type": "string"},
-            "lon": {"type": "number"},
-            "lat": {"type": "number"},
-            "accuracy_m": {"type": "number"},
-            "crs": {"type": "string", "enum": ["wgs84", "gcj02"]},
-            "observed_at": {"type": "string", "format": "date-time"},
-            "csrf_token": {"type": "string", "description": "pages only"},
-            "photos": {
-                "type": "array",
-                "items": {"type": "string", "format": "binary"},
-                "description": "JPEG, PNG or WebP, recognised by their first bytes",
-            },
-        },
-    }
-}
-
-
-def _between(lo: int, hi: int) -> dict:
-    return {"minimum": lo, "maximum": hi}
-
-
-def _list_of(key: str) -> dict:
-    return {
-        "type": "object",
-        "required": [key],
-        "properties": {key: {"type": "array", "items": {"type": "object"}}},
-    }
-
-
-def _tagged(answer: dict) -> dict:
-    return {**answer, "headers": {"ETag": _HEADER}}
-
-
-def _created(answer: dict) -> dict:
-    return {**answer, "headers": {"ETag": _HEADER, "Location": _HEADER}}
-
-
-def _if_match(description: str, pattern: str) -> dict:
-    return {
-        "name": "If-Match",
-        "in": "header",
-        "required": True,
-        "description": f"{description}; without it 428, a stale or another one 412",
-        "schema": {"type": "string", "pattern": pattern},
-    }
-
-
-def _geometry(types: tuple[str, ...]) -> dict:
-    return {
-        "type": "object",
-        "required": ["type", "coordinates"],
-        "properties": {
-            "type": {"type": "string", "enum": list(types)},
-            "coordinates": {"type": "array"},
-        },
-    }
-
-
-def _answers(paths: dict) -> None:
-    """Add to every operation the problems any of them can answer (``_ALWAYS``, 404 where
-    the path names something, 413 and 415 where it takes a body)."""
-    for path, operations in paths.items():
-        for op in operations.values():
-            codes = {*_ALWAYS, *(["404"] if "{" in path else [])}
-            codes |= {"413", "415"} if "requestBody" in op else set()
-            for code in sorted(codes):
-                op["responses"].setdefault(code, _PROBLEM)
-
-
-def _json_body(schema: dict) -> dict:
-    return {
-        "required": True,
-        "description": f"JSON nested at most {MAX_JSON_DEPTH} deep; no NUL in any text",
-        "content": {"application/json": {"schema": schema}},
-    }
-
-
-def _q(name: str, description: str, schema: dict | None = None) -> dict:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema or {"type": "string"},
-    }
-
-
-def _path(name: str, schema: dict | None = None) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": schema or {"type": "string"}}
-
-
-def _items_params(cid: str) -> list[dict]:
-    c = COLLECTIONS[cid]
-    params = [
-        _q(
-            "limit",
-            f"page size, default {DEFAULT_LIMIT}, capped at {MAX_LIMIT}",
-            {"type": "integer", "minimum": 1, "maximum": BIGINT_MAX},
-        ),
-        _q(
-            "offset",
-            "features to skip (the next link carries it)",
-            {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
-        ),
-        _q(
-            "bbox",
-            "minlon,minlat,maxlon,maxlat in degrees (CRS84), or six numbers with heights",
-            {"type": "string", "pattern": BBOX_PATTERN},
-        ),
-        _q("bbox-crs", "the bbox's CRS: CRS84 only", {"type": "string", "enum": [CRS84]}),
-        _q("crs", "the features' CRS: CRS84 only", {"type": "string", "enum": [CRS84]}),
-        _q("f", "the format: GeoJSON", {"type": "string", "enum": ["json", "geojson"]}),
-        _q("datetime", "RFC 3339 instant or interval a/b, open ends as .."),
-    ]
-    kinds = {
-        "int": {"type": "integer", "minimum": -BIGINT_MAX, "maximum": BIGINT_MAX},
-        "bool": {"type": "boolean"},
-    }
-    for name, flt in c.filters.items():
-        params.append(
-            _q(name, flt.doc or f"only features whose {name} equals this", kinds.get(flt.kind))
-        )
-    return params
-
-
-def _write_params() -> list[dict]:
-    return [
-        _q(
-            "crs",
-            "coordinates sent in wgs84 (default), gcj02 or bd09",
-            {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
-        ),
-        _q("repair", "repair an invalid polygon instead of rejecting it", {"type": "boolean"}),
-    ]
 
 
 def document() -> dict:
@@ -540,147 +370,7 @@ def document() -> dict:
     schemas: dict = {**_SCHEMAS, "PlanIn": _plan_in()}
     for _, model in CATALOGUES.values():
         schemas[model.__name__] = model.model_json_schema()
-    for cid, c in COLLECTIONS.items():
-        props_schema = SPECS[cid].model.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
-        schemas[f"{cid}_properties"] = props_schema
-        types = c.geometry_types + (("Polygon",) if "MultiPolygon" in c.geometry_types else ())
-        geometry = (
-            _geometry(tuple(dict.fromkeys(types)))
-            if types
-            else {"type": "null", "description": "units and persons have no geometry"}
-        )
-        feature = {
-            "allOf": [
-                _ref("Feature"),
-                {"properties": {"properties": _ref(f"{cid}_properties"), "geometry": geometry}},
-            ]
-        }
-        body = {
-            "required": True,
-            "description": f"a GeoJSON Feature, at most {MAX_FEATURE_BYTES} bytes",
-            "content": {
-                t: {"schema": feature} for t in ("application/geo+json", "application/json")
-            },
-        }
-        change = {
-            "type": "object",
-            "properties": {
-                "properties": {"type": ["object", "null"]},
-                "geometry": {"anyOf": [geometry, {"type": "null"}]},
-            },
-        }
-        fid = _path("featureId", {"type": "integer"})
-        match = _if_match("the ETag read", FEATURE_ETAG)
-        errors = {s: _PROBLEM for s in ("403", "409", "422")}
-        paths[f"/collections/{cid}"] = {
-            "get": {
-                "summary": c.title_en,
-                "parameters": [_LANG],
-                "responses": {"200": _ok("metadata", schema=_ref("Collection"))},
-            }
-        }
-        paths[f"/collections/{cid}/items"] = {
-            "get": {
-                "summary": f"{c.title_en}: features",
-                "parameters": _items_params(cid),
-                "responses": {
-                    "200": _ok(
-                        "FeatureCollection, streamed",
-                        "application/geo+json",
-                        _ref("FeatureCollection"),
-                    ),
-                },
-            },
-            "post": {
-                "summary": f"Create one of {c.title_en}",
-                "parameters": [*_write_params(), IDEMPOTENCY_KEY],
-                "requestBody": body,
-                "responses": {
-                    "201": _created({"description": "created", "content": _FEATURE}),
-                    **errors,
-                },
-            },
-        }
-        paths[f"/collections/{cid}/import"] = {
-            "post": {
-                "summary": f"Import a file into {c.title_en}: every row or none",
-                "parameters": [IDEMPOTENCY_KEY],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["file"],
-                                "properties": {
-                                    "file": {
-                                        "type": "string",
-                                        "format": "binary",
-                                        "description": FILE_TYPES,
-                                    },
-                                    "dry_run": {"type": "boolean"},
-                                    "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
-                                    "repair": {"type": "boolean"},
-                                },
-                            }
-                        }
-                    },
-                },
-                "responses": {
-                    "200": _ok("dry run: the report", schema=_ref("ImportReport")),
-                    "201": _ok("imported: the report", schema=_ref("ImportReport")),
-                    **errors,
-                },
-            }
-        }
-        paths[f"/collections/{cid}/items/{{featureId}}"] = {
-            "get": {
-                "summary": "One feature, with its ETag",
-                "parameters": [fid],
-                "responses": {"200": _tagged({"description": "the feature", "content": _FEATURE})},
-            },
-            "put": {
-                "summary": "Replace",
-                "parameters": [fid, match, *_write_params()],
-                "requestBody": body,
-                "responses": {
-                    "200": _tagged({"description": "replaced", "content": _FEATURE}),
-                    "412": _PROBLEM,
-                    "428": _PROBLEM,
-                    **errors,
-                },
-            },
-            "patch": {
-                "summary": "Change some properties or the geometry",
-                "parameters": [fid, match, *_write_params()],
-                "requestBody": {
-                    "required": True,
-                    "description": "a JSON merge patch: properties to change, or the geometry",
-                    "content": {
-                        t: {"schema": change}
-                        for t in ("application/merge-patch+json", "application/json")
-                    },
-                },
-                "responses": {
-                    "200": _tagged({"description": "updated", "content": _FEATURE}),
-                    "412": _PROBLEM,
-                    "428": _PROBLEM,
-                    **errors,
-                },
-            },
-            "delete": {
-                "summary": "Delete (a zone is retired: valid_to = now)",
-                "parameters": [fid, match],
-                "responses": {
-                    "204": {"description": "deleted"},
-                    "403": _PROBLEM,
-                    "412": _PROBLEM,
-                    "428": _PROBLEM,
-                },
-            },
-        }
+    paths.update(collection_paths(schemas))
     paths.update(accounts_paths(IDEMPOTENCY_KEY))
     paths.update(admin_paths())
     _answers(paths)
