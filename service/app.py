@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
 
 from maps.assets import install_local_assets
+from service.store import db
 from service.web import auth, errors, headers
 
 
@@ -31,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         IDEMPOTENCY_HOURS=24,  # how long the answer to an Idempotency-Key is kept
     )
     app.config.from_prefixed_env("CHUANGWEN")
+    db.use_current_app(lambda: current_app._get_current_object())
     if test_config:
         app.config.update(test_config)
     app.config["HOME"] = str(Path(app.config["HOME"]).resolve())

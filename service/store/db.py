@@ -14,18 +14,33 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, text
 
-if TYPE_CHECKING:
-    from flask import Flask
-
 from service.store.pgcluster import Cluster
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class App(Protocol):
+    """What the store needs of an application: its configuration and a place for the engine
+    (a Flask app has both); the store itself imports no web framework."""
+
+    config: dict
+    extensions: dict
+
+
+# the application of the request or command being served, when none is passed: the web room
+# registers it (service/app.py), so reading() and writing() need no argument in a view
+_current_app: Callable[[], App] | None = None
+
+
+def use_current_app(provider: Callable[[], App]) -> None:
+    global _current_app
+    _current_app = provider
 
 
 @dataclass(frozen=True)
@@ -53,12 +68,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def get_engine(app: Flask | None = None) -> Engine:
-    """The app's engine (the current Flask app's when none is given), made on first use."""
+def get_engine(app: App | None = None) -> Engine:
+    """The app's engine (the current one's when none is given), made on first use."""
     if app is None:
-        from flask import current_app  # only where a web request or command runs
-
-        app = current_app
+        if _current_app is None:
+            raise RuntimeError("no application: pass one, or create it with create_app()")
+        app = _current_app()
     engine = app.extensions.get("chuangwen_engine")
     if engine is None:
         engine = make_engine(database_url(app.config))
@@ -75,7 +90,7 @@ def cached(conn: Connection, key: tuple, load: Callable[[], Any]) -> Any:
 
 
 @contextmanager
-def reading(app: Flask | None = None) -> Iterator[Connection]:
+def reading(app: App | None = None) -> Iterator[Connection]:
     """A read-only transaction on one snapshot (an export read in chunks sees one state)."""
     with get_engine(app).connect() as conn:
         conn.info.pop("chuangwen_cache", None)
@@ -89,7 +104,7 @@ _SHARED: ContextVar[Connection | None] = ContextVar("chuangwen_shared_tx", defau
 
 
 @contextmanager
-def writing(actor: Actor, app: Flask | None = None) -> Iterator[Connection]:
+def writing(actor: Actor, app: App | None = None) -> Iterator[Connection]:
     """One transaction, committed at the end or rolled back on any error. Inside
     ``one_transaction()`` it is a savepoint of that transaction instead, committed with it."""
     shared = _SHARED.get()
@@ -105,7 +120,7 @@ def writing(actor: Actor, app: Flask | None = None) -> Iterator[Connection]:
 
 
 @contextmanager
-def one_transaction(actor: Actor, app: Flask | None = None) -> Iterator[Connection]:
+def one_transaction(actor: Actor, app: App | None = None) -> Iterator[Connection]:
     """A transaction that every ``writing()`` opened inside it joins: what they write and
     what is written here commit together or not at all."""
     with writing(actor, app) as conn:
@@ -138,7 +153,7 @@ def upgrade(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
-def prepare(app: Flask) -> str:
+def prepare(app: App) -> str:
     """Start the self-managed cluster when no DATABASE_URL is set, then migrate."""
     url = database_url(app.config)
     if not (app.config.get("DATABASE_URL") or os.environ.get("DATABASE_URL")):
