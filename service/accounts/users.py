@@ -185,6 +185,11 @@ def tokens_of(conn: Connection, user: User) -> list[dict]:
         ),
         {"c": user.city_id, "u": user.id},
     )
+    return _plain_rows(rows)
+
+
+def _plain_rows(rows) -> list[dict]:
+    """Rows as JSON-ready dicts (times as ISO text)."""
     return [
         {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in r._mapping.items()}
         for r in rows
@@ -203,10 +208,7 @@ def list_users(conn: Connection, city_id: int) -> list[dict]:
         ),
         {"c": city_id},
     )
-    return [
-        {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in r._mapping.items()}
-        for r in rows
-    ]
+    return _plain_rows(rows)
 
 
 def start_session(conn: Connection, user: User, address: str | None) -> User:

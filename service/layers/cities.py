@@ -3,7 +3,7 @@ catalogues; and the list of cities a deployment holds."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
 import shapely
 from pyproj import CRS
@@ -66,7 +66,6 @@ def add_city(
         raise Problem("The city could not be added.", status=422, errors=errors)
     centre = boundary.centroid
     epsg = crs_epsg or metric_epsg(centre.x, centre.y)
-    ZoneInfo(timezone)
     city_id = conn.execute(
         text(
             "INSERT INTO city (code, name, name_en, crs_epsg, timezone, extent) VALUES "

@@ -55,7 +55,7 @@ def idempotent(view: Callable) -> Callable:
                     "DELETE FROM idempotency_key WHERE city_id = :c AND user_id = :u "
                     "AND created_at < now() - make_interval(hours => :h)"
                 ),
-                {**ids, "h": int(current_app.config["IDEMPOTENCY_HOURS"])},
+                {"c": ids["c"], "u": ids["u"], "h": int(current_app.config["IDEMPOTENCY_HOURS"])},
             )
             claimed = conn.execute(
                 text(

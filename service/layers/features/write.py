@@ -187,7 +187,7 @@ def _point_defaults(conn: Connection, city_id: int, data: dict, row: dict) -> No
     known = cached(conn, ("point_categories", city_id), lambda: _point_categories(conn, city_id))
     cat = known.get(data["category"].lower())
     if cat is None:
-        codes = sorted({r.code for r in known.values()})
+        rows = sorted({r.code: r for r in known.values()}.values(), key=lambda r: r.code)
         raise Problem(
             "Unknown category.",
             status=422,
@@ -195,7 +195,7 @@ def _point_defaults(conn: Connection, city_id: int, data: dict, row: dict) -> No
                 field_error(
                     "properties.category",
                     f"no such assessment-point category: {data['category']!r}; known: "
-                    + ", ".join(f"{r.code} ({r.name_zh})" for c in codes for r in [known[c]]),
+                    + ", ".join(f"{r.code} ({r.name_zh})" for r in rows),
                 )
             ],
         )
