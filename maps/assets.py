@@ -51,6 +51,7 @@ def local_assets(base: str, static: str = "/static") -> dict[str, list[tuple[str
             ("planner", f"{static.rstrip('/')}/planner.js"),
         ],
         "tools_css": [("geoman_css", f"{v['geoman']}/leaflet-geoman.css")],
+        "layers_js": [("maplayers", f"{static.rstrip('/')}/maplayers.js")],
         "cluster_css": [
             ("markerclustercss", f"{v['markercluster']}/MarkerCluster.css"),
             ("markerclusterdefaultcss", f"{v['markercluster']}/MarkerCluster.Default.css"),
@@ -68,9 +69,10 @@ def install_local_assets(base: str, static: str = "/static") -> None:
     from maps.tiles import ViolationTiles  # (maps.tiles imports this module)
 
     ViolationTiles.default_js = assets["vectorgrid_js"]
-    from maps.lazy import GridCellTiles
+    from maps.lazy import FetchedLayer, GridCellTiles, LayersReady
 
     GridCellTiles.default_js = assets["vectorgrid_js"]
+    FetchedLayer.default_js = LayersReady.default_js = assets["layers_js"]
     from maps.tools import PlannerTools
 
     PlannerTools.default_js = assets["tools_js"]

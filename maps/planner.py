@@ -1,4 +1,10 @@
-"""The planner's map: every campaign layer of a city on one folium map."""
+"""The planner's map: every campaign layer of a city on one folium map, as a light shell.
+
+The page embeds no feature: each layer is asked from ``/api/map/layers/{layer}`` by the page
+(maps/lazy.py, service/web/static/maplayers.js), cases from vector tiles in a city with
+more than a page can hold. Styles come from one table (``maps.style.LAYER_STYLES``), from
+which the legend is drawn as well.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import folium
-import geopandas as gpd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from gis.metric import buffer_m
 from maps.escaping import html_text, script_json
-from maps.geojson import feature_collection
-from maps.lazy import GridCellTiles, LazyFeatures
-from maps.style import AREA_STYLES, SETTLED_STATUSES, STATUS_COLORS, unit_color
+from maps.lazy import FetchedLayer, GridCellTiles, LayersReady
+from maps.style import LAYER_STYLES, OVERDUE_RING, SETTLED_STATUSES, STATUS_COLORS
 from maps.tiles import ViolationTiles
 
-LAZY_FROM_ZOOM = 15  # layers read for the view are drawn from this zoom up
-STALL_STYLE = {"color": "#e66101", "weight": 2, "fillColor": "#fdb863", "fillOpacity": 0.5}
-# what the map's filters read from each embedded case (not shown in its popup)
-FILTER_KEYS = ("status", "category_code", "unit_code", "observed_at")
+VIEW_FROM_ZOOM = 15  # a layer too big to draw whole is asked for the view from this zoom up
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OWN_TILES = "/tiles/basemap/{z}/{x}/{y}.png"  # service/web/basemap.py
@@ -31,20 +31,18 @@ OSM_ATTRIBUTION = (
 
 @dataclass
 class PlannerLayers:
-    """What the planner map shows; every frame in EPSG:4326."""
+    """What the planner map needs to know besides the features it asks for: the city's
+    extent, the catalogues that name and colour the layers' codes (in the page's language),
+    and which layers are asked for whole (the others per view, from VIEW_FROM_ZOOM)."""
 
-    areas: gpd.GeoDataFrame
-    # None: too many to embed; drawn from tiles (cells, cases) or read for the view (others)
-    grid_cells: gpd.GeoDataFrame | None
-    zones: gpd.GeoDataFrame | None
-    points: gpd.GeoDataFrame | None
-    stalls: gpd.GeoDataFrame | None
-    violations: gpd.GeoDataFrame | None
-    point_categories: list[dict]
     bounds: tuple[float, float, float, float]  # minx, miny, maxx, maxy (lon/lat)
-    crs_epsg: int
+    point_categories: list[dict]  # code, name_zh, name_en, color
+    violation_categories: dict[str, str] = field(default_factory=dict)  # code → name
     unit_colors: dict[str, str] = field(default_factory=dict)  # unit code → colour
     zone_kinds: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # where cases come from (hotline, camera ...)
+    whole: dict[str, bool] = field(default_factory=dict)  # layer → asked whole (default)
+    utc_offset_minutes: int = 480
 
 
 def build_planner_map(
@@ -55,8 +53,8 @@ def build_planner_map(
     attribution_url: str = "/attribution",
     m: folium.Map | None = None,
     violation_tiles: str | None = None,
-    violation_items: str = "/collections/violations/items",
-    items: Callable[[str], str] = lambda cid: f"/collections/{cid}/items",
+    violation_items: str = "/api/map/layers/violations",
+    layer_url: Callable[[str], str] = lambda name: f"/api/map/layers/{name}",
     cell_tiles: str = "/tiles/grid_cells/{z}/{x}/{y}.pbf",
     streets_from_osm: bool = True,
 ) -> folium.Map:
@@ -65,12 +63,9 @@ def build_planner_map(
 
     ``tiles`` is ``own`` (the server's base map from the city's streets), ``osm``, ``none``
     (no base map: the page needs nothing from outside) or a tile URL template such as an
-    intranet server's ``http://10.0.0.5/{z}/{x}/{y}.png``.
-    User text reaches popups and tooltips only HTML-escaped. With ``violation_tiles`` (a
-    URL template of the violations' vector tiles) the cases are drawn from tiles, not
-    embedded: a city's year of cases does not fit in a page; a click reads a case from
-    ``violation_items`` (the features API's items). A layer left out of ``layers`` (None)
-    is drawn from ``cell_tiles`` (grid cells) or read for the view from ``items(collection)``.
+    intranet server's ``http://10.0.0.5/{z}/{x}/{y}.png``. With ``violation_tiles`` (a URL
+    template of the violations' vector tiles) the cases are drawn from tiles: a city's year of
+    cases does not fit in a browser; a click reads the case from ``violation_items``.
     """
     if not isinstance(layers, PlannerLayers):
         raise TypeError(f"'layers' should be PlannerLayers, got {type(layers)}")
@@ -79,13 +74,14 @@ def build_planner_map(
         m = folium.Map(
             tiles=None,
             prefer_canvas=True,
-            control_scale=True,
+            control_scale=False,
             zoom_start=14,
             location=[(miny + maxy) / 2, (minx + maxx) / 2],
         )
     # the view first, so that no layer loads tiles for another; a city whose cases come from
     # tiles opens on their counts (below zoom 13), not on a million points
     m.add_child(_FitView([[miny, minx], [maxy, maxx]], 12 if violation_tiles else 18))
+    m.add_child(_MetricScale())
     base_tiles(m, tiles, streets_from_osm)
     m.add_child(
         _Attribution(
@@ -93,216 +89,177 @@ def build_planner_map(
             f"{html_text(t('nav.attribution'))}</a>"
         )
     )
-    name = "name"
-    category = f"category_{'en' if lang == 'en' else 'zh'}"
+    key = "name_en" if lang == "en" else "name_zh"
+    categories = {c["code"]: c[key] or c["name_zh"] for c in layers.point_categories}
+    category_colors = {c["code"]: c["color"] for c in layers.point_categories}
     names: dict[str, list[str]] = {}  # collection → its layers' JS names, for the tools
+    common = {"utcOffsetMinutes": int(layers.utc_offset_minutes)}
 
-    def keep(collection: str, layer) -> None:
-        if layer is not None:
-            names.setdefault(collection, []).append(layer.get_name())
+    def add(collection: str, name: str, options: dict, show: bool = True) -> None:
+        layer = FetchedLayer(html_text(name), {**common, **options}, show=show).add_to(m)
+        names.setdefault(collection, []).append(layer.get_name())
 
-    _areas(m, layers.areas, t)
-    if layers.grid_cells is None:
-        keep("grid_cells", GridCellTiles(t("layer.grid_cells"), cell_tiles).add_to(m))
-    else:
-        cells = _polygons(
-            m,
-            layers.grid_cells,
-            t("layer.grid_cells"),
-            lambda f: {"color": "#607d8b", "weight": 0.5, "fillOpacity": 0, "opacity": 0.6},
-            {"code": t("field.code"), "community": t("layer.communities")},
-            tooltip="code",
-        )
-        keep("grid_cells", cells)
-    zone_fields = {
-        "code": t("field.code"),
-        name: t("field.name"),
-        "kind_label": t("field.kind"),
-        "unit": t("field.unit"),
-        "first_person": t("field.first_person"),
-        "direct_person": t("field.direct_person"),
-        "valid_from": t("field.valid_from"),
-    }
-    if layers.zones is None:
-        lazy = LazyFeatures(
-            t("layer.zones"),
-            items("zones"),
+    def sized(layer: str) -> dict:
+        whole = layers.whole.get(layer, True)
+        return {"whole": whole, "minZoom": 0 if whole else VIEW_FROM_ZOOM}
+
+    code_name = {"code": t("field.code"), "name": t("field.name")}
+    for level, layer in (
+        ("district", "districts"),
+        ("street", "streets"),
+        ("community", "communities"),
+    ):
+        add(
+            "areas",
+            t(f"layer.{layer}"),
             {
-                "colorBy": "unit",
-                "colors": layers.unit_colors,
-                "color": "#555",
-                "weight": 1.5,
-                "fillOpacity": 0.25,
+                "url": layer_url("areas"),
+                "where": {"level": level},
+                "labels": code_name,
+                "style": LAYER_STYLES[layer]["style"],
             },
-            {
-                ("kind" if k == "kind_label" else "unit_name" if k == "unit" else k): v
-                for k, v in zone_fields.items()
+        )
+    grid = LAYER_STYLES["grid_cells"]
+    cells = GridCellTiles(
+        t("layer.grid_cells"), cell_tiles, grid["style"], from_zoom=grid["from_zoom"]
+    )
+    names["grid_cells"] = [cells.add_to(m).get_name()]
+    add(
+        "zones",
+        t("layer.zones"),
+        {
+            **sized("zones"),
+            "url": layer_url("zones"),
+            "style": LAYER_STYLES["zones"]["style"],
+            "colorBy": LAYER_STYLES["zones"]["colorBy"],
+            "colors": layers.unit_colors,
+            "labels": {
+                **code_name,
+                "kind": t("field.kind"),
+                "unit_name": t("field.unit"),
+                "first_person": t("field.first_person"),
+                "direct_person": t("field.direct_person"),
+                "valid_from": t("field.valid_from"),
             },
-            {"kind": {k: t(f"kind.{k}") for k in layers.zone_kinds}},
-            min_zoom=LAZY_FROM_ZOOM,
-            dates=("valid_from",),
-        )
-        keep("zones", lazy.add_to(m))
-    else:
-        zones = layers.zones.assign(
-            kind_label=[t(f"kind.{k}") for k in layers.zones["kind"]],
-            color=[unit_color(u) for u in layers.zones["unit_id"]],
-            valid_from=layers.zones["valid_from"].astype(str).str[:10],
-        )
-        zone_layer = _polygons(
-            m,
-            zones,
-            t("layer.zones"),
-            lambda f: {
-                "color": f["properties"]["color"],
-                "weight": 1.5,
-                "fillColor": f["properties"]["color"],
-                "fillOpacity": 0.25,
+            "values": {"kind": {k: t(f"kind.{k}") for k in layers.zone_kinds}},
+        },
+    )
+    add(
+        "stall_areas",
+        t("layer.stall_areas"),
+        {
+            **sized("stall_areas"),
+            "url": layer_url("stall_areas"),
+            "style": LAYER_STYLES["stall_areas"]["style"],
+            "labels": {
+                **code_name,
+                "opens_at": t("field.opens_at"),
+                "closes_at": t("field.closes_at"),
+                "allowed_categories": t("field.allowed"),
+                "unit_name": t("field.unit"),
             },
-            zone_fields,
-            tooltip=name,
+            "values": {"allowed_categories": layers.violation_categories},
+        },
+    )
+    around = LAYER_STYLES["point_surroundings"]
+    add(
+        "assessment_points",
+        t("layer.point_surroundings"),
+        {
+            "url": layer_url("assessment_points"),
+            "whole": layers.whole.get("assessment_points", True),
+            "minZoom": around["from_zoom"],
+            "kind": "around",
+            "style": around["style"],
+            "colorBy": around["colorBy"],
+            "colors": category_colors,
+            "radiusBy": "radius_m",
+            "pane": "cwAround",
+            "paneZ": 405,
+        },
+    )
+    points = LAYER_STYLES["assessment_points"]
+    add(
+        "assessment_points",
+        t("layer.assessment_points"),
+        {
+            **sized("assessment_points"),
+            "url": layer_url("assessment_points"),
+            "kind": "point",
+            "style": points["style"],
+            "colorBy": points["colorBy"],
+            "colors": category_colors,
+            "labels": {
+                **code_name,
+                "category": t("field.category"),
+                "address": t("field.address"),
+                "weight": t("field.weight"),
+                "radius_m": t("field.radius_m"),
+            },
+            "values": {"category": categories},
+            "pane": "cwPoints",
+            "paneZ": 430,
+        },
+    )
+    case_labels = {
+        k: t(f"field.{k}")
+        for k in (
+            "case_no",
+            "status",
+            "category_code",
+            "unit_name",
+            "department_name",
+            "observed_at",
+            "due_at",
+            "source",
+            "description",
         )
-        keep("zones", zone_layer)
-    stall_fields = {"code": t("field.code"), name: t("field.name")}
-    if layers.stalls is None:
-        keep(
-            "stall_areas",
-            LazyFeatures(
-                t("layer.stall_areas"),
-                items("stall_areas"),
-                STALL_STYLE,
-                {
-                    **stall_fields,
-                    "opens_at": t("field.opens_at"),
-                    "closes_at": t("field.closes_at"),
-                },
-                min_zoom=LAZY_FROM_ZOOM,
-            ).add_to(m),
-        )
-    else:
-        stalls = layers.stalls.assign(
-            hours=layers.stalls["opens_at"] + "–" + layers.stalls["closes_at"],
-            allowed=layers.stalls[f"allowed_{'en' if lang == 'en' else 'zh'}"],
-        )
-        stall_layer = _polygons(
-            m,
-            stalls,
-            t("layer.stall_areas"),
-            lambda f: STALL_STYLE,
-            {**stall_fields, "hours": t("field.hours"), "allowed": t("field.allowed")},
-            tooltip=name,
-        )
-        keep("stall_areas", stall_layer)
-    point_fields = {
-        "code": t("field.code"),
-        name: t("field.name"),
-        "category": t("field.category"),
-        "weight": t("field.weight"),
-        "radius_m": t("field.radius_m"),
     }
-    if layers.points is None:
-        key = "name_en" if lang == "en" else "name_zh"
-        keep(
-            "assessment_points",
-            LazyFeatures(
-                t("layer.assessment_points"),
-                items("assessment_points"),
-                {
-                    "colorBy": "category",
-                    "colors": {c["code"]: c["color"] for c in layers.point_categories},
-                    "color": "#555",
-                },
-                point_fields,
-                {"category": {c["code"]: c[key] for c in layers.point_categories}},
-                min_zoom=LAZY_FROM_ZOOM,
-                radius_by="radius_m",
-                pane="lazyPoints",
-            ).add_to(m),
-        )
-    else:
-        surroundings = layers.points.assign(
-            geometry=buffer_m(layers.points.geometry, layers.points["radius_m"], layers.crs_epsg)
-        )
-        around = _polygons(
-            m,
-            surroundings,
-            t("layer.point_surroundings"),
-            lambda f: {
-                "color": f["properties"]["color"],
-                "weight": 1,
-                "dashArray": "4 4",
-                "fillOpacity": 0.05,
-            },
-            {name: t("field.name"), "radius_m": t("field.radius_m")},
-            tooltip=name,
-        )
-        points = layers.points.assign(category=layers.points[category])
-        point_layer = _circles(
-            m,
-            points.assign(geometry=points.geometry.representative_point()),
-            t("layer.assessment_points"),
-            lambda f: {
-                "color": "#222",
-                "weight": 1,
-                "fillColor": f["properties"]["color"],
-                "fillOpacity": 0.95,
-                "radius": 7,
-            },
-            point_fields,
-            tooltip=name,
-        )
-        keep("assessment_points", point_layer)
-        keep("assessment_points", around)
+    cases = LAYER_STYLES["violations"]
+    case_options = {
+        **common,
+        "kind": "case",
+        "style": cases["style"],
+        "colorBy": cases["colorBy"],
+        "colors": STATUS_COLORS,
+        "settled": list(SETTLED_STATUSES),
+        "settledFrom": cases["settled_from_zoom"],
+        "overdue": OVERDUE_RING,
+        "labels": case_labels,
+        "values": {
+            "category_code": layers.violation_categories,
+            "status": {s: t(f"status.{s}") for s in STATUS_COLORS},
+            "source": {s: t(f"source.{s}") for s in layers.sources},
+        },
+        "dates": [],
+        "times": ["observed_at", "due_at"],
+        "text": case_text(t),
+    }
     if violation_tiles is not None:
-        fields = ("case_no", "category", "status", "observed_at", "due_at", "description")
         tiled = ViolationTiles(
             t("layer.violations"),
             violation_tiles,
             STATUS_COLORS,
-            {k: t(f"field.{k}") for k in fields},
+            case_options,
             items_url=violation_items,
         ).add_to(m)
-        keep("violations", tiled)
+        names["violations"] = [tiled.get_name()]
     else:
-        keep("violations", _violation_features(m, layers, t, category))
+        add(
+            "violations",
+            t("layer.violations"),
+            {**case_options, "url": layer_url("violations"), "pane": "cwCases", "paneZ": 440},
+        )
+    m.add_child(LayersReady())
     folium.LayerControl(collapsed=False).add_to(m)
-    m.add_child(_legend(layers.point_categories, t, lang))
+    m.add_child(_legend(layers, categories, t))
     m.layer_names = names
     return m
 
 
-def _violation_features(m: folium.Map, layers: PlannerLayers, t, category: str):
-    # settled cases first, so open ones are drawn on top of them
-    settled = layers.violations["status"].isin(SETTLED_STATUSES)
-    violations = layers.violations.assign(
-        settled=settled,
-        category=layers.violations[category],
-        status_label=[t(f"status.{s}") for s in layers.violations["status"]],
-        source_label=[t(f"source.{s}") for s in layers.violations["source"]],
-        color=[STATUS_COLORS.get(s, "#000") for s in layers.violations["status"]],
-    )
-    return _circles(
-        m,
-        violations,
-        t("layer.violations"),
-        lambda f: {
-            "color": f["properties"]["color"],
-            "weight": 1,
-            "fillOpacity": 0.8,
-            "fillColor": f["properties"]["color"],
-            "radius": 4,
-        },
-        {
-            "case_no": t("field.case_no"),
-            "category": t("field.category"),
-            "status_label": t("field.status"),
-            "observed_at": t("field.observed_at"),
-            "due_at": t("field.due_at"),
-            "description": t("field.description"),
-            "source_label": t("field.source"),
-        },
-        tooltip="category",
-    )
+def case_text(t: Callable[..., str]) -> dict[str, str]:
+    """The words of a case's popup: overdue for, due in, a photo's alternative text."""
+    return {"overdue": t("case.overdue"), "due_in": t("case.due_in"), "photo": t("case.photo")}
 
 
 def base_tiles(m: folium.Map, tiles: str, streets_from_osm: bool = True) -> None:
@@ -326,78 +283,6 @@ def base_tiles(m: folium.Map, tiles: str, streets_from_osm: bool = True) -> None
     folium.TileLayer(
         tiles, attr="&copy; OpenStreetMap contributors", name="base", max_zoom=20
     ).add_to(m)
-
-
-def _escaped(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
-    """Keep ``fields`` plus styling columns, with every text value through ``html_text``.
-
-    folium's popups and tooltips put property values into innerHTML, so escaping here
-    is what stops a description such as ``<img onerror=...>`` from running; and branca
-    compiles the page's script as Jinja, so no value may keep a ``{{``. The filters'
-    values are escaped too (planner.js reads them back as text).
-    """
-    extra = ["color", "settled", *FILTER_KEYS]
-    keep = [c for c in dict.fromkeys([*fields, *extra]) if c in frame.columns]
-    out = frame[[*keep, "geometry"]].copy()
-    for col in keep:
-        out[col] = [_cell(v) for v in out[col]]
-    return out
-
-
-def _cell(value):
-    """A property value as folium may show it: text escaped, a list as escaped text."""
-    if isinstance(value, str):
-        return html_text(value)
-    if isinstance(value, list | tuple):
-        return html_text(", ".join(map(str, value)))
-    return "" if value is None else value
-
-
-def _geojson(frame, layer_name, style, fields: dict[str, str], tooltip: str, marker=None):
-    data = feature_collection(_escaped(frame, list(fields)))
-    return folium.GeoJson(
-        data,
-        name=html_text(layer_name),
-        style_function=style,
-        marker=marker,
-        popup=folium.GeoJsonPopup(
-            fields=list(fields), aliases=[html_text(a) for a in fields.values()]
-        ),
-        tooltip=folium.GeoJsonTooltip(fields=[tooltip], labels=False),
-        zoom_on_click=False,
-    )
-
-
-def _polygons(m, frame, layer_name, style, fields, tooltip):
-    if len(frame):
-        return _geojson(frame, layer_name, style, fields, tooltip).add_to(m)
-    return None
-
-
-def _circles(m, frame, layer_name, style, fields, tooltip):
-    if len(frame):
-        return _geojson(
-            frame, layer_name, style, fields, tooltip, marker=folium.CircleMarker(radius=5)
-        ).add_to(m)
-    return None
-
-
-def _areas(m: folium.Map, areas: gpd.GeoDataFrame, t) -> None:
-    for level, layer in (
-        ("district", "layer.districts"),
-        ("street", "layer.streets"),
-        ("community", "layer.communities"),
-    ):
-        frame = areas[areas["level"] == level]
-        style = AREA_STYLES[level]
-        _polygons(
-            m,
-            frame,
-            t(layer),
-            lambda f, s=style: {**s, "fillOpacity": 0},
-            {"code": t("field.code"), "name": t("field.name")},
-            tooltip="name",
-        )
 
 
 class _FitView(MacroElement):
@@ -433,6 +318,17 @@ class _Attribution(MacroElement):
         self.text_json = script_json(text)
 
 
+class _MetricScale(MacroElement):
+    """A scale bar in metres only."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, position: "bottomleft"})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+
 class _Legend(MacroElement):
     _template = Template(
         """{% macro html(this, kwargs) %}
@@ -445,19 +341,81 @@ class _Legend(MacroElement):
         self.body = body
 
 
-def _legend(categories: list[dict], t, lang: str) -> _Legend:
+def _swatch(style: dict, shape: str, fill: str | None = None) -> str:
+    """A small SVG drawn with a layer's own style: a line, an area or a dot."""
+    e = html_text
+    stroke = style.get("stroke") or style.get("color", "#555")
+    dash = f' stroke-dasharray="{e(style["dashArray"])}"' if style.get("dashArray") else ""
+    width = min(float(style.get("weight", 1)), 3)
+    if shape == "dot":
+        body = (
+            f'<circle cx="9" cy="7" r="5" fill="{e(fill or stroke)}" stroke="{e(stroke)}" '
+            f'stroke-width="{width}"/>'
+        )
+    else:
+        filled = style.get("fill", True) is not False
+        paint = e(fill or style.get("fillColor") or stroke) if filled else "none"
+        opacity = max(float(style.get("fillOpacity", 0.2)), 0.15) if filled else 0
+        body = (
+            f'<rect x="1.5" y="1.5" width="15" height="11" fill="{paint}" '
+            f'fill-opacity="{opacity}" stroke="{e(stroke)}" stroke-width="{width}"{dash}/>'
+        )
+    return f'<svg class="cw-swatch" width="18" height="14" aria-hidden="true">{body}</svg>'
+
+
+def _legend(layers: PlannerLayers, categories: dict[str, str], t) -> _Legend:
+    """The legend, drawn from LAYER_STYLES: every layer's look and what its colours mean."""
     e = html_text
 
-    def swatch(color: str, label: str, shape: str = "dot") -> str:
-        return (
-            f'<div><span class="cw-{shape}" style="background:{e(color)}"></span>{e(label)}</div>'
-        )
+    def row(swatch: str, label: str, note: str = "") -> str:
+        extra = f'<span class="cw-note">{e(note)}</span>' if note else ""
+        return f"<div>{swatch}{e(label)}{extra}</div>"
 
-    parts = [f"<h6>{e(t('legend.title'))}</h6>", f"<b>{e(t('legend.violation_status'))}</b>"]
-    parts += [swatch(c, t(f"status.{s}")) for s, c in STATUS_COLORS.items()]
-    parts.append(f"<b>{e(t('legend.point_category'))}</b>")
-    key = "name_en" if lang == "en" else "name_zh"
-    parts += [swatch(c["color"], c[key]) for c in categories]
-    parts.append(f"<div class='cw-note'>{e(t('legend.zones'))}</div>")
+    def section(title: str) -> str:
+        return f"<b>{e(title)}</b>"
+
+    cases = LAYER_STYLES["violations"]
+    parts = [section(t("legend.violation_status"))]
+    parts += [
+        row(_swatch(cases["style"], "dot", color), t(f"status.{s}"))
+        for s, color in STATUS_COLORS.items()
+    ]
+    parts.append(
+        row(
+            _swatch({**cases["style"], **OVERDUE_RING}, "dot", STATUS_COLORS["open"]),
+            t("legend.overdue"),
+        )
+    )
+    parts.append(f"<div class='cw-note'>{e(t('legend.settled_hidden'))}</div>")
+    parts.append(section(t("legend.point_category")))
+    points = LAYER_STYLES["assessment_points"]["style"]
+    colors = {c["code"]: c["color"] for c in layers.point_categories}
+    parts += [row(_swatch(points, "dot", colors[code]), name) for code, name in categories.items()]
+    parts.append(
+        row(
+            _swatch(LAYER_STYLES["point_surroundings"]["style"], "area"),
+            t("layer.point_surroundings"),
+            t("legend.surroundings"),
+        )
+    )
+    parts.append(section(t("legend.areas")))
+    for layer in ("districts", "streets", "communities", "grid_cells"):
+        note = t("legend.grid_cells") if layer == "grid_cells" else ""
+        parts.append(row(_swatch(LAYER_STYLES[layer]["style"], "area"), t(f"layer.{layer}"), note))
+    sample = next(iter(layers.unit_colors.values()), "#1f77b4")
+    parts.append(
+        row(
+            _swatch(LAYER_STYLES["zones"]["style"], "area", sample),
+            t("layer.zones"),
+            t("legend.zones"),
+        )
+    )
+    parts.append(
+        row(
+            _swatch(LAYER_STYLES["stall_areas"]["style"], "area"),
+            t("layer.stall_areas"),
+            t("legend.stall_areas"),
+        )
+    )
     parts.append(f"<div class='cw-note'>{e(t('legend.invented'))}</div>")
     return _Legend("".join(parts))

@@ -52,3 +52,53 @@ AREA_STYLES = {
     "street": {"color": "#5e3c99", "weight": 2.5, "fill": False, "dashArray": "8 4"},
     "community": {"color": "#8073ac", "weight": 1.2, "fill": False, "dashArray": "3 3"},
 }
+
+# The planner map's style table: what each layer looks like (Leaflet path options) and from
+# which zoom it is drawn. The map (maps/planner.py → maplayers.js) and its legend are both
+# made from it. ``colorBy``: the property whose value picks the colour (a unit's colour, a
+# category's, a status's).
+LAYER_STYLES = {
+    "districts": {"style": AREA_STYLES["district"]},
+    "streets": {"style": AREA_STYLES["street"]},
+    "communities": {"style": AREA_STYLES["community"]},
+    "grid_cells": {
+        "style": {"color": "#607d8b", "weight": 0.5, "opacity": 0.6, "fill": False},
+        "from_zoom": 15,
+    },
+    "zones": {
+        "style": {"color": "#555555", "weight": 1.2, "opacity": 0.8, "fillOpacity": 0.12},
+        "colorBy": "unit",
+    },
+    "stall_areas": {
+        "style": {
+            "color": "#e66101",
+            "stroke": "#e66101",
+            "weight": 2,
+            "fillColor": "#fdb863",
+            "fillOpacity": 0.45,
+        },
+    },
+    "point_surroundings": {
+        "style": {"color": "#555555", "weight": 1, "dashArray": "4 4", "fillOpacity": 0.04},
+        "colorBy": "category",
+        "from_zoom": 15,
+    },
+    "assessment_points": {
+        "style": {
+            "color": "#555555",
+            "stroke": "#222222",
+            "radius": 6,
+            "weight": 1.5,
+            "fillOpacity": 0.95,
+        },
+        "colorBy": "category",
+    },
+    "violations": {
+        "style": {"color": "#000000", "radius": 5, "weight": 1.5, "fillOpacity": 0.9},
+        "colorBy": "status",
+        # settled cases (resolved, closed, invalid) only from this zoom: at the city's zooms
+        # the open ones are what matters
+        "settled_from_zoom": 15,
+    },
+}
+OVERDUE_RING = {"color": "#000000", "weight": 3}  # an open case past its due time

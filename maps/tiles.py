@@ -4,8 +4,8 @@ Leaflet.VectorGrid draws ``/tiles/violations/{z}/{x}/{y}.pbf`` (service/layers/t
 bin below zoom 13, the cases from 13 up. The tiles are not interactive: VectorGrid 1.3's own
 events break on Leaflet 1.9 (``L.DomEvent.fakeStop`` is gone from Leaflet, and its point
 symbols have no latlng for Leaflet's event code). Instead a click on the map from zoom 13
-asks the features API for a case within a few pixels (``bbox``, the caller's own scope) and
-shows it, its text set as text, never as HTML.
+asks the map's violations layer for a case within a few pixels (``bbox``, the caller's own
+scope) and shows it as the other cases are shown (``cwMap.casePopup``), its text set as text.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from maps.escaping import script_json
 
 
 class ViolationTiles(JSCSSMixin, Layer):
-    """An overlay of the violations tiles; ``labels`` are the popup's field names."""
+    """An overlay of the violations tiles; ``popup``: the options of a case's popup
+    (``cwMap.casePopup`` in maplayers.js: labels, names of codes, colours, words)."""
 
     default_js: list[tuple[str, str]] = []  # set by maps.assets.install_local_assets
     _template = Template(
@@ -30,7 +31,7 @@ class ViolationTiles(JSCSSMixin, Layer):
                 map.createPane("violationTiles").style.zIndex = 450;
                 map.getPane("violationTiles").style.pointerEvents = "none";
             }
-            var colors = {{ this.colors }}, labels = {{ this.labels }};
+            var colors = {{ this.colors }}, popup = {{ this.popup }};
             function radius(n) { return Math.min(18, 3 + Math.sqrt(n)); }
             var layer = L.vectorGrid.protobuf({{ this.url|tojson }}, {
                 rendererFactory: L.canvas.tile,
@@ -66,20 +67,10 @@ class ViolationTiles(JSCSSMixin, Layer):
                     .then(function (r) { return r.json(); })
                     .then(function (fc) {
                         if (!fc.features || !fc.features.length) { return; }
-                        var f = fc.features[0], box = document.createElement("div");
-                        box.className = "violation-popup";
-                        for (var k in labels) {
-                            var row = document.createElement("div");
-                            var b = document.createElement("b");
-                            var v = f.properties[k];
-                            b.textContent = labels[k] + ": ";
-                            row.appendChild(b);
-                            row.appendChild(document.createTextNode(v == null ? "" : String(v)));
-                            box.appendChild(row);
-                        }
-                        L.popup().setLatLng(L.latLng(f.geometry.coordinates[1],
-                                                     f.geometry.coordinates[0]))
-                            .setContent(box).openOn(map);
+                        var f = fc.features[0];
+                        L.popup({maxWidth: 320}).setLatLng(L.latLng(f.geometry.coordinates[1],
+                                                                   f.geometry.coordinates[0]))
+                            .setContent(cwMap.casePopup(popup, f.properties)).openOn(map);
                     });
             }, true);
             // a User Timing mark each time the tiles in view are all drawn (the benchmark
@@ -96,9 +87,9 @@ class ViolationTiles(JSCSSMixin, Layer):
         name: str,
         url: str,
         colors: dict,
-        labels: dict,
+        popup: dict,
         raw_from: int = 13,
-        items_url: str = "/collections/violations/items",
+        items_url: str = "/api/map/layers/violations",
         show: bool = True,
     ):
         super().__init__(name=name, overlay=True, control=True, show=show)
@@ -107,4 +98,4 @@ class ViolationTiles(JSCSSMixin, Layer):
         self.items_url = items_url
         self.url = url
         self.colors = script_json(colors)
-        self.labels = script_json(labels)
+        self.popup = script_json(popup)

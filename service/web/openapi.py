@@ -194,6 +194,50 @@ def document() -> dict:
                 },
             }
         },
+        "/api/map/layers/{layer}": {
+            "get": {
+                "summary": "One layer of the planner map as GeoJSON, as the map page asks for "
+                "it: the whole layer (ETag: the layer's version; 304 with If-None-Match when "
+                "unchanged) or the features in a view (bbox). Properties carry codes, named by "
+                "the page from the catalogues; cases only within the reader's scope",
+                "parameters": [
+                    {
+                        "name": "layer",
+                        "in": "path",
+                        "required": True,
+                        "schema": {
+                            "type": "string",
+                            "enum": [
+                                "areas",
+                                "zones",
+                                "stall_areas",
+                                "assessment_points",
+                                "violations",
+                            ],
+                        },
+                    },
+                    {
+                        "name": "bbox",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "west,south,east,north in degrees: the features in "
+                        "this view only (not cached)",
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 10000},
+                        "description": "with bbox: at most this many features",
+                    },
+                ],
+                "responses": {
+                    "200": _ok("a FeatureCollection", "application/geo+json"),
+                    "304": {"description": "not modified (If-None-Match)"},
+                    "400": _PROBLEM,
+                    "404": _PROBLEM,
+                },
+            }
+        },
         "/api/zones/clean": {
             "post": {
                 "summary": "Snap a drawn zone to its same-kind neighbours' edges and report "
@@ -416,21 +460,30 @@ _LINKS = {
 _SCHEMAS: dict = {
     "Problem": {
         "type": "object",
-        "required": ["type", "title", "status", "detail", "instance", "errors"],
+        "required": ["type", "title", "status", "detail", "message", "instance", "errors"],
         "properties": {
             "type": {"type": "string"},
             "title": {"type": "string"},
             "status": {"type": "integer", "minimum": 400, "maximum": 599},
-            "detail": {"type": "string"},
+            "detail": {"type": "string", "description": "what is wrong, in English"},
+            "message": {
+                "type": "string",
+                "description": "the detail in the request's language (?lang=, the lang "
+                "cookie, Accept-Language; Chinese by default), for people",
+            },
             "instance": {"type": "string"},
             "errors": {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["field", "reason"],
+                    "required": ["field", "reason", "message"],
                     "properties": {
                         "field": {"type": "string"},
-                        "reason": {"type": "string"},
+                        "reason": {"type": "string", "description": "in English"},
+                        "message": {
+                            "type": "string",
+                            "description": "the reason in the request's language",
+                        },
                         "row": {"type": "integer", "description": "file imports: the row"},
                     },
                 },

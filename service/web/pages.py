@@ -30,14 +30,15 @@ from maps.page import add_page_chrome
 from maps.planner import PlannerLayers, build_planner_map
 from maps.style import STATUS_COLORS, unit_color
 from maps.tools import PlannerTools
-from service.accounts.scope import CaseScope, case_scope
-from service.accounts.users import authenticate
+from service.accounts.scope import case_scope
+from service.accounts.users import authenticate, list_users
 from service.errors import RETRY_AFTER_S, Problem, field_error
 from service.layers import basemap
 from service.layers import reads as layers
 from service.layers.features.collections import WRITERS_CASES, WRITERS_LAYERS
+from service.rounds import inspections
 from service.store.db import get_engine, reading
-from service.store.models import ZONE_KINDS
+from service.store.models import TRAVEL_MODES, VIOLATION_SOURCES, ZONE_KINDS
 from service.web.auth import sign_in, sign_out, throttle
 from service.web.headers import csp_nonce
 from service.web.i18n import COOKIE, current_language, translator
@@ -103,12 +104,13 @@ def planner_map():
     scope = case_scope(current_user)  # a unit's users see their own cases only
     with reading() as conn:
         tiled = _tiled(conn, current_user.city_id)
-        city, data = _planner_layers(conn, current_user.city_id, not tiled, scope)
+        city, data = _planner_layers(conn, current_user.city_id, lang)
         picks = layers.pick_lists(conn, current_user.city_id, scope)
         osm_streets = basemap.streets_from_osm(conn, current_user.city_id)
     tile_url = url_for("tiles.tile", layer="violations", z=0, x=0, y=0).replace(
         "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
     )
+    layer_url = url_for("map_layers.layer", layer="areas").replace("/areas", "/")
     m = build_planner_map(
         data,
         t,
@@ -116,8 +118,8 @@ def planner_map():
         tiles=current_app.config["TILES"],
         attribution_url=url_for("pages.attribution"),
         violation_tiles=tile_url if tiled else None,
-        violation_items=url_for("ogc.items", cid="violations"),
-        items=lambda cid: url_for("ogc.items", cid=cid),
+        violation_items=layer_url + "violations",
+        layer_url=lambda name: layer_url + name,
         cell_tiles=tile_url.replace("/violations/", "/grid_cells/"),
         streets_from_osm=osm_streets,
     )
@@ -233,6 +235,7 @@ def _tools_config(t, lang, city, picks, layer_names, tiled, tile_url) -> dict:
         ],
     }
     can_edit = current_user.role in ("admin", *WRITERS_LAYERS)
+    can_plan = current_user.role in inspections.PLANNERS
     offset = dt.datetime.now(ZoneInfo(city["timezone"])).utcoffset()
     return {
         "csrf": generate_csrf(),
@@ -260,7 +263,34 @@ def _tools_config(t, lang, city, picks, layer_names, tiled, tile_url) -> dict:
             "unit": units,
         },
         "categoryNames": dict(vcats),
+        "pointColors": {c["code"]: c["color"] for c in picks["point_categories"]},
+        "canPlan": can_plan,
+        "planning": _planning(t, city, picks) if can_plan else None,
         "msg": {k: t(k) for k in ui_messages()},
+    }
+
+
+def _planning(t, city: dict, picks: dict) -> dict:
+    """What the map's form for a new round offers: the team (the city's active inspectors),
+    the ways of travel, the areas a round may keep to, tomorrow in the city's time."""
+    with reading() as conn:
+        team = [
+            (u["id"], u["display_name"] or u["name"])
+            for u in list_users(conn, current_user.city_id)
+            if u["role"] == "inspector" and u["active"]
+        ]
+    tomorrow = dt.datetime.now(ZoneInfo(city["timezone"])).date() + dt.timedelta(days=1)
+    return {
+        "url": url_for("plans.create_plan"),
+        "round": url_for("plans.route_page", pid=0).replace("/0", "/{id}"),
+        "team": team,
+        "modes": [(m, t(f"mode.{m}")) for m in TRAVEL_MODES],
+        "areas": [
+            (a["code"], f"{a['code']} {a['name']}")
+            for a in picks["areas"]
+            if a["level"] in ("street", "community")
+        ],
+        "tomorrow": tomorrow.isoformat(),
     }
 
 
@@ -293,44 +323,38 @@ def _tiled(conn, city_id: int) -> bool:
     return _more_than(conn, "violation", city_id, current_app.config["EMBED_MAX"])
 
 
-def _planner_layers(
-    conn, city_id: int, with_violations: bool = True, scope: CaseScope | None = None
-) -> tuple[dict, PlannerLayers]:
-    """The layers to embed in the page: at most CHUANGWEN_EMBED_FEATURES features of grid
-    cells, zones, points and stall areas in all, the smallest layers first; a layer left out
-    (None) is drawn from tiles or read for the view. The cases are those in ``scope``."""
+def _planner_layers(conn, city_id: int, lang: str) -> tuple[dict, PlannerLayers]:
+    """What the map page says of its layers (the features are asked for by the page): the
+    layers asked for whole — at most CHUANGWEN_EMBED_FEATURES features of zones, points and
+    stall areas in all, the smallest layers first — and the catalogues naming their codes."""
     city = layers.city(conn, city_id)
     budget = current_app.config["EMBED_FEATURES"]
-    readers = {
-        "stall_area": layers.stall_areas,
-        "zone": layers.zones,
-        "assessment_point": layers.assessment_points,
-        "grid_cell": layers.grid_cells,
-    }
+    tables = {"stall_areas": "stall_area", "zones": "zone", "assessment_points": "assessment_point"}
     sizes = {
-        table: conn.execute(
+        name: conn.execute(
             text(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE city_id = :c LIMIT :n) s"),
             {"c": city_id, "n": budget + 1},
         ).scalar()
-        for table in readers
+        for name, table in tables.items()
     }
-    frames, used = {}, 0
-    for table in sorted(readers, key=sizes.get):
-        used += sizes[table]
-        frames[table] = readers[table](conn, city_id) if used <= budget else None
+    whole, used = {}, 0
+    for name in sorted(tables, key=sizes.get):
+        used += sizes[name]
+        whole[name] = used <= budget
     units = conn.execute(text("SELECT id, code FROM unit WHERE city_id = :c"), {"c": city_id})
+    key = "name_en" if lang == "en" else "name_zh"
+    offset = dt.datetime.now(ZoneInfo(city["timezone"])).utcoffset()
     data = PlannerLayers(
-        areas=layers.admin_areas(conn, city_id),
-        grid_cells=frames["grid_cell"],
-        zones=frames["zone"],
-        points=frames["assessment_point"],
-        stalls=frames["stall_area"],
-        violations=layers.violations(conn, city_id, scope) if with_violations else None,
-        point_categories=layers.assessment_point_categories(conn, city_id),
         bounds=(city["minx"], city["miny"], city["maxx"], city["maxy"]),
-        crs_epsg=city["crs_epsg"],
+        point_categories=layers.assessment_point_categories(conn, city_id),
+        violation_categories={
+            c["code"]: c[key] or c["name_zh"] for c in layers.violation_categories(conn, city_id)
+        },
         unit_colors={u.code: unit_color(u.id) for u in units},
         zone_kinds=ZONE_KINDS,
+        sources=VIOLATION_SOURCES,
+        whole=whole,
+        utc_offset_minutes=int(offset.total_seconds() // 60) if offset else 0,
     )
     return city, data
 

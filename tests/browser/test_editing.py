@@ -52,6 +52,7 @@ def _unexpected(errors: list[str], status: int) -> list[str]:
 
 
 def _start_editing(page, layer="zones"):
+    page.click("[data-tab=edit]")
     page.select_option("#cw-edit-layer", layer)
     page.click("#cw-edit-start")
     page.wait_for_function(

@@ -2,9 +2,14 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-GEOJSON_COUNTS = (
-    "Object.values(window).filter(v => v instanceof L.GeoJSON).map(l => l.getLayers().length)"
-)
+READY = "performance.getEntriesByName('cw:layers-drawn').length > 0"
+# every layer the page asked for: its source, kind, features drawn now and features it has
+LAYERS = """() => Object.values(window)
+    .filter(v => v instanceof L.GeoJSON && v.cwOptions)
+    .map(l => ({url: l.cwOptions.url.split('/').pop(), kind: l.cwOptions.kind,
+                level: (l.cwOptions.where || {}).level || null,
+                shown: l.getLayers().length, all: l.cwAll.length}))"""
+SETTLED = ("resolved", "closed", "invalid")
 
 
 def _sign_in(page, server, name="t_planner", password="planner-password"):
@@ -14,21 +19,95 @@ def _sign_in(page, server, name="t_planner", password="planner-password"):
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_selector(".leaflet-overlay-pane canvas", timeout=30000)
+    page.wait_for_function(READY, timeout=30000)
 
 
-def test_sign_in_and_see_every_layer_drawn_offline(page, server, demo):
+def _by(layers, url, kind=None, level=None):
+    found = [
+        x for x in layers if x["url"] == url and kind in (None, x["kind"]) and x["level"] == level
+    ]
+    assert len(found) == 1, (url, kind, level, layers)
+    return found[0]
+
+
+def test_the_map_is_a_light_shell_whose_layers_come_from_the_api(page, server, demo):
     _sign_in(page, server)
-    counts = page.evaluate(GEOJSON_COUNTS)
     city = demo[1]
-    # district, streets, communities, grid cells, zones, surroundings, stalls, points, violations
-    assert len(counts) == 9
-    assert len(city.cells) in counts and len(city.points) in counts
-    assert max(counts) >= len(city.violations)
-    labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
-    assert any("测评点位" in s for s in labels) and any("责任区" in s for s in labels)
-    assert page.locator("#legend").is_visible()
+    # the page itself carries no feature
+    size = page.evaluate(
+        "fetch('/', {headers: {Accept: 'text/html'}}).then(r => r.text()).then(t => t.length)"
+    )
+    assert size < 300_000
+    layers = page.evaluate(LAYERS)
+    assert {x["level"] for x in layers if x["url"] == "areas"} == {
+        "district",
+        "street",
+        "community",
+    }
+    points = _by(layers, "assessment_points", "point")
+    assert points["shown"] == points["all"] == len(city.points)
+    # at the city's zoom: open cases on the map, settled ones not yet
+    cases = _by(layers, "violations", "case")
+    settled = int(city.violations["status"].isin(SETTLED).sum())
+    assert settled > 0 and cases["all"] == len(city.violations)
+    assert cases["shown"] == len(city.violations) - settled
+    # the points' surroundings and the grid only from zoom 15, where they can be read
+    assert _by(layers, "assessment_points", "around")["shown"] == 0
+    page.evaluate(
+        "() => { Object.values(window).find(v => v instanceof L.Map)"
+        ".setView([28.29, 117.215], 15, {animate: false}); }"
+    )
+    page.wait_for_timeout(500)
+    layers = page.evaluate(LAYERS)
+    assert _by(layers, "violations", "case")["shown"] == len(city.violations)
+    assert _by(layers, "assessment_points", "around")["shown"] > 0
     assert page.watch.outside == []
     assert page.watch.errors == []
+
+
+def test_points_in_their_category_colours_and_one_sidebar(page, server, demo):
+    _sign_in(page, server)
+    fills = page.evaluate(
+        """() => {
+        const l = Object.values(window).find(v => v instanceof L.GeoJSON && v.cwOptions
+                                              && v.cwOptions.kind === 'point');
+        return l.getLayers().map(m => [m.feature.properties.category, m.options.fillColor,
+                                        m.options.fill !== false]);
+    }"""
+    )
+    colours = page.evaluate(
+        "JSON.parse(document.getElementById('cw-config').textContent).pointColors"
+    )
+    assert fills and all(filled and colour == colours[c] for c, colour, filled in fills)
+    assert len({colour for _, colour, _ in fills}) >= 3
+    # the layer switches and the legend are tabs of the one sidebar, not boxes over the map
+    assert page.locator("#cw-panel .leaflet-control-layers").count() == 1
+    assert page.locator(".leaflet-control-container .leaflet-control-layers").count() == 0
+    labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert any("测评点位" in s for s in labels) and any("责任区" in s for s in labels)
+    assert page.locator("#cw-panel .leaflet-control-layers").is_visible()
+    page.click("[data-tab=legend]")
+    legend = page.locator("#cw-panel #legend")
+    assert legend.is_visible()
+    text = legend.inner_text()
+    for words in ("单元网格", "点位周边范围", "便民摊点", "责任区", "已逾期"):
+        assert words in text
+    # the legend's swatches number one per status, category and layer
+    assert legend.locator("svg.cw-swatch").count() >= len(colours) + 6 + 7
+    # a metric scale only
+    scale = page.locator(".leaflet-control-scale").inner_text()
+    assert ("m" in scale or "km" in scale) and "ft" not in scale and "mi" not in scale
+    # nothing beside the map overlaps another control
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('#cw-panel, .leaflet-control-scale, '
+                   + '.leaflet-control-zoom, .leaflet-control-attribution')]
+              .map(e => { const r = e.getBoundingClientRect();
+                          return [r.left, r.top, r.right, r.bottom]; })"""
+    )
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+    assert page.watch.outside == [] and page.watch.errors == []
 
 
 def test_popup_shows_user_text_as_text(page, server, evil_violation):
@@ -36,7 +115,7 @@ def test_popup_shows_user_text_as_text(page, server, evil_violation):
     shown = page.evaluate(
         """(caseNo) => {
         for (const g of Object.values(window).filter(v => v instanceof L.GeoJSON)) {
-            for (const l of g.getLayers()) {
+            for (const l of (g.cwAll || g.getLayers())) {
                 if (l.feature.properties.case_no === caseNo) {
                     // the popup is bound on the layer group: click the feature as a user would
                     l.fire('click', {latlng: l.getLatLng()}, true);
@@ -64,7 +143,7 @@ def test_switch_to_english(page, server):
     assert any("Assessment points" in s for s in labels)
     # the tools beside the map speak English too
     tabs = page.locator("#cw-panel [role=tab]").all_inner_texts()
-    assert tabs == ["Edit", "Find", "Problem points", "Zone check"]
+    assert tabs == ["Layers", "Legend", "Edit", "Find", "Problem points", "Zone check"]
     page.click("[data-tab=find]")
     assert page.get_attribute("#cw-search", "placeholder") == "Name or code"
     assert page.watch.outside == [] and page.watch.errors == []

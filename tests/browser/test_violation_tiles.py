@@ -40,9 +40,11 @@ def test_cases_come_from_tiles_and_a_click_shows_one(page, server, engine, demo)
     _go(page, lon + 0.002, lat, 17)  # the case left of centre
     page.wait_for_function(f"{DRAWN} > 0", timeout=30000)
     page.mouse.click(*_pixel(page, lon, lat))
-    popup = page.locator(".violation-popup")
+    popup = page.locator(".cw-case")
     popup.wait_for(timeout=10000)
     shown = popup.inner_text()
+    # the case as everywhere on the map: number, its owner and department by name
     assert "案卷号" in shown and case_no in shown
+    assert "责任单位" in shown and "职能部门" in shown
     assert page.watch.outside == []
     assert page.watch.errors == []

@@ -136,7 +136,7 @@ def _cases_in(resp, truth: Truth) -> Seen:
                 elif name == "violations":
                     seen.ids.add(f["id"])
         return seen
-    if resp.mimetype.startswith("image/"):
+    if (resp.mimetype or "").startswith("image/"):
         return seen
     if resp.mimetype == XLSX:  # a workbook: the text of every cell
         sheets = openpyxl.load_workbook(io.BytesIO(resp.data)).worksheets
@@ -226,7 +226,8 @@ def _map_page(p: Prober) -> None:
     own = set(p.truth.own)
     for query in ("", "?violations=features", "?lang=en"):
         resp, seen = p.get("/" + query, headers={"Accept": "text/html"})
-        _all_own(p, f"/{query}", seen.ids, own)
+        # the page is a shell: its cases come from /api/map/layers/violations
+        p.expect(not seen.ids, f"/{query} carries cases {sorted(seen.ids)[:5]}")
         config = re.search(
             r'<script type="application/json" id="cw-config">(.*?)</script>',
             resp.get_data(as_text=True),
@@ -243,6 +244,26 @@ def _map_page(p: Prober) -> None:
             )
     p.get("/?violations=tiles", headers={"Accept": "text/html"})
     p.get("/?f=json")
+
+
+def _map_layer(p: Prober) -> None:
+    own = set(p.truth.own)
+    w, s, e, n = p.world.extent
+    for layer in ("areas", "zones", "stall_areas", "assessment_points", "violations"):
+        resp, seen = p.get(f"/api/map/layers/{layer}")
+        if layer == "violations":
+            _all_own(p, "/api/map/layers/violations", seen.ids, own)
+            again, _ = p.get(
+                "/api/map/layers/violations",
+                status=(304,),
+                headers={"If-None-Match": resp.headers["ETag"]},
+            )
+        resp, seen = p.get(f"/api/map/layers/{layer}?bbox={w},{s},{e},{n}")
+        if layer == "violations":
+            _all_own(p, "/api/map/layers/violations?bbox=", seen.ids, own)
+    resp, seen = p.get(f"/api/map/layers/violations?bbox={w},{s},{e},{n}&limit=1")
+    p.expect(seen.ids <= own and len(seen.ids) == 1, f"limit=1 gives {seen.ids}")
+    p.get("/api/map/layers/nothing", status=(404,))
 
 
 def _items(p: Prober) -> None:
@@ -478,6 +499,7 @@ PROBES: dict[str, Callable[[Prober], None]] = {
     "reports.photo": _photo,
     "tiles.tile": _tiles,
     "basemap.tile": _basemap,
+    "map_layers.layer": _map_layer,
     "users.list_users": _plain("/api/users", status=(403,)),
     "users.tokens": lambda p: p.get(f"/api/users/{p.world.user_id}/tokens", status=(403,)),
     "users.create_user": _writes_refused(

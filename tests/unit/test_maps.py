@@ -2,15 +2,12 @@ import json
 import re
 from zoneinfo import ZoneInfo
 
-import geopandas as gpd
-import pandas as pd
 import pytest
 from branca.element import Element
-from shapely.geometry import MultiPolygon, Point, box
 
 from maps.assets import install_local_assets
 from maps.escaping import html_text, literal_html, script_json
-from maps.lazy import LazyFeatures
+from maps.lazy import FetchedLayer
 from maps.page import add_page_chrome
 from maps.planner import PlannerLayers, build_planner_map
 from maps.route import build_route_map
@@ -23,106 +20,23 @@ EVIL = '<img src=x onerror="window.__xss=1">'
 BREAKOUT = "</script><script>window.__xss=2</script>`;${window.__xss=3}{{ 6*7 }}{% if 1 %}"
 
 
-def _layers(description: str = "路边垃圾") -> PlannerLayers:
-    square = MultiPolygon([box(117.20, 28.28, 117.21, 28.29)])
-    areas = gpd.GeoDataFrame(
-        {
-            "id": [1],
-            "code": ["360681"],
-            "level": ["district"],
-            "name": ["贵溪市"],
-            "provenance": ["derived"],
-        },
-        geometry=[square],
-        crs=4326,
-    )
-    cells = gpd.GeoDataFrame(
-        {"id": [1], "code": ["360681001001001"], "size_m": [100], "community": ["江边社区"]},
-        geometry=[square],
-        crs=4326,
-    )
-    zones = gpd.GeoDataFrame(
-        {
-            "id": [1],
-            "code": ["Z1"],
-            "name": [EVIL],
-            "kind": ["grid"],
-            "unit_id": [3],
-            "unit": ["江边社区居民委员会"],
-            "first_person": ["张三"],
-            "direct_person": ["李四"],
-            "valid_from": pd.to_datetime(["2026-01-01"]),
-            "version": [1],
-            "provenance": ["user"],
-        },
-        geometry=[square],
-        crs=4326,
-    )
-    points = gpd.GeoDataFrame(
-        {
-            "id": [1],
-            "code": ["AP0001"],
-            "name": ["江边农贸市场"],
-            "category_code": ["farmers_market"],
-            "category_zh": ["农贸市场"],
-            "category_en": ["Farmers' market"],
-            "color": ["#d62728"],
-            "weight": [3.0],
-            "radius_m": [200],
-            "provenance": ["invented"],
-        },
-        geometry=[Point(117.205, 28.285)],
-        crs=4326,
-    )
-    stalls = gpd.GeoDataFrame(
-        {
-            "id": [1],
-            "code": ["ST1"],
-            "name": ["夜市"],
-            "opens_at": ["18:00"],
-            "closes_at": ["02:00"],
-            "allowed_categories": [["street_vending"]],
-            "allowed_zh": ["占道经营"],
-            "allowed_en": ["Street vending"],
-            "provenance": ["invented"],
-        },
-        geometry=[MultiPolygon([box(117.204, 28.284, 117.205, 28.285)])],
-        crs=4326,
-    )
-    violations = gpd.GeoDataFrame(
-        {
-            "id": [1],
-            "case_no": ["C1"],
-            "category_code": ["garbage_corner"],
-            "category_zh": ["垃圾死角"],
-            "category_en": ["Garbage dead corner"],
-            "status": ["open"],
-            "source": ["hotline"],
-            "description": [description],
-            "observed_at": ["2026-11-27 20:00"],
-            "due_at": ["2026-11-28 20:00"],
-            "provenance": ["user"],
-        },
-        geometry=[Point(117.2051, 28.2851)],
-        crs=4326,
-    )
+def _layers(name: str = "农贸市场") -> PlannerLayers:
+    """What the map page is told of a city: its extent and the catalogues (an admin edits
+    their names, so they are user text too)."""
     return PlannerLayers(
-        areas,
-        cells,
-        zones,
-        points,
-        stalls,
-        violations,
-        [
+        bounds=(117.20, 28.28, 117.21, 28.29),
+        point_categories=[
             {
                 "code": "farmers_market",
-                "name_zh": "农贸市场",
+                "name_zh": name,
                 "name_en": "Farmers' market",
                 "color": "#d62728",
             }
         ],
-        (117.20, 28.28, 117.21, 28.29),
-        4548,
+        violation_categories={"garbage_corner": name},
+        unit_colors={"U1": "#1f77b4"},
+        zone_kinds=("grid", "road_segment"),
+        sources=("hotline",),
     )
 
 
@@ -135,8 +49,17 @@ def test_user_text_is_escaped_in_the_page():
     m = build_planner_map(_layers(EVIL), translator("zh"), tiles="none")
     page = m.get_root().render()
     assert "<img src=x" not in page
-    # the properties are embedded as JSON, where "&" itself is written \u0026
-    assert "\\u0026lt;img src=x onerror=\\u0026quot;window.__xss=1" in page
+    # the legend shows the name as text; the layers' options carry it as JSON
+    assert "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;" in page
+    assert "\\u003cimg src=x onerror=" in page
+
+
+def test_the_page_is_a_shell_whose_layers_are_asked_for():
+    page = build_planner_map(_layers(), translator("zh"), tiles="none").get_root().render()
+    asked = set(re.findall(r'"url": "/api/map/layers/(\w+)"', page))
+    assert asked == {"areas", "zones", "stall_areas", "assessment_points", "violations"}
+    assert '"type": "Feature"' not in page and "FeatureCollection" not in page
+    assert "L.control.scale({imperial: false" in page
 
 
 def test_no_outside_host_with_tiles_none():
@@ -197,7 +120,7 @@ def test_no_user_text_can_end_a_script_or_reach_jinja():
     t = translator("zh")
     m = build_planner_map(_layers(EVIL + BREAKOUT), t, tiles="none")
     m.add_child(PlannerTools({"units": [["U1", BREAKOUT]]}))
-    LazyFeatures("zones", "/collections/zones/items", {"colors": {BREAKOUT: "#000"}}, {}).add_to(m)
+    FetchedLayer("zones", {"url": "/z", "colors": {BREAKOUT: "#000"}}).add_to(m)
     page = _chrome(m, BREAKOUT).get_root().render()
     assert "window.__xss=2</script>" not in page and "<!--" not in page
     assert not re.search(r"\{[{%#]", page), re.findall(r".{60}\{[{%#].{20}", page)

@@ -43,12 +43,6 @@ document.addEventListener("DOMContentLoaded", function () {
     return el("span", {}, String(text));
   }
 
-  // the map's embedded values are HTML-escaped (maps/escaping.py): read back as text
-  function plain(value) {
-    if (typeof value !== "string" || value.indexOf("&") < 0) { return value; }
-    return new DOMParser().parseFromString(value, "text/html").documentElement.textContent;
-  }
-
   function api(method, url, body, headers) {
     var h = Object.assign({Accept: "application/json, application/geo+json, application/problem+json"},
                           headers || {});
@@ -66,6 +60,19 @@ document.addEventListener("DOMContentLoaded", function () {
         return {status: r.status, ok: r.ok, etag: r.headers.get("ETag"), data: d};
       });
     });
+  }
+
+  // what the server said of a refusal, in the reader's language when it says it
+  function said(r) {
+    var d = r.data || {};
+    return d.message || d.detail || d.title || ("HTTP " + r.status);
+  }
+
+  // a button that cannot be used now says why (its tooltip); usable again, it says nothing
+  function why(button, reason) {
+    button.disabled = !!reason;
+    if (reason) { button.title = reason; } else { button.removeAttribute("title"); }
+    return button;
   }
 
   function fitTo(layerOrBox) {
@@ -89,7 +96,8 @@ document.addEventListener("DOMContentLoaded", function () {
                              onclick: function () { panel.classList.toggle("cw-collapsed"); }});
   panel.appendChild(toggle);
   panel.appendChild(tabs);
-  var names = (cfg.canEdit ? ["edit"] : []).concat(["find", "problems", "check"]);
+  var names = ["layers", "legend"].concat(cfg.canEdit ? ["edit"] : [])
+    .concat(cfg.canPlan ? ["plan"] : []).concat(["find", "problems", "check"]);
   names.forEach(function (name, i) {
     var body = el("section", {id: "cw-tab-" + name, class: "cw-tab-body", role: "tabpanel"});
     bodies[name] = body;
@@ -103,6 +111,19 @@ document.addEventListener("DOMContentLoaded", function () {
   document.body.appendChild(panel);
   L.DomEvent.disableClickPropagation(panel);
   L.DomEvent.disableScrollPropagation(panel);
+
+  // one sidebar: the map's layer switches and its legend are tabs of it, so that nothing
+  // beside the map covers another control
+  var switches = document.querySelector(".leaflet-control-layers");
+  if (switches) {
+    switches.classList.add("cw-in-panel");
+    bodies.layers.appendChild(switches);
+  }
+  var legend = document.getElementById("legend");
+  if (legend) {
+    legend.classList.add("cw-in-panel");
+    bodies.legend.appendChild(legend);
+  }
 
   var onShow = {};
   function show(name) {
@@ -139,7 +160,8 @@ document.addEventListener("DOMContentLoaded", function () {
     var startBtn = el("button", {type: "button", id: "cw-edit-start", text: t("ui.edit.start"),
                                  onclick: function () { start(layerSelect.value); }});
     var newBtn = el("button", {type: "button", id: "cw-edit-new", text: t("ui.edit.new"),
-                               disabled: true, onclick: drawNew});
+                               onclick: drawNew});
+    why(newBtn, t("ui.why.load_first"));
     var status = el("p", {id: "cw-edit-status", class: "cw-note", hidden: true});
     var form = el("form", {id: "cw-edit-form", class: "cw-form", hidden: true,
                            onsubmit: function (ev) { ev.preventDefault(); save(); }});
@@ -198,7 +220,7 @@ document.addEventListener("DOMContentLoaded", function () {
           if (l.options && !group.hasLayer(l)) { l.options.snapIgnore = true; }
         });
         state.loaded = cid;
-        newBtn.disabled = false;
+        why(newBtn, null);
         note(status, t("ui.edit.loaded", {n: r.data.features.length,
                                            layer: t("layer." + cid)}));
       });
@@ -326,8 +348,8 @@ document.addEventListener("DOMContentLoaded", function () {
       form.appendChild(geomError);
       form.appendChild(el("div", {class: "cw-row"},
         el("button", {type: "submit", id: "cw-edit-save", text: t("ui.edit.save")}),
-        el("button", {type: "button", id: "cw-edit-delete", text: t("ui.edit.delete"),
-                      disabled: !state.fid, onclick: remove}),
+        why(el("button", {type: "button", id: "cw-edit-delete", text: t("ui.edit.delete"),
+                          onclick: remove}), state.fid ? null : t("ui.why.not_stored")),
         el("button", {type: "button", id: "cw-edit-cancel", text: t("ui.edit.cancel"),
                       onclick: function () { release(); form.hidden = true;
                                               note(status, ""); }})));
@@ -380,14 +402,14 @@ document.addEventListener("DOMContentLoaded", function () {
         var name = String(e.field).replace(/^properties\./, "").replace(/\..*$/, "");
         var box = form.querySelector(".cw-field-error[data-field='" + CSS.escape(name) + "']");
         if (box) {
-          box.textContent = e.reason;
+          box.textContent = e.message || e.reason;
           box.hidden = false;
           if (form.elements[name]) { form.elements[name].classList.add("cw-invalid"); }
         } else {
-          rest.push(e.field + ": " + e.reason);
+          rest.push(e.field + ": " + (e.message || e.reason));
         }
       });
-      var head = (r.data && (r.data.detail || r.data.title)) || ("HTTP " + r.status);
+      var head = said(r);
       note(status, [head].concat(rest).join(" "), "cw-bad");
     }
 
@@ -404,8 +426,9 @@ document.addEventListener("DOMContentLoaded", function () {
         choice.appendChild(list);
         function done(v) { choice.hidden = true; resolve(v); }
         choice.appendChild(el("div", {class: "cw-row"},
-          el("button", {type: "button", id: "cw-trim", text: t("ui.edit.trim"),
-                        disabled: !trimmed, onclick: function () { done("trim"); }}),
+          why(el("button", {type: "button", id: "cw-trim", text: t("ui.edit.trim"),
+                            onclick: function () { done("trim"); }}),
+              trimmed ? null : t("ui.why.nothing_left")),
           el("button", {type: "button", id: "cw-keep", text: t("ui.edit.keep_overlap"),
                         onclick: function () { done("keep"); }}),
           el("button", {type: "button", text: t("ui.edit.cancel"),
@@ -462,7 +485,7 @@ document.addEventListener("DOMContentLoaded", function () {
                                                   r.data.properties.code})]
                        .concat(notes, r.data.notes || []).join(" "), "cw-good");
           var del = document.getElementById("cw-edit-delete");
-          if (del) { del.disabled = false; }
+          if (del) { why(del, null); }
         });
       });
     }
@@ -525,22 +548,139 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   }
 
+  // ---- planning a round (leaders) ---------------------------------------------------------
+  if (cfg.canPlan) { planner(); }
+
+  function planner() {
+    var body = bodies.plan, p = cfg.planning, depot = null, marker = null, picking = false;
+    var form = el("form", {id: "cw-plan-form", class: "cw-form"});
+    function row(name, label, input) {
+      input.name = name;
+      input.id = "cw-plan-" + name;
+      form.appendChild(el("div", {class: "cw-field"}, el("label", {for: input.id, text: label}),
+        input, el("p", {class: "cw-field-error", "data-field": name, hidden: true})));
+      return input;
+    }
+    row("date", t("ui.plan.date"), el("input", {type: "date", required: true, value: p.tomorrow}));
+    row("window_start", t("ui.plan.from"), el("input", {type: "time", required: true,
+                                                         value: "20:00"}));
+    row("window_end", t("ui.plan.to"), el("input", {type: "time", required: true,
+                                                     value: "23:00"}));
+    var mode = row("mode", t("ui.plan.mode"), el("select"));
+    p.modes.forEach(function (m) { mode.appendChild(el("option", {value: m[0], text: m[1]})); });
+    var team = row("team", t("ui.plan.team"), el("select", {multiple: true, size: 4}));
+    p.team.forEach(function (u) { team.appendChild(el("option", {value: u[0], text: u[1]})); });
+    var area = row("area", t("ui.plan.area"), el("select"));
+    area.appendChild(el("option", {value: "", text: t("ui.plan.whole_city")}));
+    p.areas.forEach(function (a) { area.appendChild(el("option", {value: a[0], text: a[1]})); });
+    var where = el("p", {id: "cw-plan-depot", class: "cw-hint", text: t("ui.plan.no_depot")});
+    var pick = el("button", {type: "button", id: "cw-plan-pick", text: t("ui.plan.pick"),
+                             onclick: function () {
+                               picking = true;
+                               map.getContainer().style.cursor = "crosshair";
+                               note(status, t("ui.plan.click_map"));
+                             }});
+    form.appendChild(el("div", {class: "cw-field"}, el("label", {text: t("ui.plan.depot")}),
+      el("div", {class: "cw-row"}, pick), where,
+      el("p", {class: "cw-field-error", "data-field": "depot", hidden: true})));
+    var submit = el("button", {type: "submit", id: "cw-plan-submit", text: t("ui.plan.create")});
+    form.appendChild(el("div", {class: "cw-row"}, submit));
+    var status = el("p", {id: "cw-plan-status", class: "cw-note", hidden: true});
+    body.appendChild(el("p", {class: "cw-hint", text: t("ui.plan.hint")}));
+    body.appendChild(form);
+    body.appendChild(status);
+
+    function ready() {
+      var chosen = Array.prototype.some.call(team.options, function (o) { return o.selected; });
+      why(submit, !depot ? t("ui.why.no_depot") : !chosen ? t("ui.why.no_team") : null);
+    }
+    team.addEventListener("change", ready);
+    ready();
+    map.on("click", function (ev) {
+      if (!picking) { return; }
+      picking = false;
+      map.getContainer().style.cursor = "";
+      depot = [Number(ev.latlng.lng.toFixed(6)), Number(ev.latlng.lat.toFixed(6))];
+      if (marker) { map.removeLayer(marker); }
+      marker = L.marker(ev.latlng, {title: t("ui.plan.depot")}).addTo(map);
+      where.textContent = t("ui.plan.depot_at", {lon: depot[0], lat: depot[1]});
+      note(status, "");
+      ready();
+    });
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      form.querySelectorAll(".cw-field-error").forEach(function (b) { b.hidden = true; });
+      var body = {
+        date: form.elements.date.value,
+        window_start: form.elements.window_start.value,
+        window_end: form.elements.window_end.value,
+        mode: mode.value,
+        depot: depot,
+        team: Array.prototype.filter.call(team.options, function (o) { return o.selected; })
+          .map(function (o) { return Number(o.value); })
+      };
+      if (area.value) { body.area = area.value; }
+      why(submit, t("ui.why.planning"));
+      note(status, t("ui.plan.working"));
+      api("POST", p.url, body, {"Idempotency-Key": String(Date.now()) + Math.random()})
+        .then(function (r) {
+          ready();
+          if (!r.ok) {
+            var rest = [];
+            ((r.data && r.data.errors) || []).forEach(function (e) {
+              var name = String(e.field).replace(/\..*$/, "");
+              var box = form.querySelector(".cw-field-error[data-field='" + CSS.escape(name) +
+                                           "']");
+              if (box) { box.textContent = e.message || e.reason; box.hidden = false; }
+              else { rest.push(e.message || e.reason); }
+            });
+            note(status, [said(r)].concat(rest).join(" "), "cw-bad");
+            return;
+          }
+          status.textContent = "";
+          status.className = "cw-note cw-good";
+          status.hidden = false;
+          status.appendChild(document.createTextNode(
+            t("ui.plan.created", {n: (r.data.stops || []).length}) + " "));
+          status.appendChild(el("a", {href: p.round.replace("{id}", r.data.id),
+                                      id: "cw-plan-open", text: t("ui.plan.open")}));
+        });
+    });
+  }
+
   // ---- finding things -------------------------------------------------------------------
   (function finder() {
     var body = bodies.find;
     var q = el("input", {id: "cw-search", type: "search", placeholder: t("ui.find.placeholder"),
                          "aria-label": t("ui.find.search")});
     var results = el("ol", {id: "cw-search-results", class: "cw-list"});
+    // the hit shown, marked on the map (drawn as SVG so that it can pulse) until the next
+    if (!map.getPane("cwHit")) { map.createPane("cwHit").style.zIndex = 600; }
+    var hits = L.featureGroup([], {pane: "cwHit"}).addTo(map);
+    var svg = L.svg({pane: "cwHit"});
+    function mark(h) {
+      hits.clearLayers();
+      var b = h.bbox, style = {renderer: svg, pane: "cwHit", className: "cw-hit",
+                               color: "#00e5ff", weight: 4, fill: false, interactive: false};
+      var shape = b[0] === b[2] && b[1] === b[3]
+        ? L.circleMarker([b[1], b[0]], Object.assign({radius: 18}, style))
+        : L.rectangle([[b[1], b[0]], [b[3], b[2]]], style);
+      hits.addLayer(shape);
+      results.querySelectorAll("a").forEach(function (a) {
+        a.classList.toggle("cw-active", a.dataset.code === h.code); });
+    }
     var searchForm = el("form", {class: "cw-row", onsubmit: function (ev) {
       ev.preventDefault();
       results.textContent = "";
+      hits.clearLayers();
       if (!q.value.trim()) { return; }
       api("GET", cfg.urls.search + "?q=" + encodeURIComponent(q.value)).then(function (r) {
-        if (!r.ok) { results.appendChild(el("li", {text: r.data.detail})); return; }
+        if (!r.ok) { results.appendChild(el("li", {text: said(r)})); return; }
         if (!r.data.results.length) { results.appendChild(el("li", {text: t("ui.find.none")})); }
         r.data.results.forEach(function (h) {
-          results.appendChild(el("li", {}, el("a", {href: "#", onclick: function (ev) {
-            ev.preventDefault(); fitTo(h.bbox); }},
+          results.appendChild(el("li", {}, el("a", {href: "#", "data-code": h.code,
+                                                    onclick: function (ev) {
+            ev.preventDefault(); fitTo(h.bbox); mark(h); }},
             t("layer." + h.layer) + " · " + h.code + (h.name ? " · " + h.name : ""))));
         });
       });
@@ -594,19 +734,19 @@ document.addEventListener("DOMContentLoaded", function () {
         layer.setUrl(v.tiles + (qs ? "?" + qs : ""));
         return;
       }
-      // embedded cases: keep them all, show those that match
-      if (!layer._cwAll) { layer._cwAll = layer.getLayers(); }
-      layer.clearLayers();
-      var shown = 0;
-      layer._cwAll.forEach(function (l) {
-        var p = l.feature.properties, observed = plain(p.observed_at);
-        var ok = (!w.status || w.status.split(",").indexOf(plain(p.status)) >= 0) &&
-          (!w.category || plain(p.category_code) === w.category) &&
-          (!w.unit || plain(p.unit_code) === w.unit) &&
-          (!w.from || observed.slice(0, 10) >= w.from) &&
-          (!w.to || observed.slice(0, 10) <= w.to);
-        if (ok) { layer.addLayer(l); shown++; }
-      });
+      // the cases the page has: show those that match (settled ones still only from the
+      // zoom where they are drawn, unless the filter asks for their status)
+      var day = function (iso) { return cwMap.cityTime(iso, cfg.utcOffsetMinutes, true); };
+      layer.cwOptions.showSettled = !!w.status;
+      layer.cwFilter = function (p) {
+        var observed = day(p.observed_at);
+        return (!w.status || w.status.split(",").indexOf(p.status) >= 0) &&
+          (!w.category || p.category_code === w.category) &&
+          (!w.unit || p.unit_code === w.unit) &&
+          (!w.from || observed >= w.from) &&
+          (!w.to || observed <= w.to);
+      };
+      var shown = layer.cwPick();
       note(count, t("ui.find.shown", {n: shown}));
     }
     f.addEventListener("submit", function (ev) { ev.preventDefault(); apply(wanted()); });
@@ -676,7 +816,7 @@ document.addEventListener("DOMContentLoaded", function () {
       list.textContent = "";
       note(summary, t("ui.edit.loading"));
       api("GET", cfg.urls.zoneCheck).then(function (r) {
-        if (!r.ok) { note(summary, r.data.detail, "cw-bad"); return; }
+        if (!r.ok) { note(summary, said(r), "cw-bad"); return; }
         var parts = Object.keys(r.data.summary).map(function (k) {
           return t("check." + k) + " " + r.data.summary[k]; });
         note(summary, parts.length ? parts.join(" · ") : t("ui.check.clean"),
