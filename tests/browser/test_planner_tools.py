@@ -1,0 +1,157 @@
+"""The planner map for the people who work with it: a case's popup with its photos, owner and
+countdown; a round planned from the map by a leader; search hits marked; disabled buttons
+that say why."""
+
+import io
+
+import pytest
+from PIL import Image
+from sqlalchemy import text
+
+from tests.browser.conftest import sign_in_as, watched_context
+from tests.browser.test_editing import _forget
+from tests.browser.test_planner_map import READY
+
+pytestmark = pytest.mark.browser
+
+MAP = "Object.values(window).find(v => v instanceof L.Map)"
+CASES = (
+    "Object.values(window).find(v => v instanceof L.GeoJSON && v.cwOptions"
+    " && v.cwOptions.kind === 'case')"
+)
+
+
+def _png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_a_case_popup_shows_its_photo_owner_department_and_countdown(
+    browser, server, engine, tokens
+):
+    with watched_context(browser) as (ctx, watch):
+        page = ctx.new_page()
+        answer = page.request.post(
+            server + "/api/reports",
+            headers={"Authorization": f"Bearer {tokens['inspector'][1]}"},
+            multipart={
+                "category": "blocked_tactile_paving",
+                "lon": "117.2158",
+                "lat": "28.2912",
+                "description": "盲道被占",
+                "photos": {"name": "p.png", "mimeType": "image/png", "buffer": _png()},
+            },
+        )
+        assert answer.status == 201, answer.text()
+        case = answer.json()
+        case_no = case["properties"]["case_no"] if "properties" in case else case["case_no"]
+        try:
+            sign_in_as(page, server, "t_planner", "planner-password")
+            page.wait_for_function(READY, timeout=30000)
+            page.evaluate(
+                f"""(no) => {{ const g = {CASES};
+                const l = g.cwAll.find(l => l.feature.properties.case_no === no);
+                l.fire('click', {{latlng: l.getLatLng()}}, true); }}""",
+                case_no,
+            )
+            popup = page.locator(".cw-case", has_text=case_no)
+            popup.wait_for(timeout=10000)
+            shown = popup.inner_text()
+            with engine.connect() as conn:
+                unit, department = conn.execute(
+                    text(
+                        "SELECT u.name, d.name FROM violation v JOIN unit u ON u.id = v.unit_id "
+                        "JOIN unit d ON d.city_id = v.city_id AND d.code = v.department_code "
+                        "WHERE v.case_no = :n"
+                    ),
+                    {"n": case_no},
+                ).one()
+            assert unit in shown and department in shown
+            assert "距整改期限还有" in shown  # a new case: its countdown
+            thumb = popup.locator(".cw-photos img")
+            thumb.wait_for(timeout=10000)
+            page.wait_for_function(
+                "document.querySelector('.cw-photos img').naturalWidth === 40", timeout=10000
+            )
+            thumb.click()
+            full = page.locator(".cw-photo-full img")
+            full.wait_for(timeout=5000)
+            assert full.get_attribute("src") == thumb.get_attribute("src")
+            page.locator(".cw-photo-full").click()
+            assert page.locator(".cw-photo-full").count() == 0
+            assert watch.outside == [] and watch.errors == []
+        finally:
+            _forget(engine, "violation", "case_no", case_no)
+
+
+def test_a_leader_plans_a_round_from_the_map(browser, server, engine, tokens):
+    with watched_context(browser) as (ctx, watch):
+        page = ctx.new_page()
+        sign_in_as(page, server, "t_leader", "leader-password")
+        page.goto(server + "/")
+        page.wait_for_function(READY, timeout=30000)
+        page.click("[data-tab=plan]")
+        submit = page.locator("#cw-plan-submit")
+        # it cannot be sent yet, and says why
+        assert submit.is_disabled() and "出发点" in submit.get_attribute("title")
+        page.click("#cw-plan-pick")
+        page.evaluate(f"() => {{ {MAP}.setView([28.29, 117.215], 15, {{animate: false}}); }}")
+        box = page.locator(".folium-map").bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 3, box["y"] + box["height"] / 2)
+        assert "出发点：117." in page.inner_text("#cw-plan-depot")
+        assert submit.is_disabled() and "队员" in submit.get_attribute("title")
+        page.select_option("#cw-plan-team", label="t_inspector")
+        page.select_option("#cw-plan-mode", "walk")
+        assert submit.is_enabled() and submit.get_attribute("title") is None
+        submit.click()
+        link = page.locator("#cw-plan-open")
+        link.wait_for(timeout=60000)
+        assert "个点位" in page.inner_text("#cw-plan-status")
+        href = link.get_attribute("href")
+        pid = int(href.rstrip("/").split("/")[-1])
+        with engine.connect() as conn:
+            team = conn.execute(
+                text(
+                    "SELECT u.name FROM inspection_team_member m JOIN app_user u "
+                    "ON u.id = m.user_id WHERE m.plan_id = :p"
+                ),
+                {"p": pid},
+            ).scalars().all()
+        assert team == ["t_inspector"]
+        link.click()
+        page.wait_for_load_state()
+        assert f"/inspection-plans/{pid}" in page.url
+        assert watch.outside == [] and watch.errors == []
+
+
+def test_search_marks_its_hit_and_disabled_buttons_say_why(page, server, engine, demo):
+    sign_in_as(page, server, "t_planner", "planner-password")
+    page.wait_for_function(READY, timeout=30000)
+    with engine.connect() as conn:
+        code = conn.execute(
+            text("SELECT code FROM assessment_point WHERE city_id = :c ORDER BY id LIMIT 1"),
+            {"c": demo[0]},
+        ).scalar()
+    page.click("[data-tab=find]")
+    page.fill("#cw-search", code)
+    page.press("#cw-search", "Enter")
+    hit = page.locator(f"#cw-search-results a[data-code='{code}']")
+    hit.wait_for(timeout=10000)
+    hit.click()
+    page.wait_for_selector("path.cw-hit", state="attached", timeout=5000)
+    assert page.locator("path.cw-hit").count() == 1
+    assert "cw-active" in hit.get_attribute("class")
+    # a new search clears the mark
+    page.fill("#cw-search", "没有这样的名称")
+    page.press("#cw-search", "Enter")
+    page.wait_for_timeout(500)
+    assert page.locator("path.cw-hit").count() == 0
+    # every disabled button of the tools says why it cannot be used
+    page.click("[data-tab=edit]")
+    disabled = page.evaluate(
+        "[...document.querySelectorAll('#cw-panel button[disabled]')]"
+        ".map(b => [b.id, b.title])"
+    )
+    assert disabled and all(title for _, title in disabled), disabled
+    assert page.watch.outside == [] and page.watch.errors == []
