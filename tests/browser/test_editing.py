@@ -107,6 +107,10 @@ def test_draw_a_zone_with_the_mouse_fill_its_form_save_and_find_it_again(page, s
         x, y = _pixel(page, *c)
         page.mouse.click(x, y)
         page.wait_for_timeout(150)
+    # the drawing tool's hint speaks the page's language
+    hints = page.locator(".leaflet-tooltip").all_inner_texts()
+    assert any("单击第一个标记以完成" in h for h in hints), hints
+    assert not any("Click first marker" in h for h in hints)
     x, y = _pixel(page, *corners[0])
     page.mouse.click(x, y)  # back on the first corner: the shape is closed
     page.wait_for_selector("#cw-edit-form:not([hidden])", timeout=10000)

@@ -11,6 +11,8 @@ document.addEventListener("DOMContentLoaded", function () {
   var cfg = JSON.parse(document.getElementById("cw-config").textContent);
   var map = window[cfg.map];
   var msg = cfg.msg;
+  // the drawing tool's own hints ("click the first corner to finish") in the page's language
+  if (map.pm) { map.pm.setLang(cfg.lang === "en" ? "en" : "zh"); }
 
   function t(key, values) {
     var s = msg[key] || key;
