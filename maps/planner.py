@@ -24,6 +24,7 @@ VIEW_FROM_ZOOM = 15  # a layer too big to draw whole is asked for the view from 
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OWN_TILES = "/tiles/basemap/{z}/{x}/{y}.png"  # service/web/basemap.py
+BUILT_IN_TILES = ("own", "osm", "none")  # anything else is a tile URL template
 OSM_ATTRIBUTION = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
@@ -57,13 +58,15 @@ def build_planner_map(
     layer_url: Callable[[str], str] = lambda name: f"/api/map/layers/{name}",
     cell_tiles: str = "/tiles/grid_cells/{z}/{x}/{y}.pbf",
     streets_from_osm: bool = True,
+    gcj02: dict | None = None,
 ) -> folium.Map:
     """A folium map of all layers with a layer control and a legend; ``m.layer_names`` maps
     each collection to the JS names of the layers that draw it.
 
     ``tiles`` is ``own`` (the server's base map from the city's streets), ``osm``, ``none``
     (no base map: the page needs nothing from outside) or a tile URL template such as an
-    intranet server's ``http://10.0.0.5/{z}/{x}/{y}.png``. With ``violation_tiles`` (a URL
+    intranet server's ``http://10.0.0.5/{z}/{x}/{y}.png`` (``gcj02``: its tiles are in GCJ-02,
+    see ``base_tiles``). With ``violation_tiles`` (a URL
     template of the violations' vector tiles) the cases are drawn from tiles: a city's year of
     cases does not fit in a browser; a click reads the case from ``violation_items``.
     """
@@ -82,7 +85,7 @@ def build_planner_map(
     # tiles opens on their counts (below zoom 13), not on a million points
     m.add_child(_FitView([[miny, minx], [maxy, maxx]], 12 if violation_tiles else 18))
     m.add_child(_MetricScale())
-    base_tiles(m, tiles, streets_from_osm)
+    base_tiles(m, tiles, streets_from_osm, gcj02)
     m.add_child(
         _Attribution(
             f'{html_text(t("attribution.osm"))} <a href="{html_text(attribution_url)}">'
@@ -262,9 +265,14 @@ def case_text(t: Callable[..., str]) -> dict[str, str]:
     return {"overdue": t("case.overdue"), "due_in": t("case.due_in"), "photo": t("case.photo")}
 
 
-def base_tiles(m: folium.Map, tiles: str, streets_from_osm: bool = True) -> None:
+def base_tiles(
+    m: folium.Map, tiles: str, streets_from_osm: bool = True, gcj02: dict | None = None
+) -> None:
     """The base map: ``own`` (drawn by this server from the city's streets, with the ODbL
-    attribution when they came from OpenStreetMap), ``osm``, ``none`` or a tile URL template."""
+    attribution when they came from OpenStreetMap), ``osm``, ``none`` or a tile URL template.
+    ``gcj02``: the tiles of a template are drawn in GCJ-02 (AMap, Tencent): each tile is moved
+    by the offset there (``gis.chinacrs.gcj02_offset_grid`` over the city), so that the
+    WGS-84 layers lie on the right streets."""
     if tiles == "none":
         return
     if tiles == "own":
@@ -280,9 +288,59 @@ def base_tiles(m: folium.Map, tiles: str, streets_from_osm: bool = True) -> None
             m
         )
         return
+    if gcj02 is not None:
+        m.add_child(ShiftedTiles(tiles, gcj02))
+        return
     folium.TileLayer(
         tiles, attr="&copy; OpenStreetMap contributors", name="base", max_zoom=20
     ).add_to(m)
+
+
+class ShiftedTiles(MacroElement):
+    """A tile layer in GCJ-02 under WGS-84 layers: every tile is placed where the ground it
+    shows lies, moved by the offset at its centre, interpolated in ``grid`` (degrees of
+    GCJ-02 minus WGS-84 on a regular grid over the city; outside it, the nearest node's)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+            var g = {{ this.grid_json }}, b = g.bounds, n = g.dlon.length - 1;
+            function at(rows, lon, lat) {
+                var fx = Math.min(Math.max((lon - b[0]) / (b[2] - b[0]), 0), 1) * n;
+                var fy = Math.min(Math.max((lat - b[1]) / (b[3] - b[1]), 0), 1) * n;
+                var i = Math.min(Math.floor(fx), n - 1), j = Math.min(Math.floor(fy), n - 1);
+                var u = fx - i, v = fy - j;
+                return (rows[j][i] * (1 - u) + rows[j][i + 1] * u) * (1 - v)
+                    + (rows[j + 1][i] * (1 - u) + rows[j + 1][i + 1] * u) * v;
+            }
+            var Shifted = L.TileLayer.extend({
+                _getTilePos: function (coords) {
+                    var pos = L.TileLayer.prototype._getTilePos.call(this, coords);
+                    var size = this.getTileSize(), map = this._map;
+                    var centre = map.unproject(coords.scaleBy(size).add(size.divideBy(2)),
+                                               coords.z);
+                    var gcj = L.latLng(centre.lat + at(g.dlat, centre.lng, centre.lat),
+                                       centre.lng + at(g.dlon, centre.lng, centre.lat));
+                    // the ground at the WGS-84 centre is drawn at its GCJ-02 place in the
+                    // tile: move the tile back by the difference
+                    var d = map.project(centre, coords.z).subtract(map.project(gcj, coords.z));
+                    this.cwShift = d;
+                    return pos.add(d).round();
+                }
+            });
+            window.cwBaseTiles = new Shifted({{ this.url|tojson }}, {
+                maxZoom: 20, attribution: {{ this.attribution|tojson }}
+            }).addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, url: str, grid: dict):
+        super().__init__()
+        self._name = "ShiftedTiles"
+        self.url = url
+        self.attribution = "&copy; OpenStreetMap contributors"
+        self.grid_json = script_json(grid)
 
 
 class _FitView(MacroElement):

@@ -17,6 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         HOME="var",
         TILES="own",  # the base map drawn from the city's own streets (osm, none, a URL)
+        TILES_GCJ02=False,  # the tiles of a TILES URL are in GCJ-02 (AMap, Tencent)
         EMBED_MAX=20_000,  # more cases than this: the map draws them from vector tiles
         EMBED_FEATURES=5_000,  # a bigger layer is drawn from tiles or read for the view
         TILE_WARM_SECONDS=5,  # how often `serve` looks for changed cases to make tiles ahead

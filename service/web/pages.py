@@ -25,9 +25,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from gis.chinacrs import gcj02_offset_grid
 from maps.assets import VENDOR
 from maps.page import add_page_chrome
-from maps.planner import PlannerLayers, build_planner_map
+from maps.planner import BUILT_IN_TILES, PlannerLayers, build_planner_map
 from maps.style import STATUS_COLORS, unit_color
 from maps.tools import PlannerTools
 from service.accounts.scope import case_scope
@@ -122,6 +123,7 @@ def planner_map():
         layer_url=lambda name: layer_url + name,
         cell_tiles=tile_url.replace("/violations/", "/grid_cells/"),
         streets_from_osm=osm_streets,
+        gcj02=gcj02_grid(city),
     )
     m.add_child(PlannerTools(_tools_config(t, lang, city, picks, m.layer_names, tiled, tile_url)))
     links = [
@@ -142,6 +144,14 @@ def planner_map():
         "app.city_map", city=city["name"] if lang == "zh" else city["name_en"] or city["name"]
     )
     return map_page(m, t, lang, title, links)
+
+
+def gcj02_grid(city: dict) -> dict | None:
+    """With CHUANGWEN_TILES_GCJ02 and a tile URL: the offsets that move its tiles onto the
+    city's WGS-84 layers (None otherwise)."""
+    if not current_app.config["TILES_GCJ02"] or current_app.config["TILES"] in BUILT_IN_TILES:
+        return None
+    return gcj02_offset_grid((city["minx"], city["miny"], city["maxx"], city["maxy"]))
 
 
 def map_page(m, t, lang: str, title: str, links: list[tuple[str, str]]) -> Response:
