@@ -155,3 +155,16 @@ def test_api_documentation_works_offline(page, server):
     page.wait_for_selector(".opblock", timeout=30000)
     assert page.locator(".opblock").count() > 20
     assert page.watch.outside == [] and page.watch.errors == []
+
+
+def test_a_map_view_prints_without_the_tools(page, server):
+    _sign_in(page, server)
+    assert page.locator("#cw-print").is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator("#cw-panel").is_visible()
+    assert not page.locator(".cw-bar").is_visible()
+    assert page.locator(".leaflet-control-scale").is_visible()
+    pdf = page.pdf(format="A4", landscape=True)
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    page.emulate_media(media="screen")
+    assert page.watch.outside == [] and page.watch.errors == []

@@ -121,6 +121,10 @@ document.addEventListener("DOMContentLoaded", function () {
     switches.classList.add("cw-in-panel");
     bodies.layers.appendChild(switches);
   }
+  // the view as it is, on paper or as a PDF (the browser's print dialog saves one)
+  bodies.layers.appendChild(el("div", {class: "cw-row"},
+    el("button", {type: "button", id: "cw-print", text: t("ui.print"),
+                  onclick: function () { window.print(); }})));
   var legend = document.getElementById("legend");
   if (legend) {
     legend.classList.add("cw-in-panel");
