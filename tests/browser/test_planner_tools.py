@@ -111,13 +111,17 @@ def test_a_leader_plans_a_round_from_the_map(browser, server, engine, tokens):
         href = link.get_attribute("href")
         pid = int(href.rstrip("/").split("/")[-1])
         with engine.connect() as conn:
-            team = conn.execute(
-                text(
-                    "SELECT u.name FROM inspection_team_member m JOIN app_user u "
-                    "ON u.id = m.user_id WHERE m.plan_id = :p"
-                ),
-                {"p": pid},
-            ).scalars().all()
+            team = (
+                conn.execute(
+                    text(
+                        "SELECT u.name FROM inspection_team_member m JOIN app_user u "
+                        "ON u.id = m.user_id WHERE m.plan_id = :p"
+                    ),
+                    {"p": pid},
+                )
+                .scalars()
+                .all()
+            )
         assert team == ["t_inspector"]
         link.click()
         page.wait_for_load_state()
@@ -150,8 +154,7 @@ def test_search_marks_its_hit_and_disabled_buttons_say_why(page, server, engine,
     # every disabled button of the tools says why it cannot be used
     page.click("[data-tab=edit]")
     disabled = page.evaluate(
-        "[...document.querySelectorAll('#cw-panel button[disabled]')]"
-        ".map(b => [b.id, b.title])"
+        "[...document.querySelectorAll('#cw-panel button[disabled]')].map(b => [b.id, b.title])"
     )
     assert disabled and all(title for _, title in disabled), disabled
     assert page.watch.outside == [] and page.watch.errors == []
