@@ -1,35 +1,38 @@
-"""An inspection round on the street map, for a phone and for print: the path, numbered
-stops with their arrival times, each stop's checklist and the open cases near it, an
-"arrived" check-in and a link to report a case there. Every user text goes through
-maps.escaping: popups and tooltips are script text, the sheet is compiled by branca.
-On a phone the map sits above the stop list (collapsible), and the first view fits every
-stop into the part of the map the list leaves visible. Times are the city's, as HH:MM."""
+"""An inspection round on the street map, for a phone, for the night and for print: the path,
+numbered stops with their arrival times, each stop's street, checklist and the open cases near
+it, links that open the phone's map app on the way to a stop, an "arrived" check-in and a link
+to report a case there. Every user text goes through maps.escaping: popups and tooltips are
+script text, the lists are compiled by branca.
+
+On a phone the map sits above the stop list (collapsible) and the first view fits every stop
+into the part of the map the list leaves visible. On paper the first page is the whole round
+on the map, fitted to every stop at A4 size, then one block per stop (maps.round_sheet).
+The behaviour is service/web/static/round.js, the looks round.css (day, night and print):
+linked here with their URLs, run with this page's data. Times are the city's."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import CssLink, Element, JavascriptLink, MacroElement
 from jinja2 import Template
 
 from maps.escaping import html_text, popup, script_json, tooltip
+from maps.round_sheet import (
+    case_line,
+    hhmm,
+    local,
+    named,
+    nav_links,
+    next_stop,
+    print_stop,
+    stop_row,
+    where,
+)
 
 STOP_ICON_PX = 34  # a numbered marker a thumb can hit and an eye can read in the street
-
-
-def _local(iso: str, tz) -> dt.datetime:
-    return dt.datetime.fromisoformat(iso).astimezone(tz)
-
-
-def _hhmm(iso: str, tz) -> str:
-    return _local(iso, tz).strftime("%H:%M")
-
-
-def _named(names: Mapping[str, str] | None, code: str | None) -> str:
-    """A catalogue code by its name in the page's language; the code itself if unnamed."""
-    return (names or {}).get(code) or code or ""
+PATH_CLASS = "cw-path"  # the round's path, recoloured by the night theme
 
 
 def build_route_map(
@@ -43,12 +46,17 @@ def build_route_map(
     tiles: Callable[[folium.Map], None],
     point_categories: Mapping[str, str] | None = None,
     case_categories: Mapping[str, str] | None = None,
+    stylesheet: str | None = None,
+    script: str | None = None,
 ) -> folium.Map:
-    """``details``: per point id, ``checklist`` (texts) and ``cases`` (open cases near it);
-    ``point_categories`` and ``case_categories``: catalogue code → name, in the page's
-    language; ``tz``: the city's time zone, in which every time is shown."""
+    """``details``: per point id, ``checklist`` (texts), ``cases`` (open cases near it, with
+    ``unit`` and ``department`` names), ``street`` and ``address``; ``point_categories`` and
+    ``case_categories``: catalogue code → name, in the page's language; ``tz``: the city's
+    time zone, in which every time is shown; ``stylesheet`` and ``script``: the URLs of
+    round.css and round.js."""
     e = html_text
     lon, lat = plan["depot"]
+    mode = plan.get("mode") or "walk"
     m = folium.Map(location=[lat, lon], zoom_start=15, tiles=None, control_scale=True)
     tiles(m)
     if plan["geometry"]:
@@ -57,6 +65,7 @@ def build_route_map(
             color="#b71c1c",
             weight=5,
             opacity=0.8,
+            class_name=PATH_CLASS,
         ).add_to(m)
     if plan["released"]:  # a sealed round's "depot" is the city's centre, not a start
         folium.CircleMarker(
@@ -68,72 +77,95 @@ def build_route_map(
             fill_opacity=1,
             tooltip=tooltip(e(t("route.depot"))),
         ).add_to(m)
-    rows = []
+    rows, sheets = [], []
     for s in plan["stops"]:
         info = details.get(s["point_id"], {})
-        category = _named(point_categories, s.get("category"))
-        checklist = "".join(f"<li>{e(c)}</li>" for c in info.get("checklist", []))
-        cases = (
-            "".join(
-                f"<li>{e(c['case_no'])} · {e(_named(case_categories, c['category']))} · "
-                f"{e(t('status.' + c['status']))}"
-                f"{' · ' + e(t('ui.problems.overdue')) if c['overdue'] else ''}</li>"
-                for c in info.get("cases", [])
-            )
-            or f"<li>{e(t('report.none'))}</li>"
-        )
-        arrived = s.get("arrived_at")
-        body = (
-            f"<b>{int(s['seq'])}. {e(s['name'])}</b><br>"
-            f'<span class="cw-stop-kind">{e(category)}</span> <small>({e(s["code"])})</small><br>'
-            f"{e(t('route.eta'))} {_hhmm(s['eta'], tz)} · {e(t('route.dwell'))} "
-            f"{s['dwell_s'] // 60} min<br><b>{e(t('route.checklist'))}</b><ul>{checklist}</ul>"
-            f"<b>{e(t('route.open_cases'))}</b><ul>{cases}</ul>"
-        )
-        half = STOP_ICON_PX // 2
-        folium.Marker(
-            [s["lat"], s["lon"]],
-            icon=folium.DivIcon(
-                html=f'<div class="cw-stop" data-seq="{int(s["seq"])}">{int(s["seq"])}</div>',
-                icon_size=(STOP_ICON_PX, STOP_ICON_PX),
-                icon_anchor=(half, half),
-            ),
-            popup=popup(body, max_width=300),
-            tooltip=tooltip(e(f"{s['seq']}. {s['name']}")),
-        ).add_to(m)
-        report = f"{report_url}?lon={s['lon']}&lat={s['lat']}"
+        category = named(point_categories, s.get("category"))
+        _marker(s, info, t, tz, category, case_categories, mode).add_to(m)
         rows.append(
-            f'<tr data-seq="{int(s["seq"])}"><td class="cw-seq">{int(s["seq"])}</td>'
-            f"<td>{e(s['name'])}<br><small>{e(category)} · {e(s['code'])}</small>"
-            f'<ul class="cw-check">{checklist}</ul></td>'
-            f"<td>{_hhmm(s['eta'], tz)}</td><td>"
-            f'<button type="button" class="cw-arrive" data-seq="{int(s["seq"])}"'
-            f"{' disabled' if arrived else ''}>"
-            f"{e(t('route.arrived_at', at=_hhmm(arrived, tz)) if arrived else t('route.arrive'))}"
-            f'</button> <a class="cw-report-here" href="{e(report)}">{e(t("route.report"))}</a>'
-            "</td></tr>"
+            stop_row(
+                s,
+                info,
+                t,
+                tz,
+                category=category,
+                case_names=case_categories,
+                report_url=report_url,
+                mode=mode,
+            )
         )
+        sheets.append(print_stop(s, info, t, tz, category=category, case_names=case_categories))
     m.get_root().html.add_child(Element(_sheet(plan, rows, t, tz)))
     m.add_child(
-        _RoundScript(
-            arrive_url,
-            csrf_token,
-            t("route.arrived_at", at="{at}"),
-            getattr(tz, "key", None) or str(tz),
-            _bounds(plan),
-            {"hide": t("route.hide_list"), "show": t("route.show_list")},
+        _Round(
+            {
+                "arriveUrl": arrive_url,
+                "csrf": csrf_token,
+                "done": t("route.arrived_at", at="{at}"),
+                "tz": getattr(tz, "key", None) or str(tz),
+                "bounds": _bounds(plan),
+                "edge": STOP_ICON_PX // 2 + 10,
+                "labels": {
+                    "hide": t("route.hide_list"),
+                    "show": t("route.show_list"),
+                    "night": t("route.night"),
+                    "day": t("route.day"),
+                },
+            },
+            _paper(plan, sheets, t),
+            stylesheet,
+            script,
         )
     )
     return m
 
 
-def _sheet(plan: dict, rows: list[str], t: Callable[..., str], tz) -> str:
-    """The stop list: a head that stays when the list is folded away, then the table."""
+def _marker(stop, info, t, tz, category, case_names, mode) -> folium.Marker:
+    """A numbered stop; its popup names the place and lists what to look at there."""
     e = html_text
-    hours = f"{_hhmm(plan['window_start'], tz)}–{_hhmm(plan['window_end'], tz)}"
+    seq = int(stop["seq"])
+    checklist = "".join(f"<li>{e(c)}</li>" for c in info.get("checklist", []))
+    cases = (
+        "".join(
+            f"<li>{case_line(c, t, tz, case_names)}{_owners(c)}</li>" for c in info.get("cases", [])
+        )
+        or f"<li>{e(t('report.none'))}</li>"
+    )
+    place = where(info)
+    body = (
+        f"<b>{seq}. {e(stop['name'])}</b><br>"
+        f'<span class="cw-stop-kind">{e(category)}</span> <small>({e(stop["code"])})</small><br>'
+        + (f'<span class="cw-street">{e(place)}</span><br>' if place else "")
+        + f"{e(t('route.eta'))} {hhmm(stop['eta'], tz)} · {e(t('route.dwell'))} "
+        f"{stop['dwell_s'] // 60} min<br><b>{e(t('route.checklist'))}</b><ul>{checklist}</ul>"
+        f"<b>{e(t('route.open_cases'))}</b><ul>{cases}</ul>{nav_links(stop, t, mode)}"
+    )
+    half = STOP_ICON_PX // 2
+    return folium.Marker(
+        [stop["lat"], stop["lon"]],
+        icon=folium.DivIcon(
+            html=f'<div class="cw-stop" data-seq="{seq}">{seq}</div>',
+            icon_size=(STOP_ICON_PX, STOP_ICON_PX),
+            icon_anchor=(half, half),
+        ),
+        popup=popup(body, max_width=300),
+        tooltip=tooltip(e(f"{seq}. {stop['name']}")),
+    )
+
+
+def _owners(case: Mapping) -> str:
+    names = [n for n in (case.get("unit"), case.get("department")) if n]
+    return f"<br><small>{html_text(' / '.join(names))}</small>" if names else ""
+
+
+def _sheet(plan: dict, rows: list[str], t: Callable[..., str], tz) -> str:
+    """The stop list: a head that stays when the list is folded away (the round, its state
+    and the next stop to walk to), then the table."""
+    e = html_text
+    hours = f"{hhmm(plan['window_start'], tz)}–{hhmm(plan['window_end'], tz)}"
     release = plan.get("release_at")
     when = (
-        {"time": _hhmm(release, tz), "date": _local(release, tz).date().isoformat()}
+        {"time": hhmm(release, tz), "date": local(release, tz).date().isoformat()}
         if release
         else None
     )
@@ -162,10 +194,21 @@ def _sheet(plan: dict, rows: list[str], t: Callable[..., str], tz) -> str:
         f'class="cw-sheet-toggle" aria-expanded="true" aria-controls="cw-sheet-body">'
         f"{e(t('route.hide_list'))}</button>"
         f"<h3>{e(t('route.title', id=plan['id']))} · {e(plan['date'])} {hours}</h3>"
-        f'<p class="cw-state">{e(state)}</p></div>'
+        f'<p class="cw-state">{e(state)}</p>{next_stop(plan, t)}</div>'
         f'<div id="cw-sheet-body" class="cw-sheet-body">{released}{notes}{table}'
         f'<p class="cw-print"><button type="button" id="cw-print">'
         f"{e(t('route.print'))}</button></p></div></section>"
+    )
+
+
+def _paper(plan: dict, sheets: list[str], t: Callable[..., str]) -> str:
+    """The pages after the map on paper: the planner's notes, then one block per stop."""
+    if not sheets:
+        return ""
+    notes = "".join(f'<p class="cw-bad">{html_text(n)}</p>' for n in plan.get("notes", []))
+    return (
+        f'<section id="cw-print-sheet" class="cw-print-sheet" aria-hidden="true">'
+        f"{notes}{''.join(sheets)}</section>"
     )
 
 
@@ -180,78 +223,31 @@ def _bounds(plan: dict) -> list[list[float]] | None:
     return [[min(ys), min(xs)], [max(ys), max(xs)]]
 
 
-class _RoundScript(MacroElement):
-    """The page's behaviour, with no inline handler (the page's CSP allows none): the first
-    view fits the stops into the part of the map no list or control covers; the list folds
-    away and back (the map then takes the room); "arrived" checks in through the API and
-    shows the time kept, in the city's time zone; "print"."""
+class _Round(MacroElement):
+    """Links round.css and round.js after the page's own stylesheet, puts the paper sheet
+    after the map (so that on paper the map comes first), and starts round.js on this map
+    with the page's data. No inline handler: the page's CSP allows none."""
 
     _template = Template(
-        """{% macro script(this, kwargs) %}
-        (function () {
-            var map = {{ this._parent.get_name() }};
-            var sheet = document.getElementById("cw-sheet");
-            var toggle = document.getElementById("cw-sheet-toggle");
-            var bounds = {{ this.bounds }};
-            var labels = {{ this.labels }};
-            function fit() {
-                if (!bounds) { return; }
-                map.invalidateSize({pan: false});
-                var m = map.getContainer().getBoundingClientRect();
-                var s = sheet.getBoundingClientRect();
-                var edge = {{ this.edge }};
-                var pad = {top: edge, right: edge, bottom: edge + 16, left: edge + 36};
-                var overlapX = Math.min(m.right, s.right) - Math.max(m.left, s.left);
-                var overlapY = Math.min(m.bottom, s.bottom) - Math.max(m.top, s.top);
-                if (overlapX > 0 && overlapY > 0) {  // the list lies over the map
-                    if (s.top > m.top + m.height / 2) { pad.bottom += m.bottom - s.top; }
-                    else { pad.right += m.right - s.left; }
-                }
-                var snap = map.options.zoomSnap;
-                map.options.zoomSnap = 0.25;  // a whole level can halve the view of the stops
-                map.fitBounds(bounds, {paddingTopLeft: [pad.left, pad.top],
-                    paddingBottomRight: [pad.right, pad.bottom], maxZoom: 17, animate: false});
-                map.options.zoomSnap = snap;
-            }
-            fit();
-            toggle.addEventListener("click", function () {
-                var folded = sheet.classList.toggle("cw-folded");
-                toggle.setAttribute("aria-expanded", folded ? "false" : "true");
-                toggle.textContent = folded ? labels.show : labels.hide;
-                map.invalidateSize({pan: false});
-            });
-            document.getElementById("cw-print").addEventListener("click", function () {
-                window.print();
-            });
-            var clock;
-            try {
-                clock = new Intl.DateTimeFormat("en-GB", {timeZone: {{ this.tz }},
-                    hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
-            } catch (err) { clock = null; }
-            document.querySelectorAll(".cw-arrive").forEach(function (b) {
-                b.addEventListener("click", function () {
-                    b.disabled = true;
-                    fetch({{ this.url }}.replace("{seq}", b.dataset.seq), {
-                        method: "POST", credentials: "same-origin",
-                        headers: {"X-CSRFToken": {{ this.csrf }}, Accept: "application/json"}
-                    }).then(function (r) { return r.json().then(function (d) {
-                        if (!r.ok) { b.disabled = false; b.title = d.detail || r.status; return; }
-                        var at = new Date(d.arrived_at);
-                        b.textContent = {{ this.done }}.replace("{at}", clock ?
-                            clock.format(at) : d.arrived_at.slice(11, 16));
-                    }); });
-                });
-            });
-        })();
+        """{% macro html(this, kwargs) %}{{ this.paper }}{% endmacro %}
+        {% macro script(this, kwargs) %}
+        if (window.chuangwenRound) {
+            window.chuangwenRound({{ this._parent.get_name() }}, {{ this.config }});
+        }
         {% endmacro %}"""
     )
 
-    def __init__(self, url, csrf, done, tz_name, bounds, labels):
+    def __init__(self, config: dict, paper: str, stylesheet: str | None, script: str | None):
         super().__init__()
-        self.url, self.csrf, self.done = script_json(url), script_json(csrf), script_json(done)
-        self.tz, self.bounds, self.labels = (
-            script_json(tz_name),
-            script_json(bounds),
-            script_json(labels),
-        )
-        self.edge = STOP_ICON_PX // 2 + 10
+        self._name = "Round"
+        self.config = script_json(config)
+        self.paper = paper
+        self.stylesheet, self.script_url = stylesheet, script
+
+    def render(self, **kwargs):
+        header = self.get_root().header
+        if self.stylesheet:
+            header.add_child(CssLink(self.stylesheet), name="round_css")
+        if self.script_url:
+            header.add_child(JavascriptLink(self.script_url), name="round_js")
+        super().render(**kwargs)

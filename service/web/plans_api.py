@@ -7,7 +7,6 @@ import json
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
-from sqlalchemy import text
 
 from service.errors import Forbidden, NotFound, Problem, field_error
 from service.layers.features.collections import WRITERS_CASES
@@ -139,7 +138,7 @@ def arrive(pid: int, seq: int):
 
 @bp.get("/inspection-plans/<int:pid>")
 def route_page(pid: int):
-    """The round on the street map, for a phone and for print."""
+    """The round on the street map, for a phone, for the night and for print."""
     from zoneinfo import ZoneInfo
 
     from flask import url_for
@@ -148,8 +147,8 @@ def route_page(pid: int):
     from maps.planner import base_tiles
     from maps.route import build_route_map
     from service.accounts.scope import case_scope
-    from service.layers import basemap, problems
-    from service.layers.reads import assessment_point_categories, violation_categories
+    from service.layers import basemap
+    from service.rounds import sheet
     from service.web.i18n import current_language, translator
     from service.web.pages import map_page
 
@@ -158,48 +157,26 @@ def route_page(pid: int):
     city = current_user.city_id
     plan = _plan(pid, "page")
     with reading() as conn:
-        tz = ZoneInfo(
-            conn.execute(text("SELECT timezone FROM city WHERE id = :c"), {"c": city}).scalar()
-        )
-        if plan["depot"] is None:  # sealed: the map shows the city, not the depot
-            centre = conn.execute(
-                text(
-                    "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(extent) AS c FROM city "
-                    "WHERE id = :c) s"
-                ),
-                {"c": city},
-            ).one()
-            plan = {**plan, "depot": [centre[0], centre[1]]}
+        tz_name, centre = sheet.city_clock(conn, city)
         ids = [s["point_id"] for s in plan["stops"]]
-        cases = problems.open_near(conn, city, ids, case_scope(current_user))
-        checklists = dict(
-            conn.execute(
-                text(
-                    "SELECT p.id, k.checklist FROM assessment_point p "
-                    "JOIN assessment_point_category k ON k.city_id = p.city_id "
-                    "AND k.code = p.category_code WHERE p.city_id = :c AND p.id = ANY(:ids)"
-                ),
-                {"c": city, "ids": ids},
-            ).all()
-        )
-        details = {i: {"checklist": checklists.get(i) or [], "cases": cases[i]} for i in ids}
+        details = sheet.stop_details(conn, city, ids, case_scope(current_user))
+        point_names, case_names = sheet.category_names(conn, city, lang)
         osm_streets = basemap.streets_from_osm(conn, city)
-        name = "name_en" if lang == "en" else "name_zh"
-        point_names, case_names = (
-            {k["code"]: k[name] or k["name_zh"] for k in catalogue(conn, city)}
-            for catalogue in (assessment_point_categories, violation_categories)
-        )
+    if plan["depot"] is None:  # sealed: the map shows the city, not the depot
+        plan = {**plan, "depot": centre}
     m = build_route_map(
         plan,
         details,
         t,
-        tz,
+        ZoneInfo(tz_name),
         arrive_url=url_for("plans.arrive", pid=pid, seq=0).replace("/0/", "/{seq}/"),
         report_url=url_for("reports.report_page"),
         csrf_token=generate_csrf(),
         tiles=lambda mm: base_tiles(mm, current_app.config["TILES"], osm_streets),
         point_categories=point_names,
         case_categories=case_names,
+        stylesheet=url_for("static", filename="round.css"),
+        script=url_for("static", filename="round.js"),
     )
     links = [(t("nav.language"), "?lang=" + ("zh" if lang == "en" else "en"))]
     return map_page(m, t, lang, t("route.title", id=pid), links)

@@ -3,19 +3,32 @@ view, catalogue names instead of codes, the city's clock, and a sealed round say
 opens."""
 
 import datetime as dt
+import io
+import os
 import re
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from PIL import Image
 from sqlalchemy import text
 
 from service.store.db import Actor, set_actor
 from tests.browser.conftest import sign_in_as, watched_context
 from tests.browser.test_editing import _api
+from tests.conftest import _serving
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
+# the README's picture, remade when asked: CHUANGWEN_SCREENSHOTS=1
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "round-phone.png"
+
+
+def save_small(png: bytes, path: Path) -> None:
+    """A screenshot for the README in 256 colours: a fraction of the bytes, the same look."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image.quantize(256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
 def _create(server, tokens, **more) -> dict:
@@ -164,4 +177,68 @@ def test_a_sealed_round_says_when_it_opens(browser, server, tokens, engine, demo
         page.goto(f"{server}/inspection-plans/{plan['id']}?lang=en")
         state = page.locator("#cw-sheet .cw-state").inner_text()
         assert state == f"Sealed until 07:45 on {tomorrow.isoformat()}", state
+        assert watch.outside == [] and watch.errors == []
+
+
+def test_the_head_sends_the_map_app_to_the_next_stop_and_moves_on(browser, server, tokens):
+    plan = _create(server, tokens)
+    first, second = plan["stops"][:2]
+    with watched_context(browser, viewport=PHONE) as (ctx, watch):
+        page = ctx.new_page()
+        sign_in_as(page, server, "t_leader", "leader-password")
+        page.goto(f"{server}/inspection-plans/{plan['id']}")
+        page.wait_for_selector(".cw-stop", timeout=30000)
+        head = page.locator("#cw-next")
+
+        def links(scope) -> dict[str, str]:
+            return {
+                app: scope.locator(f"a.cw-nav-{app}").get_attribute("href")
+                for app in ("amap", "baidu", "geo")
+            }
+
+        def row(stop):
+            return page.locator(f"#cw-sheet tr[data-seq='{stop['seq']}']")
+
+        assert head.locator(".cw-next-stop").inner_text() == f"1. {first['name']}"
+        ahead = links(head)
+        assert ahead == links(row(first))
+        assert ahead["amap"].startswith("amapuri://route/plan/?")
+        assert ahead["baidu"].startswith("baidumap://map/direction?")
+        lat, lon = f"{first['lat']:.6f}", f"{first['lon']:.6f}"
+        assert ahead["geo"].startswith(f"geo:{lat},{lon}?q={lat},{lon}(")  # WGS-84 as stored
+        page.locator(".cw-arrive[data-seq='1']").click()
+        page.wait_for_function(
+            "document.querySelector('#cw-next .cw-next-stop').textContent.startsWith('2. ')",
+            timeout=10000,
+        )
+        assert head.locator(".cw-next-stop").inner_text() == f"2. {second['name']}"
+        assert links(head) == links(row(second))
+        assert head.locator(".cw-nav").get_attribute("data-seq") == "2"
+        assert watch.outside == [] and watch.errors == []
+
+
+@pytest.fixture(scope="module")
+def own_server(pg_url, engine, demo, tokens, app_home):
+    """The server with the city's own base map (CHUANGWEN_TILES=own)."""
+    with _serving(pg_url, app_home, CHUANGWEN_TILES="own") as base:
+        yield base
+
+
+def test_on_the_city_s_own_streets_each_stop_names_its_street(browser, own_server, tokens):
+    plan = _create(own_server, tokens, window_start="19:00", window_end="22:00")
+    with watched_context(browser, viewport=PHONE) as (ctx, watch):
+        page = ctx.new_page()
+        sign_in_as(page, own_server, "t_leader", "leader-password")
+        page.goto(f"{own_server}/inspection-plans/{plan['id']}")
+        page.wait_for_selector(".cw-stop", timeout=30000)
+        page.wait_for_function(
+            "document.querySelectorAll(\"img.leaflet-tile-loaded[src*='/tiles/basemap/']\")"
+            ".length >= 4 && !document.querySelector('img.leaflet-tile:not(.leaflet-tile-loaded)')",
+            timeout=30000,
+        )
+        streets = page.locator("#cw-sheet tr[data-seq] .cw-street").all_inner_texts()
+        assert streets and all(streets), streets  # which ones: tests/integration/test_round_page.py
+        page.wait_for_timeout(300)
+        if os.environ.get("CHUANGWEN_SCREENSHOTS"):
+            save_small(page.screenshot(), SCREENSHOT)
         assert watch.outside == [] and watch.errors == []
