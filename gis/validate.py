@@ -17,6 +17,22 @@ class GeometryProblem(ValueError):
     """The geometry is unusable; ``str(exc)`` says why, with a place where there is one."""
 
 
+# what GEOS names as invalid, as ``_where`` says it (the service translates these words)
+GEOS_REASONS = (
+    "self-intersection",
+    "ring self-intersection",
+    "hole lies outside shell",
+    "holes are nested",
+    "interior is disconnected",
+    "nested shells",
+    "duplicate rings",
+    "too few distinct points in geometry component",
+    "invalid coordinate",
+    "ring is not closed",
+    "repeated point",
+)
+
+
 @dataclass(frozen=True)
 class Checked:
     geom: BaseGeometry
@@ -77,11 +93,11 @@ def check(
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
         if not repair:
-            raise GeometryProblem(_where(reason) + "; send ?repair=true to have it repaired")
+            raise GeometryProblem(f"{_where(reason)}; send ?repair=true to have it repaired")
         fixed = shapely.make_valid(geom)
         polys = [g for g in shapely.get_parts(fixed) if g.geom_type == "Polygon"]
         if not polys:
-            raise GeometryProblem(_where(reason) + "; repairing left no area")
+            raise GeometryProblem(f"{_where(reason)}; repairing left no area")
         repaired = shapely.MultiPolygon(polys) if "MultiPolygon" in allowed else polys[0]
         notes.append(
             f"repaired {_where(reason)}: {len(polys)} part(s), area "
@@ -142,12 +158,14 @@ def _where(reason: str) -> str:
 
 def _outside_hint(geom: BaseGeometry, extent: BaseGeometry) -> str:
     p = geom.representative_point()
-    message = f"lies outside the city ({p.x:.7f},{p.y:.7f})"
-    swapped = shapely.Point(p.y, p.x)
-    if extent.covers(swapped):
-        return message + "; it looks like latitude,longitude: GeoJSON wants longitude first"
+    at = f"{p.x:.7f},{p.y:.7f}"
+    if extent.covers(shapely.Point(p.y, p.x)):
+        return (
+            f"lies outside the city ({at}); it looks like latitude,longitude: "
+            "GeoJSON wants longitude first"
+        )
     for name in ("gcj02", "bd09"):
         x, y = TO_WGS84[name](p.x, p.y)
         if extent.covers(shapely.Point(float(x), float(y))):
-            return message + f"; it looks like {name.upper()}: send ?crs={name}"
-    return message
+            return f"lies outside the city ({at}); it looks like {name.upper()}: send ?crs={name}"
+    return f"lies outside the city ({at})"

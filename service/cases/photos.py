@@ -96,7 +96,7 @@ def check(uploads: Sequence[tuple[str | None, bytes]], sent: int) -> list[Photo]
         try:
             photos.append(_checked(data))
         except _Refused as exc:
-            errors.append(field_error(f"photos[{i}]", f"{filename!r} {exc}"))
+            errors.append(field_error(f"photos[{i}]", f"{filename!r}: it {exc}"))
     if errors:
         raise Problem("Some photos cannot be taken.", status=422, errors=errors)
     return photos

@@ -79,8 +79,9 @@ def stage(
         {
             "row": r.row_no,
             "field": "properties.case_no",
-            "reason": f"{r.case_no} is "
-            + ("already stored" if r.stored else "used by another row of the file"),
+            "reason": f"{r.case_no} is already stored"
+            if r.stored
+            else f"{r.case_no} is used by another row of the file",
         }
         for r in clashes
     ]

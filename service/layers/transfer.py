@@ -243,7 +243,14 @@ def import_features(
     # written as soon as it is checked, so its children find it
     nested = c.id in ("areas", "units")
     order, cycles = _parents_first(records) if nested else (range(1, len(records) + 1), {})
-    report.errors += [{"row": i, "field": "parent_code", "reason": r} for i, r in cycles.items()]
+    report.errors += [
+        {
+            "row": i,
+            "field": "parent_code",
+            "reason": f"the parents form a cycle through rows {', '.join(map(str, loop))}",
+        }
+        for i, loop in cycles.items()
+    ]
     geoms = list(frame.geometry)
     for i in order:
         props, geom = records[i - 1], geoms[i - 1]
@@ -268,7 +275,7 @@ def import_features(
                 report.inserted += 1
         except Problem as exc:
             for e in exc.errors or [{"field": "", "reason": exc.detail}]:
-                report.errors.append({"row": i, "field": e["field"], "reason": e["reason"]})
+                report.errors.append({"row": i, **e})
         if progress:
             progress(1)
     clock.lap("validate")
@@ -287,7 +294,7 @@ def import_features(
                 report.inserted += 1
             except Problem as exc:
                 for e in exc.errors:
-                    report.errors.append({"row": i, "field": e["field"], "reason": e["reason"]})
+                    report.errors.append({"row": i, **e})
     report.errors.sort(key=lambda e: e["row"])
     if report.errors or dry_run:
         outer.rollback()
@@ -297,9 +304,9 @@ def import_features(
     return report
 
 
-def _parents_first(records: list[dict]) -> tuple[list[int], dict[int, str]]:
+def _parents_first(records: list[dict]) -> tuple[list[int], dict[int, list[int]]]:
     """Row numbers (from 1) with every area after the row of its ``parent_code`` when that
-    parent is in the file; rows in a cycle of parents are returned apart, with the reason."""
+    parent is in the file; rows in a cycle of parents are returned apart, with the cycle."""
     row_of = {}
     for i, r in enumerate(records, start=1):
         code = r.get("code")
@@ -318,7 +325,7 @@ def _parents_first(records: list[dict]) -> tuple[list[int], dict[int, str]]:
         if state.get(i) == "open":
             loop = path[path.index(i) :]
             for j in loop:
-                cycles[j] = "the parents form a cycle through rows " + ", ".join(map(str, loop))
+                cycles[j] = loop
             return
         state[i] = "open"
         if i in parent:

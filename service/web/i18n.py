@@ -35,3 +35,14 @@ def current_language() -> str:
     """``?lang=`` wins, then the cookie it sets, then Chinese."""
     lang = request.args.get("lang") or request.cookies.get(COOKIE) or DEFAULT_LANGUAGE
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def request_language() -> str:
+    """The language of an answer to a program (a problem's ``message``): ``?lang=``, then
+    the cookie, then ``Accept-Language``, then Chinese. Pages keep ``current_language``: a
+    browser's own language does not turn the campaign's pages English; their scripts send
+    the page's language as ``Accept-Language``."""
+    for lang in (request.args.get("lang"), request.cookies.get(COOKIE)):
+        if lang in LANGUAGES:
+            return lang
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 from flask import g, request
 
-from service.errors import Problem, field_error
+from service.errors import Problem, catalogued, field_error
 from service.layers.features.params import BIGINT_MAX, whole_number  # noqa: F401
 
 MAX_JSON_DEPTH = 32  # a GeoJSON feature needs 6; a plan or a catalogue row, 3
@@ -25,16 +25,28 @@ JSON_TYPES = ("application/json", "application/geo+json", "application/merge-pat
 _UNSAFE = re.compile("[\x00\ud800-\udfff]")  # NUL, and halves of a UTF-16 pair
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 TEXT_REFUSED = "Text cannot hold NUL characters or lone surrogates; nothing was done."
+# what Python's json module says is wrong (the start of a JSONDecodeError), translated as such
+JSON_SAYS = (
+    catalogued("Expecting value"),
+    catalogued("Expecting property name enclosed in double quotes"),
+    catalogued("Expecting ':' delimiter"),
+    catalogued("Expecting ',' delimiter"),
+    catalogued("Extra data"),
+    catalogued("Unterminated string starting at"),
+    catalogued("Invalid control character at"),
+    catalogued("Invalid \\escape"),
+    catalogued("Invalid \\uXXXX escape"),
+)
 
 
 def check_request() -> None:
     """Refuse NUL in query parameters, path values and form fields, and a bad JSON body."""
     if request.routing_exception is not None:
         return  # a 404 or 405 says more
-    errors = _text_errors(request.args, "query parameter")
-    errors += _text_errors(request.view_args or {}, "path value")
+    errors = _text_errors(request.args, catalogued("query parameter"))
+    errors += _text_errors(request.view_args or {}, catalogued("path value"))
     if request.method in _BODY_METHODS:
-        errors += _text_errors(request.form, "form field")
+        errors += _text_errors(request.form, catalogued("form field"))
         if None in request.form or None in request.files:
             raise Problem(
                 "A part of the form has no name.",
@@ -78,9 +90,27 @@ def _parse(raw: bytes) -> object:
         value = json.loads(raw)
     except RecursionError:
         raise _too_deep() from None
-    except (ValueError, UnicodeDecodeError) as exc:
+    except json.JSONDecodeError as exc:  # str(exc) as its parts: exc.msg is said in Chinese
         raise Problem(
-            "The body is not JSON.", status=400, errors=[field_error("body", str(exc))]
+            "The body is not JSON.",
+            status=400,
+            errors=[
+                field_error(
+                    "body", f"{exc.msg}: line {exc.lineno} column {exc.colno} (char {exc.pos})"
+                )
+            ],
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise Problem(
+            "The body is not JSON.",
+            status=400,
+            errors=[field_error("body", f"not Unicode text: byte {exc.start} cannot be read")],
+        ) from None
+    except ValueError:  # the one other: a number of more digits than int() reads
+        raise Problem(
+            "The body is not JSON.",
+            status=400,
+            errors=[field_error("body", "holds a number with too many digits")],
         ) from None
     errors = _json_errors(value)
     if errors:
@@ -109,18 +139,26 @@ def _json_errors(value: object) -> list[dict]:
             pairs = node.items() if isinstance(node, dict) else enumerate(node)
             for key, child in pairs:
                 if isinstance(key, str) and _UNSAFE.search(key):
-                    errors.append(field_error(_field((*path, key)), _reason(key, "name")))
+                    errors.append(
+                        field_error(
+                            _field((*path, key)),
+                            "the name contains NUL"
+                            if "\x00" in key
+                            else "the name is not valid Unicode (a lone UTF-16 surrogate)",
+                        )
+                    )
                 if isinstance(child, dict | list | str):  # numbers need no look
                     stack.append((child, (*path, key), depth + 1))
         elif isinstance(node, str) and _UNSAFE.search(node):
-            errors.append(field_error(_field(path) or "body", _reason(node, "text")))
+            errors.append(
+                field_error(
+                    _field(path) or "body",
+                    "the text contains NUL"
+                    if "\x00" in node
+                    else "the text is not valid Unicode (a lone UTF-16 surrogate)",
+                )
+            )
     return errors
-
-
-def _reason(text: str, what: str) -> str:
-    if "\x00" in text:
-        return f"the {what} contains NUL"
-    return f"the {what} is not valid Unicode (a lone UTF-16 surrogate)"
 
 
 def _field(path: tuple) -> str:

@@ -69,7 +69,7 @@ def report_page():
         categories=[(c["code"], c[key] or c["name_zh"]) for c in categories],
         csrf_token=generate_csrf(),
         limits={"photos": MAX_PHOTOS, "mb": MAX_PHOTO_BYTES // (1024 * 1024)},
-        messages={k: t(k) for k in catalogue("zh") if k.startswith("report.")},
+        messages={k: t(k) for k in catalogue("zh") if k.startswith(("report.", "field."))},
     )
 
 
@@ -109,7 +109,7 @@ def create_report():
         )
     form = request.form
     errors = [
-        field_error(k, "unknown field; a report takes " + ", ".join(sorted(_FIELDS)) + ", photos")
+        field_error(k, f"unknown field; a report takes {', '.join(sorted(_FIELDS))}, photos")
         for k in form
         if k not in _FIELDS and k != "csrf_token"
     ]

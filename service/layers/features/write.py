@@ -16,7 +16,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from gis.validate import GeometryProblem, check, parse
-from service.errors import Problem, field_error
+from service.errors import Problem, field_error, pydantic_errors
 from service.layers.features.collections import Collection
 from service.store.db import cached
 from service.store.models import AREA_LEVELS, VIOLATION_SOURCES, VIOLATION_STATUSES, ZONE_KINDS
@@ -195,7 +195,7 @@ def _point_defaults(conn: Connection, city_id: int, data: dict, row: dict) -> No
                 field_error(
                     "properties.category",
                     f"no such assessment-point category: {data['category']!r}; known: "
-                    + ", ".join(f"{r.code} ({r.name_zh})" for r in rows),
+                    f"{', '.join(f'{r.code} ({r.name_zh})' for r in rows)}",
                 )
             ],
         )
@@ -406,9 +406,7 @@ def validate_feature(
         data = spec.model.model_validate(props).model_dump()
     except ValidationError as exc:
         data = None
-        for e in exc.errors():
-            where = ".".join(str(p) for p in e["loc"])
-            errors.append(field_error(f"properties.{where}", e["msg"]))
+        errors += pydantic_errors(exc, "properties.")
     geom = None
     if not c.geometry_types:
         if body.get("geometry") is not None:
@@ -555,5 +553,9 @@ def _integrity_problem(c: Collection, exc: IntegrityError) -> Problem:
     return Problem(
         "The feature breaks a rule of the data.",
         status=422,
-        errors=[field_error("properties", f"rejected by {constraint or 'a check'}")],
+        errors=[
+            field_error(
+                "properties", f"rejected by {constraint}" if constraint else "rejected by a check"
+            )
+        ],
     )

@@ -35,8 +35,12 @@
 
   // a request with the page's CSRF token on anything that changes state; the answer as
   // {ok, status, data} with the JSON body (or null)
+  // the page's language, for the server's messages (a problem's ``message``)
+  var lang = (document.querySelector("main[lang]") || document.documentElement).lang || "zh";
+
   function send(method, url, body) {
-    var headers = {Accept: "application/json, application/geo+json, application/problem+json"};
+    var headers = {Accept: "application/json, application/geo+json, application/problem+json",
+                   "Accept-Language": lang};
     if (method !== "GET") { headers["X-CSRFToken"] = cfg.csrf; }
     var init = {method: method, credentials: "same-origin", headers: headers};
     if (body instanceof FormData) {
@@ -56,18 +60,23 @@
     });
   }
 
+  // what a problem says, in the page's language when the server said it so (``message``)
+  function said(data, fallback) {
+    return (data && (data.message || data.detail)) || (fallback === undefined ? "" : String(fallback));
+  }
+
   // a problem's errors as lines: "row N: field: reason" (rows for file imports)
   function errorLines(data) {
     return ((data && data.errors) || []).map(function (e) {
       var where = e.row !== undefined && e.row !== null ? t("admin.import.row", {n: e.row}) + ": " : "";
       // a file's columns are named as in the file, not as the feature's properties
-      return where + String(e.field).replace(/^properties\./, "") + ": " + e.reason;
+      return where + String(e.field).replace(/^properties\./, "") + ": " + (e.message || e.reason);
     });
   }
 
   function problemBox(data, fallback) {
     var box = el("div", {className: "cw-problem", role: "alert"},
-                 [el("p", {className: "cw-note cw-bad"}, (data && data.detail) || fallback)]);
+                 [el("p", {className: "cw-note cw-bad"}, said(data, fallback))]);
     var lines = errorLines(data);
     if (lines.length) {
       box.appendChild(el("ul", {className: "cw-errors"}, lines.map(function (l) { return el("li", {}, l); })));
@@ -151,7 +160,7 @@
       say(status, t("admin.zone_check.running"));
       send("GET", cfg.zoneCheck).then(function (res) {
         button.disabled = false;
-        if (!res.ok) { say(status, (res.data && res.data.detail) || String(res.status), "cw-bad"); return; }
+        if (!res.ok) { say(status, said(res.data, res.status), "cw-bad"); return; }
         var summary = res.data.summary || {};
         var total = 0;
         table.querySelectorAll("tr[data-problem]").forEach(function (row) {
@@ -177,7 +186,7 @@
     return send("GET", cfg.users).then(function (res) {
       var body = document.querySelector("#users tbody");
       body.textContent = "";
-      if (!res.ok) { body.appendChild(el("tr", {}, el("td", {colspan: "7"}, (res.data && res.data.detail) || ""))); return []; }
+      if (!res.ok) { body.appendChild(el("tr", {}, el("td", {colspan: "7"}, said(res.data)))); return []; }
       res.data.users.forEach(function (u) {
         var manage = el("button", {type: "button", className: "cw-manage"}, t("admin.users.manage"));
         manage.addEventListener("click", function () { openUser(u, true); });
@@ -236,7 +245,7 @@
           revoke.addEventListener("click", function () {
             send("DELETE", userUrl(user, "/tokens/" + tok.id)).then(function (r) {
               say(document.getElementById("user-status"),
-                  r.ok ? t("admin.tokens.revoked_done", {id: tok.id}) : (r.data && r.data.detail) || String(r.status),
+                  r.ok ? t("admin.tokens.revoked_done", {id: tok.id}) : said(r.data, r.status),
                   r.ok ? "cw-good" : "cw-bad");
               loadUsers();
             });
@@ -262,7 +271,7 @@
       errors.textContent = "";
       send("POST", cfg.users, body).then(function (res) {
         if (!res.ok) {
-          say(status, (res.data && res.data.detail) || String(res.status), "cw-bad");
+          say(status, said(res.data, res.status), "cw-bad");
           errorLines(res.data).forEach(function (l) { errors.appendChild(el("li", {}, l)); });
           return;
         }
@@ -281,7 +290,7 @@
 
     var status2 = document.getElementById("user-status");
     function done(res, good) {
-      say(status2, res.ok ? good : (res.data && res.data.detail) || String(res.status), res.ok ? "cw-good" : "cw-bad");
+      say(status2, res.ok ? good : said(res.data, res.status), res.ok ? "cw-good" : "cw-bad");
       if (res.ok) { loadUsers(); }
     }
     document.getElementById("user-toggle").addEventListener("click", function () {

@@ -52,14 +52,23 @@
     form.querySelectorAll(".cw-field-error").forEach(function (p) { p.hidden = true; p.textContent = ""; });
   }
 
+  // a problem as the server said it in the page's language (``message``; ``detail`` and
+  // ``reason`` are its English for programs); a field without a box is named by its label
   function showProblem(data) {
     var rest = [];
     ((data && data.errors) || []).forEach(function (e) {
       var name = String(e.field).replace(/^properties\./, "").replace(/[.\[].*$/, "");
+      var said = e.message || e.reason;
       var box = form.querySelector(".cw-field-error[data-field='" + CSS.escape(name) + "']");
-      if (box) { box.textContent = e.reason; box.hidden = false; } else { rest.push(e.field + ": " + e.reason); }
+      if (box) {
+        box.textContent = box.textContent ? box.textContent + " " + said : said;
+        box.hidden = false;
+      } else {
+        rest.push((msg["field." + name] || e.field) + ": " + said);
+      }
     });
-    say(status, [t("report.failed") + ": " + ((data && data.detail) || "")].concat(rest).join(" "), "cw-bad");
+    var said = (data && (data.message || data.detail)) || "";
+    say(status, [t("report.failed_with", {message: said})].concat(rest).join(" "), "cw-bad");
   }
 
   function row(dl, label, value) {
@@ -120,7 +129,8 @@
     say(status, t("report.sending"));
     document.getElementById("submit").disabled = true;
     fetch(form.dataset.action, {method: "POST", body: data, credentials: "same-origin",
-                                headers: {"X-CSRFToken": form.dataset.csrf, Accept: "application/json"}})
+                                headers: {"X-CSRFToken": form.dataset.csrf, Accept: "application/json",
+                                          "Accept-Language": form.dataset.lang}})
       .then(function (r) { return r.json().then(function (d) { return {ok: r.ok, data: d}; }); })
       .then(function (r) {
         document.getElementById("submit").disabled = false;
@@ -130,7 +140,7 @@
       })
       .catch(function (e) {
         document.getElementById("submit").disabled = false;
-        say(status, t("report.failed") + ": " + e.message, "cw-bad");
+        say(status, t("report.failed_with", {message: e.message}), "cw-bad");
       });
   });
 })();
