@@ -1,6 +1,7 @@
 """The round's page on a phone (390 × 844): the map above the stop list with every stop in
-view, catalogue names instead of codes, the city's clock, and a sealed round saying when it
-opens."""
+view, catalogue names instead of codes, the city's clock, a sealed round saying when it
+opens, the next stop with the links that open the phone's map app, and each stop's street on
+the city's own base map (the README's picture)."""
 
 import datetime as dt
 import io
