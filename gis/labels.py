@@ -1,4 +1,5 @@
-"""Where the names of streets go on a map tile: along the street, never over each other.
+"""Where names go on a map tile: a street's or a river's along it, a lake's inside it, never
+over each other.
 
 Coordinates are the tile's pixels (x to the right, y down, the tile from 0 to ``size``).
 A street's name goes on the longest straight piece of it inside the tile, centred there and
@@ -7,6 +8,11 @@ piece and its box lies wholly inside the tile (a label is never cut by the tile'
 tiles side by side need not agree on it); a name whose box would touch one already placed,
 or a box given as ``taken`` (the names of areas), is left out. Streets are taken in the
 order given: most important first.
+
+A lake's name (``inside_labels``) goes level at a point fixed inside it, where the largest
+circle inside the lake is, and only when the name fits in that circle. Being fixed in the
+world, it may cross the tile's edge: every tile whose margin holds the point draws it at the
+same place, so the halves on neighbouring tiles join.
 """
 
 from __future__ import annotations
@@ -115,6 +121,39 @@ def place_labels(
         if not tile.contains(box) or any(box.intersects(b) for b in boxes):
             continue
         placed.append(Label(name, (x0 + x1) / 2, (y0 + y1) / 2, angle, box))
+        boxes.append(box)
+        seen.add(name)
+    return placed
+
+
+def inside_labels(
+    areas: Iterable[tuple[str, float, float, float]],
+    measure: Callable[[str], tuple[float, float]],
+    taken: Sequence[Polygon] = (),
+) -> list[Label]:
+    """Level labels for names of areas given as (name, x, y, room): the point inside the
+    area in tile pixels and the radius of the circle around it that lies inside the area.
+    A name is placed when its box with its padding fits in that circle and touches no label
+    placed before it or in ``taken``; one label a name.
+
+    >>> lakes = [("Lake", 50, 50, 40), ("Pond", 200, 50, 5), ("Lake", 90, 90, 40)]
+    >>> [(l.text, l.x, l.y, l.angle) for l in inside_labels(lakes, lambda s: (6 * len(s), 10))]
+    [('Lake', 50, 50, 0.0)]
+    """
+    placed: list[Label] = []
+    boxes = list(taken)
+    seen: set[str] = set()
+    for name, x, y, room in areas:
+        if not name or name in seen:
+            continue
+        width, height = measure(name)
+        width, height = width + 2 * PAD_PX, height + 2 * PAD_PX
+        if math.hypot(width, height) / 2 > room:
+            continue  # the area is too narrow here for the name at this zoom
+        box = label_box(x, y, width, height, 0)
+        if any(box.intersects(b) for b in boxes):
+            continue
+        placed.append(Label(name, x, y, 0.0, box))
         boxes.append(box)
         seen.add(name)
     return placed

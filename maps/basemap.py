@@ -1,10 +1,13 @@
 """The city's own base map: a 256 × 256 PNG web-mercator tile drawn with Pillow from its
-streets and community borders, for pages on an intranet that cannot reach a tile server.
+streets, community borders, water, buildings and green areas, for pages on an intranet that
+cannot reach a tile server.
 
-Streets are drawn by class (which classes show, their widths and colours depend on the
-zoom), each with a darker casing; footpaths and community borders dashed. A margin of
-``MARGIN_PX`` around the tile is drawn too and cut off, so that lines and community names run
-on across the tile's edges; street names (``gis/labels.py``) stay whole inside their tile.
+From the bottom up: green areas pale green, water blue (rivers and canals also as lines of
+a width per zoom), buildings light grey from ``BUILDING_ZOOM``, community borders dashed,
+then the streets by class (which classes show, their widths and colours depend on the zoom),
+each with a darker casing. A margin of ``MARGIN_PX`` around the tile is drawn too and cut
+off, so that lines, areas and the names of communities and lakes run on across the tile's
+edges; names of streets and rivers (``gis/labels.py``) stay whole inside their tile.
 Everything is drawn at twice the size and shrunk, which smooths the lines and the text.
 The only input from outside is the CJK font (WenQuanYi Micro Hei, ``fonts-wqy-microhei``).
 """
@@ -22,9 +25,10 @@ import numpy as np
 import shapely
 from PIL import Image, ImageDraw, ImageFont
 from shapely.affinity import affine_transform
+from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from gis.labels import label_box, place_labels
+from gis.labels import inside_labels, label_box, place_labels
 
 TILE_PX, MARGIN_PX, SCALE = 256, 96, 2
 HALF = 20037508.342789244  # half the web-mercator world's width, metres
@@ -32,6 +36,14 @@ LAND = (242, 239, 233)
 BORDER = (160, 140, 185)
 AREA_TEXT, STREET_TEXT, HALO = (100, 80, 135), (40, 40, 40), (255, 255, 255)
 AREA_LABEL_ZOOMS = range(13, 16)  # community names at low-mid zooms
+WATER, WATER_TEXT = (170, 211, 223), (40, 95, 140)
+GREEN = (205, 232, 190)
+BUILDING, BUILDING_LINE = (222, 218, 213), (200, 194, 188)
+BUILDING_ZOOM = 15  # buildings drawn from this zoom
+# a waterway's width in pixels at zoom 16 (scaled by zoom as a street's) and its first zoom
+WATERWAY_PX = {"river": (10.0, 8), "canal": (6.0, 12)}
+# what a tile reports it drew: features with a part inside it, names placed in it
+DRAWN = ("streets", "labels", "water", "buildings", "green", "water_labels")
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,29 @@ class Community:
     label_at: tuple[float, float]  # a point inside it, EPSG:3857
 
 
+@dataclass
+class Feature:
+    """Water, a waterway, a building or a green area (``basemap_feature``)."""
+
+    kind: str  # water, waterway, building, green
+    tag: str  # the OSM tag it was taken by, e.g. waterway=river
+    name: str | None
+    geom: BaseGeometry  # EPSG:3857
+    label_at: tuple[float, float] | None = None  # a named lake's name goes here (EPSG:3857)
+    label_radius_m: float = 0.0  # the room around label_at inside it, web-mercator metres
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A drawn tile: its PNG and how many features and names it shows (``DRAWN``)."""
+
+    png: bytes
+    drawn: dict[str, int]
+
+    def __len__(self) -> int:  # what it weighs in a cache
+        return len(self.png)
+
+
 @functools.cache
 def blank_png() -> bytes:
     """The tile of a place without streets or areas: transparent, a hundred bytes."""
@@ -130,82 +165,166 @@ def blank_png() -> bytes:
 
 
 def render_tile(
-    z: int, x: int, y: int, roads: Sequence[Road], communities: Sequence[Community]
-) -> bytes:
-    """The PNG of tile z/x/y from the streets and communities around it (EPSG:3857)."""
-    if not roads and not communities:
-        return blank_png()
-    xmin, _, xmax, ymax = tile_bounds(z, x, y)
-    k = TILE_PX / (xmax - xmin)  # pixels a metre
-    # metres → the tile's pixels (y down); the canvas adds the margin and the scale
-    to_px = [k, 0, 0, -k, -xmin * k, ymax * k]
-    s = SCALE
-    side = (TILE_PX + 2 * MARGIN_PX) * s
-    img = Image.new("RGB", (side, side), LAND)
-    draw = ImageDraw.Draw(img)
-
-    def canvas(xy: np.ndarray) -> list[tuple[float, float]]:
-        return [((px + MARGIN_PX) * s, (py + MARGIN_PX) * s) for px, py in xy]
-
+    z: int,
+    x: int,
+    y: int,
+    roads: Sequence[Road],
+    communities: Sequence[Community],
+    features: Sequence[Feature] = (),
+) -> Tile:
+    """Tile z/x/y drawn from the streets, communities and base-map features around it
+    (EPSG:3857), with the count of what it shows."""
+    drawn = dict.fromkeys(DRAWN, 0)
+    if not roads and not communities and not features:
+        return Tile(blank_png(), drawn)
+    pen = _Canvas.of(z, x, y)
+    kinds: dict[str, list[tuple[Feature, BaseGeometry]]] = {
+        kind: [] for kind in ("water", "waterway", "building", "green")
+    }  # in the tile's pixels, by kind: what this zoom shows
+    for f in features:
+        if (f.kind == "building" and z < BUILDING_ZOOM) or (
+            f.kind == "waterway" and z < _waterway_px(f.tag)[1]
+        ):
+            continue
+        kinds[f.kind].append((f, affine_transform(f.geom, pen.to_px)))
+    drawn.update(_draw_areas(pen, kinds, z))
     for c in communities:
-        for part in _parts(affine_transform(c.border, to_px)):
+        for part in _parts(affine_transform(c.border, pen.to_px)):
             for piece in _dashes(shapely.get_coordinates(part), 6, 4):
-                draw.line(canvas(piece), fill=BORDER, width=max(1, s))
+                pen.draw.line(pen.xy(piece), fill=BORDER, width=max(1, SCALE))
     shown = sorted(
         (r for r in roads if z >= style_of(r.highway).min_zoom),
         key=lambda r: -RANK[_class(r.highway)],
     )
-    lines = [(r, style_of(r.highway), affine_transform(r.geom, to_px)) for r in shown]
+    lines = [(r, style_of(r.highway), affine_transform(r.geom, pen.to_px)) for r in shown]
+    drawn["streets"] = _in_tile([g for _, _, g in lines])
+    _draw_streets(pen, lines, z)
+    drawn.update(_draw_names(pen, z, communities, kinds, lines))
+    return Tile(pen.png(), drawn)
+
+
+@dataclass
+class _Canvas:
+    """A tile with its margin, drawn at ``SCALE``: ``to_px`` takes metres to the tile's
+    pixels (y down), ``xy`` the tile's pixels to the canvas's."""
+
+    img: Image.Image
+    draw: ImageDraw.ImageDraw
+    k: float  # pixels a metre
+    to_px: list[float]
+
+    @classmethod
+    def of(cls, z: int, x: int, y: int) -> _Canvas:
+        xmin, _, xmax, ymax = tile_bounds(z, x, y)
+        k = TILE_PX / (xmax - xmin)
+        img = Image.new("RGB", ((TILE_PX + 2 * MARGIN_PX) * SCALE,) * 2, LAND)
+        return cls(img, ImageDraw.Draw(img), k, [k, 0, 0, -k, -xmin * k, ymax * k])
+
+    def xy(self, xy: np.ndarray) -> list[tuple[float, float]]:
+        return [((px + MARGIN_PX) * SCALE, (py + MARGIN_PX) * SCALE) for px, py in xy]
+
+    def at(self, point: tuple[float, float]) -> tuple[float, float]:
+        """A point in metres in the tile's pixels."""
+        return point[0] * self.k + self.to_px[4], -point[1] * self.k + self.to_px[5]
+
+    def png(self) -> bytes:
+        m = MARGIN_PX * SCALE
+        tile = self.img.crop((m, m, m + TILE_PX * SCALE, m + TILE_PX * SCALE)).resize(
+            (TILE_PX, TILE_PX), Image.Resampling.LANCZOS
+        )
+        out = io.BytesIO()
+        tile.save(out, "PNG", compress_level=6)
+        return out.getvalue()
+
+
+def _draw_areas(pen: _Canvas, kinds: dict, z: int) -> dict[str, int]:
+    """Green areas, water, waterways and buildings, bottom up; how many of each it shows."""
+    greens = [g for _, g in kinds["green"]]
+    _fill(pen, greens, GREEN)
+    _fill(pen, [g for _, g in kinds["water"]], WATER)
+    for f, g in kinds["waterway"]:
+        w = max(1, round(max(0.8, _waterway_px(f.tag)[0] * 2 ** ((z - 16) / 2)) * SCALE))
+        for part in _parts(g):
+            pen.draw.line(pen.xy(shapely.get_coordinates(part)), fill=WATER, width=w, joint="curve")
+    buildings = [g for _, g in kinds["building"]]
+    _fill(pen, buildings, BUILDING, outline=BUILDING_LINE)
+    return {
+        "water": _in_tile([g for kind in ("water", "waterway") for _, g in kinds[kind]]),
+        "buildings": _in_tile(buildings),
+        "green": _in_tile(greens),
+    }
+
+
+def _draw_streets(pen: _Canvas, lines: list, z: int) -> None:
     for r, st, g in lines:  # casings under every fill, so crossings join
         if st.casing is not None:
-            w = round((width_at(st, z) + 2) * s * (0.8 if r.highway.endswith("_link") else 1))
+            w = round((width_at(st, z) + 2) * SCALE * (0.8 if r.highway.endswith("_link") else 1))
             for part in _parts(g):
-                draw.line(
-                    canvas(shapely.get_coordinates(part)), fill=st.casing, width=w, joint="curve"
+                pen.draw.line(
+                    pen.xy(shapely.get_coordinates(part)), fill=st.casing, width=w, joint="curve"
                 )
     for r, st, g in lines:
-        w = max(1, round(width_at(st, z) * s * (0.8 if r.highway.endswith("_link") else 1)))
+        w = max(1, round(width_at(st, z) * SCALE * (0.8 if r.highway.endswith("_link") else 1)))
         for part in _parts(g):
             xy = shapely.get_coordinates(part)
             for piece in _dashes(xy, 4, 3) if st.dashed else [xy]:
-                draw.line(canvas(piece), fill=st.fill, width=w, joint="curve")
+                pen.draw.line(pen.xy(piece), fill=st.fill, width=w, joint="curve")
+
+
+def _draw_names(pen: _Canvas, z: int, communities, kinds: dict, lines: list) -> dict[str, int]:
+    """Names, each kind kept clear of those before it: communities' (zooms 13–15) and
+    lakes' at their fixed points, then streets' and rivers' along them inside the tile."""
+    s = SCALE
     taken = []
     if z in AREA_LABEL_ZOOMS:
-        font = _font(13 * s)
+        area_font = _font(13 * s)
         for c in communities:
-            px, py = c.label_at[0] * k + to_px[4], -c.label_at[1] * k + to_px[5]
-            if -MARGIN_PX <= px <= TILE_PX + MARGIN_PX and -MARGIN_PX <= py <= TILE_PX + MARGIN_PX:
-                w, h = _measure(font, c.name, s)
+            px, py = pen.at(c.label_at)
+            if _in_margin(px, py):
+                w, h = _measure(area_font, c.name, s)
                 taken.append(label_box(px, py, w + 6, h + 6, 0))
-                _text(img, font, c.name, (px + MARGIN_PX) * s, (py + MARGIN_PX) * s, 0, AREA_TEXT)
+                _text(pen.img, area_font, c.name, *pen.xy([(px, py)])[0], 0, AREA_TEXT)
     font = _font((12 if z >= 17 else 11) * s)
+
+    def measure(text: str) -> tuple[float, float]:
+        return _measure(font, text, s)
+
+    def write(labels, colour) -> None:
+        for lab in labels:
+            _text(pen.img, font, lab.text, *pen.xy([(lab.x, lab.y)])[0], lab.angle, colour)
+        taken.extend(lab.box for lab in labels)
+
+    lakes = [
+        (f.name, *pen.at(f.label_at), f.label_radius_m * pen.k)
+        for f, _ in kinds["water"]
+        if f.name and f.label_at is not None and _in_margin(*pen.at(f.label_at))
+    ]
+    lake_labels = inside_labels(lakes, measure, taken)
+    write(lake_labels, WATER_TEXT)
     named: dict[str, list] = {}
     for r, st, g in lines:
         if r.name and z >= st.label_zoom:
             entry = named.setdefault(r.name, [RANK[_class(r.highway)], []])
             entry[0] = min(entry[0], RANK[_class(r.highway)])
             entry[1].append(g)
-    streets = [
-        (name, shapely.union_all(gs) if len(gs) > 1 else gs[0])
-        for name, (_, gs) in sorted(named.items(), key=lambda kv: (kv[1][0], kv[0]))
-    ]
-    for lab in place_labels(streets, lambda t: _measure(font, t, s), TILE_PX, taken):
-        _text(
-            img,
-            font,
-            lab.text,
-            (lab.x + MARGIN_PX) * s,
-            (lab.y + MARGIN_PX) * s,
-            lab.angle,
-            STREET_TEXT,
-        )
-    m = MARGIN_PX * s
-    tile = img.crop((m, m, m + TILE_PX * s, m + TILE_PX * s)).resize(
-        (TILE_PX, TILE_PX), Image.Resampling.LANCZOS
+    streets = sorted(named.items(), key=lambda kv: (kv[1][0], kv[0]))
+    street_labels = place_labels(
+        [(name, _union(gs)) for name, (_, gs) in streets], measure, TILE_PX, taken
     )
-    out = io.BytesIO()
-    tile.save(out, "PNG", compress_level=6)
-    return out.getvalue()
+    write(street_labels, STREET_TEXT)
+    rivers: dict[str, list] = {}
+    for f, g in kinds["waterway"]:
+        if f.name:
+            rivers.setdefault(f.name, []).append(g)
+    river_labels = place_labels(
+        [(name, _union(gs)) for name, gs in sorted(rivers.items())], measure, TILE_PX, taken
+    )
+    write(river_labels, WATER_TEXT)
+    tile = shapely.box(0, 0, TILE_PX, TILE_PX)
+    return {
+        "labels": len(street_labels),
+        "water_labels": len(river_labels) + sum(lab.box.intersects(tile) for lab in lake_labels),
+    }
 
 
 def cjk_font_path() -> Path:
@@ -252,6 +371,58 @@ def _text(img: Image.Image, font, text: str, cx: float, cy: float, angle: float,
         # PIL turns counter-clockwise as seen; the angle is measured with y down
         stamp = stamp.rotate(-angle, resample=Image.Resampling.BICUBIC, expand=True)
     img.paste(stamp, (round(cx - stamp.width / 2), round(cy - stamp.height / 2)), stamp)
+
+
+def _waterway_px(tag: str) -> tuple[float, int]:
+    return WATERWAY_PX.get(tag.partition("=")[2], WATERWAY_PX["canal"])
+
+
+def _in_margin(px: float, py: float) -> bool:
+    return -MARGIN_PX <= px <= TILE_PX + MARGIN_PX and -MARGIN_PX <= py <= TILE_PX + MARGIN_PX
+
+
+def _union(geoms: list[BaseGeometry]) -> BaseGeometry:
+    return shapely.union_all(geoms) if len(geoms) > 1 else geoms[0]
+
+
+def _in_tile(geoms: Sequence[BaseGeometry]) -> int:
+    """How many of the geometries (in the tile's pixels) have a part inside the tile; a
+    polygon PostGIS clipped into an invalid shape is counted by its box."""
+    if not geoms:
+        return 0
+    arr = np.array(geoms, dtype=object)
+    tile = shapely.box(0, 0, TILE_PX, TILE_PX)
+    try:
+        return int(shapely.intersects(arr, tile).sum())
+    except shapely.errors.GEOSException:
+        return int(shapely.intersects(shapely.envelope(arr), tile).sum())
+
+
+def _fill(pen: _Canvas, geoms, colour, outline=None) -> None:
+    """Fill polygons (in the tile's pixels) with ``colour``, their holes left as they were;
+    with ``outline``, their rings drawn a pixel wide in it."""
+    polygons = [p for g in geoms for p in _parts(g) if isinstance(p, Polygon)]
+    for p in polygons:
+        ring = pen.xy(shapely.get_coordinates(p.exterior))
+        if len(ring) < 3:
+            continue
+        if not p.interiors:  # most: drawn straight on the tile
+            pen.draw.polygon(ring, fill=colour)
+            continue
+        # a courtyard or an island: the polygon less its holes as a mask over its box
+        x0, y0 = (int(min(v)) for v in zip(*ring, strict=True))
+        x1, y1 = (int(max(v)) + 2 for v in zip(*ring, strict=True))
+        mask = Image.new("L", (x1 - x0, y1 - y0), 0)
+        mask_pen = ImageDraw.Draw(mask)
+        mask_pen.polygon([(a - x0, b - y0) for a, b in ring], fill=255)
+        for hole in p.interiors:
+            inner = pen.xy(shapely.get_coordinates(hole))
+            mask_pen.polygon([(a - x0, b - y0) for a, b in inner], fill=0)
+        pen.img.paste(colour, (x0, y0, x1, y1), mask)
+    if outline is not None:
+        for p in polygons:
+            for ring in (p.exterior, *p.interiors):
+                pen.draw.line(pen.xy(shapely.get_coordinates(ring)), fill=outline, width=1)
 
 
 def _parts(geom: BaseGeometry):

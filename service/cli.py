@@ -228,17 +228,45 @@ def _aware(moment, conn, city_id: int):
 @click.option("--city", "city_code", default=None, help="City code when there are several.")
 @with_appcontext
 def import_roads(path: Path, city_code: str | None) -> None:
-    """Replace a city's street network with an OSM file (.osm, .osm.pbf) or a line layer."""
+    """Replace a city's street network with an OSM file (.osm, .osm.pbf) or a line layer;
+    an OSM file's water, buildings and green areas replace the base map's too."""
+    from service.layers import basemap_import as bm
     from service.rounds import roads
 
     try:
         frame = roads.read(path)
+        features = bm.read_osm(path) if bm.is_osm(path) else None
         with writing(Actor(None, "cli import-roads")) as conn:
-            n = roads.store(conn, _city_id(conn, city_code), frame, "osm", path.name)
+            city = _city_id(conn, city_code)
+            n = roads.store(conn, city, frame, "osm", path.name)
+            has = features is not None and len(features) > 0
+            counts = bm.store(conn, city, features, "osm", path.name) if has else None
     except Problem as exc:
         _fail(exc)
     km = frame.to_crs(frame.estimate_utm_crs()).length.sum() / 1000
     click.echo(f"{n} streets, {km:.0f} km, {int((frame['oneway'] != 0).sum())} one-way")
+    none = "none in the file" if bm.is_osm(path) else "`import-basemap FILE.osm.pbf` takes them"
+    click.echo(f"base map: {bm.summary(counts) if counts else f'kept as it was ({none})'}")
+
+
+@main.command("import-basemap")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--city", "city_code", default=None, help="City code when there are several.")
+@with_appcontext
+def import_basemap(path: Path, city_code: str | None) -> None:
+    """Replace the own base map's water, waterways, buildings and green areas with those of
+    an OpenStreetMap file (.osm, .osm.pbf), clipped to the city."""
+    from service.layers import basemap_import as bm
+
+    if not bm.is_osm(path):
+        raise click.ClickException(f"{path.name}: takes an OpenStreetMap file (.osm, .osm.pbf)")
+    try:
+        features = bm.read_osm(path)
+        with writing(Actor(None, "cli import-basemap")) as conn:
+            counts = bm.store(conn, _city_id(conn, city_code), features, "osm", path.name)
+    except Problem as exc:
+        _fail(exc)
+    click.echo(bm.summary(counts))
 
 
 @main.command("plan")

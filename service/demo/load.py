@@ -229,6 +229,18 @@ def load(conn: Connection, city: DemoCity) -> tuple[int, dict[str, int], str | N
 
         frame = roads.read(DATA / "jiangxi_guixi_center_roads.geojson")
         added["road"] = roads.store(conn, c, frame, "osm")
+    # the base map's water, buildings and green areas from the same extract (OSM), once
+    if (
+        conn.execute(
+            text("SELECT 1 FROM basemap_feature WHERE city_id = :c LIMIT 1"), {"c": c}
+        ).first()
+        is None
+    ):
+        from service.layers import basemap_import
+
+        frame = basemap_import.read_osm(DATA / "jiangxi_guixi_center.osm.pbf")
+        kept = basemap_import.store(conn, c, frame, "osm")
+        added["basemap_feature"] = sum(kept.values())
     password = None
     if find_user_by_name(conn, ADMIN_NAME) is None:
         password = secrets.token_urlsafe(12)

@@ -1,10 +1,13 @@
 """The city's own base map (``CHUANGWEN_TILES=own``): a PNG tile drawn from its streets
-(``road``) and communities (``admin_area``), served at ``/tiles/basemap/{z}/{x}/{y}.png``.
+(``road``), communities (``admin_area``) and water, buildings and green areas
+(``basemap_feature``, service/layers/basemap_import.py), served at
+``/tiles/basemap/{z}/{x}/{y}.png``.
 
-The streets and community borders within a tile and its margin are clipped and put in web
-mercator by PostGIS; ``maps/basemap.py`` draws them. Tiles are kept in memory by (city, tile,
-street network version, areas version), read in the same snapshot as the data, so a new
-network or an edited community is drawn at once.
+What lies within a tile and its margin is clipped and put in web mercator by PostGIS (areas
+smaller than a pixel and, below ``BUILDING_ZOOM``, buildings are not read);
+``maps/basemap.py`` draws it. Tiles are kept in memory by (city, tile, street network
+version, base-map features version, areas version), read in the same snapshot as the data,
+so a new import or an edited community is drawn at once.
 """
 
 from __future__ import annotations
@@ -12,7 +15,16 @@ from __future__ import annotations
 import shapely
 from sqlalchemy import Connection, text
 
-from maps.basemap import MARGIN_PX, TILE_PX, Community, Road, render_tile
+from maps.basemap import (
+    BUILDING_ZOOM,
+    MARGIN_PX,
+    TILE_PX,
+    Community,
+    Feature,
+    Road,
+    Tile,
+    render_tile,
+)
 from service.layers.tiles import _Cache
 
 MAX_ZOOM = 20
@@ -36,14 +48,28 @@ _COMMUNITIES = text(
     "LATERAL ST_Transform(ST_PointOnSurface(a.geom), 3857) p "
     "WHERE a.city_id = :c AND a.level = 'community' AND a.geom && q.box"
 )
+_FEATURES = text(
+    _ENV + "SELECT f.kind, f.tag, f.name, ST_AsBinary(ST_ClipByBox2D(ST_Transform(f.geom, 3857), "
+    "q.big)), ST_X(l), ST_Y(l), f.label_radius_mercator_m FROM q, basemap_feature f "
+    "LEFT JOIN LATERAL ST_Transform(f.label_at, 3857) l ON true "
+    "WHERE f.city_id = :c AND f.geom && q.box AND (f.kind <> 'building' OR :z >= :bz) "
+    "AND greatest(ST_XMax(f.geom) - ST_XMin(f.geom), ST_YMax(f.geom) - ST_YMin(f.geom)) "
+    ">= :pixel_deg"
+)
 
 
 def versions(conn: Connection, city: int) -> tuple:
-    """What a cached tile depends on: the street network's version and the areas'."""
-    road = conn.execute(
-        text("SELECT version FROM layer_version WHERE city_id = :c AND layer = 'road'"),
-        {"c": city},
-    ).scalar()
+    """What a cached tile depends on: the versions of the street network, of the base-map
+    features and of the areas."""
+    layers = dict(
+        conn.execute(
+            text(
+                "SELECT layer, version FROM layer_version "
+                "WHERE city_id = :c AND layer IN ('road', 'basemap_feature')"
+            ),
+            {"c": city},
+        ).all()
+    )
     # admin_area has no version counter of its own: every write raises a row's version, adds
     # a row or removes one, so these three move with any change
     areas = conn.execute(
@@ -53,34 +79,46 @@ def versions(conn: Connection, city: int) -> tuple:
         ),
         {"c": city},
     ).one()
-    return (road or 0, *areas)
+    return (layers.get("road", 0), layers.get("basemap_feature", 0), *areas)
 
 
-def serve(conn: Connection, city: int, z: int, x: int, y: int) -> tuple[bytes, tuple]:
-    """The PNG of tile z/x/y of the city's base map, from the cache or drawn and kept; with
-    the versions it was drawn from."""
+def serve(conn: Connection, city: int, z: int, x: int, y: int) -> tuple[Tile, tuple]:
+    """Tile z/x/y of the city's base map (its PNG and what it shows), from the cache or
+    drawn and kept; with the versions it was drawn from."""
     version = versions(conn, city)
     key = (city, z, x, y, version)
-    body = CACHE.get(key)
-    if body is None:
-        body = render_tile(z, x, y, *_features(conn, city, z, x, y))
-        CACHE.put(key, body)
-    return body, version
+    tile = CACHE.get(key)
+    if tile is None:
+        tile = render_tile(z, x, y, *_features(conn, city, z, x, y))
+        CACHE.put(key, tile)
+    return tile, version
 
 
 def streets_from_osm(conn: Connection, city: int) -> bool:
-    """Whether any of the city's streets came from OpenStreetMap (then the base map carries
-    its attribution, as the ODbL asks)."""
+    """Whether any of the city's streets or base-map features came from OpenStreetMap (then
+    the base map carries its attribution, as the ODbL asks)."""
     return bool(
         conn.execute(
-            text("SELECT EXISTS (SELECT 1 FROM road WHERE city_id = :c AND provenance = 'osm')"),
+            text(
+                "SELECT EXISTS (SELECT 1 FROM road WHERE city_id = :c AND provenance = 'osm') "
+                "OR EXISTS (SELECT 1 FROM basemap_feature WHERE city_id = :c "
+                "AND provenance = 'osm')"
+            ),
             {"c": city},
         ).scalar()
     )
 
 
 def _features(conn: Connection, city: int, z: int, x: int, y: int):
-    params = {"c": city, "z": z, "x": x, "y": y, "m": MARGIN_PX / TILE_PX}
+    params = {
+        "c": city,
+        "z": z,
+        "x": x,
+        "y": y,
+        "m": MARGIN_PX / TILE_PX,
+        "bz": BUILDING_ZOOM,
+        "pixel_deg": 360 / TILE_PX / 2**z,
+    }
     roads = [
         Road(highway, name, shapely.from_wkb(wkb))
         for highway, name, wkb in conn.execute(_ROADS, params)
@@ -91,4 +129,13 @@ def _features(conn: Connection, city: int, z: int, x: int, y: int):
         for name, wkb, px, py in conn.execute(_COMMUNITIES, params)
         if wkb is not None
     ]
-    return [r for r in roads if not r.geom.is_empty], communities
+    features = [
+        Feature(kind, tag, name, shapely.from_wkb(wkb), None if lx is None else (lx, ly), room or 0)
+        for kind, tag, name, wkb, lx, ly, room in conn.execute(_FEATURES, params)
+        if wkb is not None
+    ]
+    return (
+        [r for r in roads if not r.geom.is_empty],
+        communities,
+        [f for f in features if not f.geom.is_empty],
+    )

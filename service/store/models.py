@@ -47,6 +47,7 @@ VIOLATION_STATUSES = ("open", "dispatched", "rectifying", "resolved", "closed", 
 VIOLATION_SOURCES = ("inspection", "hotline", "camera", "citizen", "digital_city")
 PROVENANCES = ("osm", "derived", "invented", "user", "import")
 TRAVEL_MODES = ("walk", "bike", "drive")
+BASEMAP_KINDS = ("water", "waterway", "building", "green")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -309,6 +310,30 @@ class Road(TenantMixin, Base):
     __table_args__ = (
         Index("ix_road_city_geom", "city_id", "geom", postgresql_using="gist"),
         CheckConstraint("oneway IN (-1, 0, 1)", name="road_oneway"),
+    )
+
+
+class BasemapFeature(TenantMixin, Base):
+    """Water, a waterway, a building or a green area of the own base map (imported from
+    OpenStreetMap with the streets, clipped to the city), replaced wholesale on import. A
+    named area keeps where its name goes and the room there (migration 0012)."""
+
+    __tablename__ = "basemap_feature"
+    kind: Mapped[str] = mapped_column(String(16))
+    tag: Mapped[str] = mapped_column(String(64))  # the OSM tag it was taken by: waterway=river
+    name: Mapped[str | None] = mapped_column(Text)
+    osm_id: Mapped[int | None] = mapped_column(BigInteger)
+    provenance: Mapped[str] = mapped_column(String(16))
+    geom = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=False), nullable=False)
+    label_at = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    label_radius_mercator_m: Mapped[float | None] = mapped_column(REAL)
+    __table_args__ = (
+        Index("ix_basemap_feature_city_geom", "city_id", "geom", postgresql_using="gist"),
+        CheckConstraint(_in("kind", BASEMAP_KINDS), name="basemap_feature_kind"),
+        CheckConstraint(
+            "ST_Dimension(geom) = CASE kind WHEN 'waterway' THEN 1 ELSE 2 END",
+            name="basemap_feature_dimension",
+        ),
     )
 
 

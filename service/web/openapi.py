@@ -174,7 +174,8 @@ def document() -> dict:
         "/tiles/basemap/{z}/{x}/{y}.png": {
             "get": {
                 "summary": "A 256 × 256 PNG tile of the base map drawn from the city's own "
-                "streets and community borders (CHUANGWEN_TILES=own); blank outside the city",
+                "streets, community borders, water, buildings and green areas "
+                "(CHUANGWEN_TILES=own); blank outside the city",
                 "parameters": [
                     {
                         "name": name,
@@ -188,7 +189,20 @@ def document() -> dict:
                     for name in ("z", "x", "y")
                 ],
                 "responses": {
-                    "200": _ok("the tile", "image/png"),
+                    "200": {
+                        **_ok("the tile", "image/png"),
+                        "headers": {
+                            "X-Basemap-Drawn": {
+                                "description": "what the tile shows: features with a part "
+                                "inside it, names of streets (labels) and of water placed in it",
+                                "schema": {
+                                    "type": "string",
+                                    "example": "streets=12; labels=3; water=2; buildings=40; "
+                                    "green=1; water_labels=1",
+                                },
+                            }
+                        },
+                    },
                     "304": {"description": "not modified (If-None-Match)"},
                     "400": _PROBLEM,
                 },

@@ -42,6 +42,8 @@ def test_import_roads_from_osm_then_plan_a_night_round_as_gpx(app, demo, tokens,
             text("SELECT count(*), count(*) FILTER (WHERE oneway <> 0) FROM road")
         ).one()
     assert f"{n} streets" in result.output and n > 150 and oneway > 20
+    # the same file's water, buildings and park replace the base map's
+    assert "base map: water areas 9, waterways 5, buildings 165, green areas 1" in result.output
     result = runner.invoke(
         main,
         [

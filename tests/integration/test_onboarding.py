@@ -265,6 +265,7 @@ def test_haidian_sets_itself_up_and_plans_a_round(onboarding, haidian_boundary, 
     pbf = SHARED / "haidian" / "beijing_haidian_xueyuanlu.osm.pbf"
     roads = _run(app, "import-roads", pbf, "--city", "110108")
     assert roads.exit_code == 0, roads.output
+    assert "base map: water areas 1, waterways 1, buildings 257, green areas 17" in roads.output
     leader = _run(app, "user", "add", "hd_leader", "--role", "leader", "--city", "110108")
     assert leader.exit_code == 0, leader.output
     centre = named.geometry.union_all().centroid

@@ -7,12 +7,13 @@ import itertools
 import math
 import random
 
+import numpy as np
 import shapely
 from PIL import Image
 from shapely.geometry import LineString
 
 from gis.labels import place_labels, upright_angle
-from maps.basemap import LAND, Road, render_tile, tile_bounds
+from maps.basemap import LAND, Community, Road, render_tile, tile_bounds
 
 
 def _measure(text: str) -> tuple[float, float]:
@@ -86,7 +87,7 @@ def test_a_tile_draws_its_streets_with_their_names():
                 LineString([(cx + 200, ymin - 99), (cx + 200, ymax + 99)]),
             ),
         ]
-        return Image.open(io.BytesIO(render_tile(16, 53873, 27386, roads, []))).convert("RGB")
+        return Image.open(io.BytesIO(render_tile(16, 53873, 27386, roads, []).png)).convert("RGB")
 
     img, bare = tile(True), tile(False)
     assert img.size == (256, 256)
@@ -98,3 +99,72 @@ def test_a_tile_draws_its_streets_with_their_names():
         if a != b
     )
     assert text > 200  # both names
+
+
+def _ink(named: Image.Image, bare: Image.Image) -> tuple[int, int, int, int] | None:
+    """The box of the pixels a tile's names changed: (left, top, right, bottom) inclusive."""
+    a = np.asarray(named, dtype=np.int16)
+    b = np.asarray(bare, dtype=np.int16)
+    ys, xs = np.nonzero(np.abs(a - b).sum(axis=2) > 0)
+    return (int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())) if len(xs) else None
+
+
+def _png(tile) -> Image.Image:
+    return Image.open(io.BytesIO(tile.png)).convert("RGB")
+
+
+def test_a_long_street_s_name_is_never_cut_by_a_tile_s_edge():
+    """Streets running on over 3 × 3 tiles at every angle: in each tile its names lie
+    wholly inside (a pixel or more from every edge), and a street crossing a tile through
+    and through is named in it, so the name runs on from tile to tile without a cut."""
+    z, x0, y0 = 17, 107766, 54772
+    left, _, _, top = tile_bounds(z, x0, y0)
+    _, bottom, right, _ = tile_bounds(z, x0 + 2, y0 + 2)
+    cx, cy = (left + right) / 2, (bottom + top) / 2
+    rnd = random.Random(3)
+    for angle in (0, 7, 30, 45, 63, 90, 118, 151, 172):
+        a = math.radians(angle + rnd.uniform(-2, 2))
+        reach = right - left
+        off = rnd.uniform(-40, 40)
+        line = LineString(
+            [
+                (cx - reach * math.cos(a) - off * math.sin(a), cy - reach * math.sin(a)),
+                (cx + reach * math.cos(a), cy + reach * math.sin(a) + off * math.cos(a)),
+            ]
+        )
+        named = [Road("primary", "建设路东段北延长线", line)]
+        bare = [Road("primary", None, line)]
+        for dx, dy in itertools.product(range(3), range(3)):
+            tx, ty = x0 + dx, y0 + dy
+            tile = render_tile(z, tx, ty, named, [])
+            box = _ink(_png(tile), _png(render_tile(z, tx, ty, bare, [])))
+            if box is not None:
+                assert tile.drawn["labels"] == 1
+                assert box[0] >= 1 and box[1] >= 1, (angle, tx, ty, box)
+                assert box[2] <= 254 and box[3] <= 254, (angle, tx, ty, box)
+            xmin, ymin, xmax, ymax = tile_bounds(z, tx, ty)
+            inside = line.intersection(shapely.box(xmin, ymin, xmax, ymax))
+            if inside.length > 0.9 * (xmax - xmin):  # runs through it: named here too
+                assert box is not None and tile.drawn["labels"] == 1, (angle, tx, ty)
+
+
+def test_lines_and_community_names_run_on_across_the_tile_s_edge():
+    """The margin: a street crossing the edge between two tiles is drawn to the edge on
+    both, and a community's name centred on that edge is drawn half on each, the halves
+    meeting at the same height."""
+    z, x, y = 16, 53873, 27386
+    xmin, ymin, xmax, ymax = tile_bounds(z, x, y)
+    cy = (ymin + ymax) / 2
+    street = Road("primary", None, LineString([(xmin + 50, cy + 80), (xmax + 150, cy + 80)]))
+    border = LineString([(xmax - 300, ymin + 20), (xmax + 300, ymin + 20)])
+    place = Community("某某社区", border, (xmax, cy - 60))
+    west = _png(render_tile(z, x, y, [street], [place]))
+    east = _png(render_tile(z, x + 1, y, [street], [place]))
+    west_bare = _png(render_tile(z, x, y, [street], []))
+    east_bare = _png(render_tile(z, x + 1, y, [street], []))
+    row = round((ymax - (cy + 80)) * 256 / (xmax - xmin))
+    assert west.getpixel((255, row)) != LAND and east.getpixel((0, row)) != LAND
+    w, e = _ink(west, west_bare), _ink(east, east_bare)
+    assert w is not None and e is not None
+    assert w[2] == 255 and e[0] == 0  # cut by the edge on both sides: one name in two halves
+    assert abs(w[1] - e[1]) <= 1 and abs(w[3] - e[3]) <= 1
