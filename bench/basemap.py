@@ -26,9 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.layers import running_cluster  # noqa: E402
 from gis.webtiles import tile_of  # noqa: E402
-from service.store.db import Actor, make_engine, set_actor, upgrade  # noqa: E402
-from service.store.pgcluster import Cluster  # noqa: E402
+from service.store.db import Actor, set_actor  # noqa: E402
 
 CENTRE = (117.215, 28.29)
 ZOOMS = (14, 15, 16, 17)
@@ -100,13 +100,7 @@ def main() -> None:
     ap.add_argument("--no-import", action="store_true", help="tiles only")
     args = ap.parse_args()
     home = Path(args.home).resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    home.chmod(0o755)
-    cluster = Cluster(home)
-    cluster.start()
-    try:
-        upgrade(cluster.url)
-        engine = make_engine(cluster.url)
+    with running_cluster(home) as (cluster, engine):
         from service.demo.build import build
         from service.demo.load import load
         from service.layers import basemap
@@ -156,8 +150,6 @@ def main() -> None:
             f"max {max(sizes) / 1024:.1f} kB"
         )
         engine.dispose()
-    finally:
-        cluster.stop()
 
 
 if __name__ == "__main__":

@@ -118,6 +118,37 @@ def bench_import(engine, city, frame) -> list[tuple]:
     return [("(a) bulk import with all rules", f"{wall:.1f} s", parts, "≤ 60 s", wall <= 60)]
 
 
+def benchmark_city(engine, n: int) -> tuple[int, int]:
+    """The synthetic city (built once) with at least ``n`` cases (imported with every rule
+    when fewer are stored); its id and how many cases it held before."""
+    with engine.begin() as conn:
+        set_actor(conn, Actor(None, "bench"))
+        city = build_city(conn)
+        have = conn.execute(
+            text("SELECT count(*) FROM violation WHERE city_id = :c"), {"c": city}
+        ).scalar()
+    if have < n:
+        with engine.connect() as conn:
+            frame = violations(conn, city, n - have, seed=have + 2)
+        frame["case_no"] = [f"T{have}-{i:08d}" for i in range(len(frame))]
+        bench_import(engine, city, frame)
+    return city, have
+
+
+@contextmanager
+def running_cluster(home: Path) -> Iterator[tuple[Cluster, object]]:
+    """A benchmark's own PostgreSQL cluster under ``home``, migrated; its engine."""
+    home.mkdir(parents=True, exist_ok=True)
+    home.chmod(0o755)
+    cluster = Cluster(home)
+    cluster.start()
+    try:
+        upgrade(cluster.url)
+        yield cluster, make_engine(cluster.url)
+    finally:
+        cluster.stop()
+
+
 @contextmanager
 def start_server(
     url: str, home: Path, extra_env: dict | None = None, port: int = 5099

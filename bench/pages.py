@@ -17,6 +17,7 @@ and template path). Targets (issue "Pages people can work with"): page ≤ 300 K
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import http.cookiejar
 import re
 import statistics
@@ -30,11 +31,9 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.layers import ROOT, bench_import, log, print_table, start_server  # noqa: E402
-from bench.synthetic import build_city, violations  # noqa: E402
+from bench.layers import ROOT, benchmark_city, log, print_table, running_cluster, start_server  # noqa: E402
 from service.accounts.users import create_user  # noqa: E402
-from service.store.db import Actor, make_engine, set_actor, upgrade  # noqa: E402
-from service.store.pgcluster import Cluster  # noqa: E402
+from service.store.db import Actor, set_actor  # noqa: E402
 
 PASSWORD = "bench-password"
 MAX_KB, MAX_MS, READY_MS = 300, 300, 1500
@@ -59,15 +58,7 @@ def _demo(home: Path, loads: int) -> list[tuple]:
     from service.demo.build import build
     from service.demo.load import load
 
-    home.mkdir(parents=True, exist_ok=True)
-    home.chmod(0o755)
-    cluster = Cluster(home)
-    cluster.start()
-    try:
-        upgrade(cluster.url)
-        engine = make_engine(cluster.url)
-        import datetime as dt
-
+    with running_cluster(home) as (cluster, engine):
         with engine.begin() as conn:
             set_actor(conn, Actor(None, "bench"))
             load(conn, build(dt.datetime.now(dt.UTC)))
@@ -75,34 +66,16 @@ def _demo(home: Path, loads: int) -> list[tuple]:
             name = _planner(conn, city)
         with start_server(cluster.url, home, {"CHUANGWEN_TILES": "own"}, port=5098) as base:
             return _measure(base, name, "demo (贵溪)", loads)
-    finally:
-        cluster.stop()
 
 
 def _benchmark_city(home: Path, n: int, loads: int) -> list[tuple]:
-    cluster = Cluster(home)
-    cluster.start()
-    try:
-        upgrade(cluster.url)
-        engine = make_engine(cluster.url)
-        with engine.begin() as conn:
-            set_actor(conn, Actor(None, "bench"))
-            city = build_city(conn)
-            have = conn.execute(
-                text("SELECT count(*) FROM violation WHERE city_id = :c"), {"c": city}
-            ).scalar()
-        if have < n:
-            with engine.connect() as conn:
-                frame = violations(conn, city, n - have, seed=have + 2)
-            frame["case_no"] = [f"T{have}-{i:08d}" for i in range(len(frame))]
-            bench_import(engine, city, frame)
+    with running_cluster(home) as (cluster, engine):
+        city, have = benchmark_city(engine, n)
         with engine.begin() as conn:
             set_actor(conn, Actor(None, "bench"))
             name = _planner(conn, city)
         with start_server(cluster.url, home, {"CHUANGWEN_TILES": "own"}) as base:
             return _measure(base, name, f"benchmark city ({max(n, have):,} cases)", loads)
-    finally:
-        cluster.stop()
 
 
 def _planner(conn, city: int) -> str:

@@ -27,12 +27,11 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.layers import ROOT, bench_import, log, print_table, start_server  # noqa: E402
-from bench.synthetic import CODE, build_city, violations  # noqa: E402
+from bench.layers import ROOT, benchmark_city, log, print_table, running_cluster, start_server  # noqa: E402
+from bench.synthetic import CODE  # noqa: E402
 from gis.webtiles import tiles_over  # noqa: E402
 from service.accounts.users import create_user, issue_token  # noqa: E402
-from service.store.db import Actor, make_engine, set_actor, upgrade  # noqa: E402
-from service.store.pgcluster import Cluster  # noqa: E402
+from service.store.db import Actor, set_actor  # noqa: E402
 
 TARGETS = {10: 200, 13: 50, 15: 50}
 PASSWORD = "bench-password"
@@ -45,24 +44,8 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=150, help="tiles at most per zoom")
     args = ap.parse_args()
     home = Path(args.home).resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    home.chmod(0o755)
-    cluster = Cluster(home)
-    cluster.start()
-    try:
-        upgrade(cluster.url)
-        engine = make_engine(cluster.url)
-        with engine.begin() as conn:
-            set_actor(conn, Actor(None, "bench"))
-            city = build_city(conn)
-            have = conn.execute(
-                text("SELECT count(*) FROM violation WHERE city_id = :c"), {"c": city}
-            ).scalar()
-        if have < args.violations:
-            with engine.connect() as conn:
-                frame = violations(conn, city, args.violations - have, seed=have + 2)
-            frame["case_no"] = [f"T{have}-{i:08d}" for i in range(len(frame))]
-            bench_import(engine, city, frame)
+    with running_cluster(home) as (cluster, engine):
+        city, _ = benchmark_city(engine, args.violations)
         with engine.begin() as conn:
             conn.execute(text("ANALYZE violation, violation_bin, violation_bin_change"))
             set_actor(conn, Actor(None, "bench"))
@@ -118,8 +101,6 @@ def main() -> None:
                 first = [_fetch(base, token, z, x, y) for x, y in sample[z]]
                 rows.append(_tile_row(z, "first asked, made ahead", first, target))
         print_table(rows, stored, "Tiles benchmark")
-    finally:
-        cluster.stop()
 
 
 def bench_page(base: str, user: str, how: str, loads: int = 6) -> list[tuple]:

@@ -27,7 +27,7 @@ def add_page_chrome(
     e = html_text
     root = m.get_root()
     if nonce is not None:
-        root._template = _NoncedPage(nonce, m.get_name())
+        root._template = _NoncedPage(nonce, m.get_name(), "en" if lang == "en" else "zh-CN")
     root.header.add_child(Element(f'<link rel="stylesheet" href="{e(stylesheet)}"/>'))
     root.header.add_child(Element(f"<title>{e(title)}</title>"))
     if icon:
@@ -52,9 +52,10 @@ class _NoncedPage:
     no data) and the script links. A tag anywhere else — in the body, where user text is
     shown, or inside a script — did not come from a builder and gets no nonce."""
 
-    def __init__(self, nonce: str, map_name: str):
+    def __init__(self, nonce: str, map_name: str, lang: str = "zh-CN"):
         self.attr = f' nonce="{html_text(nonce)}"'
         self.map_name = map_name
+        self.lang = html_text(lang)
 
     def render(self, this: Figure, kwargs: dict) -> str:
         head = []
@@ -66,7 +67,7 @@ class _NoncedPage:
             else:
                 head.append(child.render(**kwargs))
         return (
-            "<!DOCTYPE html>\n<html>\n<head>\n"
+            f'<!DOCTYPE html>\n<html lang="{self.lang}">\n<head>\n'
             + "\n".join(head)
             + "\n</head>\n<body>\n"
             + this.html.render(**kwargs)

@@ -177,8 +177,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _serving(pg_url, app_home, **env_extra):
-    """``chuangwen serve`` in a subprocess on a free port, against the test database."""
+def _serving(pg_url, app_home, unset: tuple[str, ...] = (), **env_extra):
+    """``chuangwen serve`` in a subprocess on a free port, against the test database; with
+    no base map unless told (``unset``: variables left out, as an operator would)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -187,6 +188,7 @@ def _serving(pg_url, app_home, **env_extra):
         "CHUANGWEN_TILES": "none",
         **env_extra,
     }
+    env = {k: v for k, v in env.items() if k not in unset}
     cli = Path(sys.executable).with_name("chuangwen")
     proc = subprocess.Popen(
         [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)],

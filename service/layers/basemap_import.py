@@ -19,6 +19,7 @@ import shapely
 from sqlalchemy import Connection, text
 
 from service.errors import Problem, field_error
+from service.layers.cities import within_city
 
 # as the streets (service/rounds/roads.py): an extract is cut as a rectangle around the city
 MARGIN_M = 2000
@@ -121,10 +122,6 @@ def is_osm(path: Path) -> bool:
     return path.name.lower().endswith((".osm", ".osm.pbf", ".pbf", ".osm.bz2"))
 
 
-_BOX = text(
-    "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Envelope("
-    "ST_Buffer(extent::geography, :m)::geometry) AS e FROM city WHERE id = :c) s"
-)
 # clipped to the city's box (whole when inside it, as most are); a named water area keeps
 # the centre of the largest circle inside it and that circle's radius, where its name goes
 # (the circle, strict, is not sought for the rest: NULL in, nothing out)
@@ -159,14 +156,11 @@ def store(
             status=422,
             errors=[field_error("file", "no base map features")],
         )
-    box = conn.execute(_BOX, {"c": city_id, "m": MARGIN_M}).one()
-    inside = frame.intersects(shapely.box(*box)).to_numpy()
-    if inside.sum() * 2 < len(frame):
-        fb = ", ".join(f"{v:.4f}" for v in frame.total_bounds)
-        cb = ", ".join(f"{v:.4f}" for v in box)
-        raise Problem(
+
+    def outside(kept: int, total: int, fb: str, cb: str) -> Problem:
+        return Problem(
             f"The base map's features of {name or 'the file'} lie outside the city: "
-            f"{int(inside.sum())} of {len(frame)} are within its extent.",
+            f"{kept} of {total} are within its extent.",
             status=422,
             errors=[
                 field_error(
@@ -174,7 +168,8 @@ def store(
                 )
             ],
         )
-    frame = frame[inside]
+
+    frame, box = within_city(conn, city_id, frame, MARGIN_M, outside)
     conn.execute(text("DELETE FROM basemap_feature WHERE city_id = :c"), {"c": city_id})
     for at in range(0, len(frame), BATCH):  # a whole province's buildings in bounded pieces
         part = frame.iloc[at : at + BATCH]

@@ -111,3 +111,26 @@ def list_cities(conn: Connection) -> list[dict]:
         )
     )
     return [dict(r._mapping) for r in rows]
+
+
+_BOX = text(
+    "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Envelope("
+    "ST_Buffer(extent::geography, :m)::geometry) AS e FROM city WHERE id = :c) s"
+)
+
+
+def within_city(conn: Connection, city_id: int, frame, margin_m: float, outside):
+    """The rows of ``frame`` (a GeoDataFrame in lon/lat) that touch the city's extent grown
+    by ``margin_m``, and that box (west, south, east, north). When most rows lie outside —
+    a file of another place, or in another CRS — ``outside(kept, total, file_span,
+    city_span)`` is raised: the caller's Problem, naming what it imports."""
+    box = tuple(conn.execute(_BOX, {"c": city_id, "m": margin_m}).one())
+    inside = frame.intersects(shapely.box(*box)).to_numpy()
+    if inside.sum() * 2 < len(frame):
+        raise outside(
+            int(inside.sum()),
+            len(frame),
+            ", ".join(f"{v:.4f}" for v in frame.total_bounds),
+            ", ".join(f"{v:.4f}" for v in box),
+        )
+    return frame[inside], box

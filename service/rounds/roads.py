@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 from gis import roads as graph
 from service.errors import Problem, field_error
 from service.layers import uploads
+from service.layers.cities import within_city
 
 NOT_ROADS = {
     "proposed", "construction", "platform", "raceway", "bus_stop", "elevator", "corridor",
@@ -130,20 +131,11 @@ def store(
         raise Problem(
             "The file holds no streets.", status=422, errors=[field_error("file", "no lines")]
         )
-    box = conn.execute(
-        text(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Envelope("
-            "ST_Buffer(extent::geography, :m)::geometry) AS e FROM city WHERE id = :c) s"
-        ),
-        {"c": city_id, "m": MARGIN_M},
-    ).one()
-    inside = frame.intersects(shapely.box(*box)).to_numpy()
-    if inside.sum() * 2 < len(frame):
-        fb = ", ".join(f"{v:.4f}" for v in frame.total_bounds)
-        cb = ", ".join(f"{v:.4f}" for v in box)
-        raise Problem(
-            f"The streets of {name or 'the file'} lie outside the city: {int(inside.sum())} of "
-            f"{len(frame)} are within its extent.",
+
+    def outside(kept: int, total: int, fb: str, cb: str) -> Problem:
+        return Problem(
+            f"The streets of {name or 'the file'} lie outside the city: {kept} of "
+            f"{total} are within its extent.",
             status=422,
             errors=[
                 field_error(
@@ -152,7 +144,8 @@ def store(
                 )
             ],
         )
-    frame = frame[inside]
+
+    frame, _ = within_city(conn, city_id, frame, MARGIN_M, outside)
     conn.execute(text("DELETE FROM road WHERE city_id = :c"), {"c": city_id})
     osm = frame["osm_id"] if "osm_id" in frame else [None] * len(frame)
     rows = [

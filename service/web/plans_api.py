@@ -148,9 +148,10 @@ def route_page(pid: int):
     from maps.route import build_route_map
     from service.accounts.scope import case_scope
     from service.layers import basemap
+    from service.layers import reads as layers
     from service.rounds import sheet
     from service.web.i18n import current_language, translator
-    from service.web.pages import map_page
+    from service.web.pages import gcj02_grid, map_page
 
     lang = current_language()
     t = translator(lang)
@@ -162,6 +163,7 @@ def route_page(pid: int):
         details = sheet.stop_details(conn, city, ids, case_scope(current_user))
         point_names, case_names = sheet.category_names(conn, city, lang)
         osm_streets = basemap.streets_from_osm(conn, city)
+        gcj02 = gcj02_grid(layers.city(conn, city))
     if plan["depot"] is None:  # sealed: the map shows the city, not the depot
         plan = {**plan, "depot": centre}
     m = build_route_map(
@@ -172,7 +174,7 @@ def route_page(pid: int):
         arrive_url=url_for("plans.arrive", pid=pid, seq=0).replace("/0/", "/{seq}/"),
         report_url=url_for("reports.report_page"),
         csrf_token=generate_csrf(),
-        tiles=lambda mm: base_tiles(mm, current_app.config["TILES"], osm_streets),
+        tiles=lambda mm: base_tiles(mm, current_app.config["TILES"], osm_streets, gcj02),
         point_categories=point_names,
         case_categories=case_names,
         stylesheet=url_for("static", filename="round.css"),

@@ -6,11 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import os
-import subprocess
-import sys
-import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,7 +13,7 @@ from PIL import Image
 
 from maps.basemap import DRAWN, LAND
 from tests.browser.conftest import watched_context
-from tests.conftest import _free_port
+from tests.conftest import _serving
 
 pytestmark = pytest.mark.browser
 
@@ -27,44 +22,10 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "planner-map.png"
 LOADED = "img.leaflet-tile-loaded[src*='/tiles/basemap/']"
 
 
-@contextmanager
-def serving_by_default(pg_url, app_home):
-    """``chuangwen serve`` on a free port as an operator starts it: no CHUANGWEN_TILES in
-    its environment (tests/conftest.py's server sets it to none)."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "CHUANGWEN_TILES"}
-    env.update(DATABASE_URL=pg_url, CHUANGWEN_HOME=str(app_home))
-    cli = Path(sys.executable).with_name("chuangwen")
-    proc = subprocess.Popen(
-        [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(
-                    "server did not start:\n" + proc.stdout.read().decode()
-                ) from None
-            time.sleep(0.3)
-    try:
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def own_server(pg_url, engine, demo, tokens, app_home):
-    with serving_by_default(pg_url, app_home) as base:
+    # as an operator starts it: no CHUANGWEN_TILES in its environment
+    with _serving(pg_url, app_home, unset=("CHUANGWEN_TILES",)) as base:
         yield base
 
 

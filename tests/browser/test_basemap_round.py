@@ -7,15 +7,16 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import sign_in_as, watched_context
-from tests.browser.test_basemap import LOADED, drawn_in_all, refetched_tiles, serving_by_default
+from tests.browser.test_basemap import LOADED, drawn_in_all, refetched_tiles
 from tests.browser.test_editing import _api
+from tests.conftest import _serving
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def own_server(pg_url, engine, demo, tokens, app_home):
-    with serving_by_default(pg_url, app_home) as base:
+    with _serving(pg_url, app_home, unset=("CHUANGWEN_TILES",)) as base:
         yield base
 
 

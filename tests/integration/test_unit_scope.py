@@ -223,7 +223,6 @@ def _all_own(p: Prober, what: str, seen: set[int], own: set[int]) -> None:
 
 
 def _map_page(p: Prober) -> None:
-    own = set(p.truth.own)
     for query in ("", "?violations=features", "?lang=en"):
         resp, seen = p.get("/" + query, headers={"Accept": "text/html"})
         # the page is a shell: its cases come from /api/map/layers/violations

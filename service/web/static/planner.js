@@ -46,8 +46,9 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 
   function api(method, url, body, headers) {
-    var h = Object.assign({Accept: "application/json, application/geo+json, application/problem+json"},
-                          headers || {});
+    // the server's words in the page's language, whatever the browser's own
+    var h = Object.assign({Accept: "application/json, application/geo+json, application/problem+json",
+                           "Accept-Language": cfg.lang}, headers || {});
     if (method !== "GET") { h["X-CSRFToken"] = cfg.csrf; }
     var init = {method: method, credentials: "same-origin", headers: h};
     if (body !== undefined) {

@@ -171,9 +171,10 @@
                 b.disabled = true;
                 fetch(cfg.arriveUrl.replace("{seq}", b.dataset.seq), {
                     method: "POST", credentials: "same-origin",
-                    headers: {"X-CSRFToken": cfg.csrf, Accept: "application/json"}
+                    headers: {"X-CSRFToken": cfg.csrf, Accept: "application/json",
+                              "Accept-Language": document.documentElement.lang || "zh"}
                 }).then(function (r) { return r.json().then(function (d) {
-                    if (!r.ok) { b.disabled = false; b.title = d.detail || r.status; return; }
+                    if (!r.ok) { b.disabled = false; b.title = d.message || d.detail || r.status; return; }
                     var at = new Date(d.arrived_at);
                     b.textContent = cfg.done.replace("{at}", clock ?
                         clock.format(at) : d.arrived_at.slice(11, 16));
