@@ -85,7 +85,7 @@ def build_planner_map(
     # tiles opens on their counts (below zoom 13), not on a million points
     m.add_child(_FitView([[miny, minx], [maxy, maxx]], 12 if violation_tiles else 18))
     m.add_child(_MetricScale())
-    base_tiles(m, tiles, streets_from_osm, gcj02)
+    base_tiles(m, tiles, streets_from_osm, gcj02, t("layer.basemap"))
     m.add_child(
         _Attribution(
             f'{html_text(t("attribution.osm"))} <a href="{html_text(attribution_url)}">'
@@ -227,6 +227,7 @@ def build_planner_map(
         "colors": STATUS_COLORS,
         "settled": list(SETTLED_STATUSES),
         "settledFrom": cases["settled_from_zoom"],
+        "settledStyle": cases["settled"],
         "overdue": OVERDUE_RING,
         "labels": case_labels,
         "values": {
@@ -266,7 +267,11 @@ def case_text(t: Callable[..., str]) -> dict[str, str]:
 
 
 def base_tiles(
-    m: folium.Map, tiles: str, streets_from_osm: bool = True, gcj02: dict | None = None
+    m: folium.Map,
+    tiles: str,
+    streets_from_osm: bool = True,
+    gcj02: dict | None = None,
+    name: str = "base",
 ) -> None:
     """The base map: ``own`` (drawn by this server from the city's streets, with the ODbL
     attribution when they came from OpenStreetMap), ``osm``, ``none`` or a tile URL template.
@@ -279,7 +284,7 @@ def base_tiles(
         folium.TileLayer(
             OWN_TILES,
             attr=OSM_ATTRIBUTION if streets_from_osm else "&nbsp;",
-            name="base",
+            name=html_text(name),
             max_zoom=20,
         ).add_to(m)
         return
@@ -292,7 +297,7 @@ def base_tiles(
         m.add_child(ShiftedTiles(tiles, gcj02))
         return
     folium.TileLayer(
-        tiles, attr="&copy; OpenStreetMap contributors", name="base", max_zoom=20
+        tiles, attr="&copy; OpenStreetMap contributors", name=html_text(name), max_zoom=20
     ).add_to(m)
 
 

@@ -87,8 +87,8 @@ LAYER_STYLES = {
         "style": {
             "color": "#555555",
             "stroke": "#222222",
-            "radius": 6,
-            "weight": 1.5,
+            "radius": 8,
+            "weight": 2,
             "fillOpacity": 0.95,
         },
         "colorBy": "category",
@@ -96,9 +96,10 @@ LAYER_STYLES = {
     "violations": {
         "style": {"color": "#000000", "radius": 5, "weight": 1.5, "fillOpacity": 0.9},
         "colorBy": "status",
-        # settled cases (resolved, closed, invalid) only from this zoom: at the city's zooms
-        # the open ones are what matters
-        "settled_from_zoom": 15,
+        # settled cases (resolved, closed, invalid) only from this zoom, small and faint:
+        # at the city's and the streets' zooms the open ones are what matters
+        "settled_from_zoom": 17,
+        "settled": {"radius": 3, "weight": 0, "fillOpacity": 0.35},
     },
 }
 OVERDUE_RING = {"color": "#000000", "weight": 3}  # an open case past its due time

@@ -51,16 +51,18 @@ def test_the_map_is_a_light_shell_whose_layers_come_from_the_api(page, server, d
     settled = int(city.violations["status"].isin(SETTLED).sum())
     assert settled > 0 and cases["all"] == len(city.violations)
     assert cases["shown"] == len(city.violations) - settled
-    # the points' surroundings and the grid only from zoom 15, where they can be read
-    assert _by(layers, "assessment_points", "around")["shown"] == 0
-    page.evaluate(
-        "() => { Object.values(window).find(v => v instanceof L.Map)"
-        ".setView([28.29, 117.215], 15, {animate: false}); }"
-    )
-    page.wait_for_timeout(500)
-    layers = page.evaluate(LAYERS)
-    assert _by(layers, "violations", "case")["shown"] == len(city.violations)
-    assert _by(layers, "assessment_points", "around")["shown"] > 0
+    # the points' surroundings and the grid only from zoom 15, where they can be read;
+    # settled cases from zoom 17
+    for zoom, cases_shown in ((15, len(city.violations) - settled), (17, len(city.violations))):
+        page.evaluate(
+            "(z) => { Object.values(window).find(v => v instanceof L.Map)"
+            ".setView([28.29, 117.215], z, {animate: false}); }",
+            zoom,
+        )
+        page.wait_for_timeout(500)
+        layers = page.evaluate(LAYERS)
+        assert _by(layers, "violations", "case")["shown"] == cases_shown
+        assert _by(layers, "assessment_points", "around")["shown"] > 0
     assert page.watch.outside == []
     assert page.watch.errors == []
 

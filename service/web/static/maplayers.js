@@ -163,10 +163,8 @@
         var overdue = o.kind === "case" && !settled && p.due_at &&
           Date.parse(p.due_at) < Date.now();
         return L.circleMarker(ll, Object.assign({}, o.style, {
-          fillColor: c, color: o.kind === "case" ? c : (o.style.stroke || "#222"),
-          radius: settled ? o.style.radius * 0.6 : o.style.radius,
-          fillOpacity: settled ? 0.45 : o.style.fillOpacity, pane: pane},
-          overdue ? o.overdue : {}));
+          fillColor: c, color: o.kind === "case" ? c : (o.style.stroke || "#222"), pane: pane},
+          settled ? o.settledStyle : {}, overdue ? o.overdue : {}));
       },
       onEachFeature: function (f, l) {
         var p = f.properties;
