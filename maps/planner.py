@@ -17,7 +17,13 @@ from jinja2 import Template
 
 from maps.escaping import html_text, script_json
 from maps.lazy import FetchedLayer, GridCellTiles, LayersReady
-from maps.style import LAYER_STYLES, OVERDUE_RING, SETTLED_STATUSES, STATUS_COLORS
+from maps.style import (
+    LAYER_STYLES,
+    OVERDUE_RING,
+    SETTLED_STATUSES,
+    STATUS_COLORS,
+    category_icon,
+)
 from maps.tiles import ViolationTiles
 
 VIEW_FROM_ZOOM = 15  # a layer too big to draw whole is asked for the view from this zoom up
@@ -200,6 +206,7 @@ def build_planner_map(
                 "radius_m": t("field.radius_m"),
             },
             "values": {"category": categories},
+            "icons": {c["code"]: category_icon(c) for c in layers.point_categories},
             "pane": "cwPoints",
             "paneZ": 430,
         },
@@ -404,12 +411,19 @@ class _Legend(MacroElement):
         self.body = body
 
 
-def _swatch(style: dict, shape: str, fill: str | None = None) -> str:
-    """A small SVG drawn with a layer's own style: a line, an area or a dot."""
+def _swatch(style: dict, shape: str, fill: str | None = None, icon: str = "") -> str:
+    """A small SVG drawn with a layer's own style: an area or a dot (with its icon)."""
     e = html_text
     stroke = style.get("stroke") or style.get("color", "#555")
     dash = f' stroke-dasharray="{e(style["dashArray"])}"' if style.get("dashArray") else ""
     width = min(float(style.get("weight", 1)), 3)
+    if shape == "dot" and icon:
+        body = (
+            f'<circle cx="9" cy="9" r="8" fill="{e(fill or stroke)}" stroke="{e(stroke)}" '
+            f'stroke-width="1.5"/><text x="9" y="13" text-anchor="middle" font-size="11" '
+            f'font-weight="700" fill="#fff" stroke="#000" stroke-width="0.6">{e(icon)}</text>'
+        )
+        return f'<svg class="cw-swatch" width="18" height="18" aria-hidden="true">{body}</svg>'
     if shape == "dot":
         body = (
             f'<circle cx="9" cy="7" r="5" fill="{e(fill or stroke)}" stroke="{e(stroke)}" '
@@ -452,8 +466,10 @@ def _legend(layers: PlannerLayers, categories: dict[str, str], t) -> _Legend:
     parts.append(f"<div class='cw-note'>{e(t('legend.settled_hidden'))}</div>")
     parts.append(section(t("legend.point_category")))
     points = LAYER_STYLES["assessment_points"]["style"]
-    colors = {c["code"]: c["color"] for c in layers.point_categories}
-    parts += [row(_swatch(points, "dot", colors[code]), name) for code, name in categories.items()]
+    parts += [
+        row(_swatch(points, "dot", c["color"], category_icon(c)), categories[c["code"]])
+        for c in layers.point_categories
+    ]
     parts.append(
         row(
             _swatch(LAYER_STYLES["point_surroundings"]["style"], "area"),

@@ -102,4 +102,33 @@ LAYER_STYLES = {
         "settled": {"radius": 3, "weight": 0, "fillOpacity": 0.35},
     },
 }
+# a category's icon on the map and in the legend: one character; a category an admin adds
+# gets the first character of its name
+CATEGORY_ICONS = {
+    "farmers_market": "市",
+    "main_road": "道",
+    "back_street": "巷",
+    "old_residential": "区",
+    "urban_village": "村",
+    "station": "站",
+    "service_hall": "窗",
+    "school": "学",
+    "park_square": "园",
+    "construction_site": "工",
+    "community_centre": "社",
+    "ad_site": "广",
+}
+
+
+def category_icon(category: dict) -> str:
+    """A category's icon.
+
+    >>> category_icon({"code": "school", "name_zh": "学校"})
+    '学'
+    >>> category_icon({"code": "night_market", "name_zh": "夜市"})
+    '夜'
+    """
+    return CATEGORY_ICONS.get(category["code"]) or (category.get("name_zh") or "?")[:1]
+
+
 OVERDUE_RING = {"color": "#000000", "weight": 3}  # an open case past its due time

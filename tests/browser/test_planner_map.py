@@ -82,6 +82,12 @@ def test_points_in_their_category_colours_and_one_sidebar(page, server, demo):
     )
     assert fills and all(filled and colour == colours[c] for c, colour, filled in fills)
     assert len({colour for _, colour, _ in fills}) >= 3
+    # each with its category's icon, the same as in the legend
+    icons = page.evaluate(
+        "[...document.querySelectorAll('.cw-point-icon')].map(e => e.textContent)"
+    )
+    assert len(icons) == len(fills) and all(len(i) == 1 for i in icons)
+    assert "学" in icons or "市" in icons
     # the layer switches and the legend are tabs of the one sidebar, not boxes over the map
     assert page.locator("#cw-panel .leaflet-control-layers").count() == 1
     assert page.locator(".leaflet-control-container .leaflet-control-layers").count() == 0

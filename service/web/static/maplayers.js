@@ -159,6 +159,13 @@
                                                           fillColor: c, interactive: false,
                                                           pane: pane}));
         }
+        if (o.kind === "point" && o.icons) {  // the category's colour and icon
+          var badge = el("span", "cw-point-icon", o.icons[p[o.colorBy]] || "");
+          badge.style.background = c;
+          return L.marker(ll, {pane: pane, fillColor: c, keyboard: false,
+                               icon: L.divIcon({className: "cw-point", html: badge,
+                                                iconSize: [22, 22]})});
+        }
         var settled = o.kind === "case" && o.settled.indexOf(p.status) >= 0;
         var overdue = o.kind === "case" && !settled && p.due_at &&
           Date.parse(p.due_at) < Date.now();
