@@ -339,7 +339,10 @@ def test_a_city_outside_china_measures_in_utm_and_plans_on_its_streets(onboardin
     )  # fmt: skip
     assert plan.exit_code == 0, plan.output
     body = json.loads(plan.output[plan.output.index("{") :])
-    assert len(body["stops"]) >= 3 and body["distance_m"] > 0
+    # how many of the ten points a night takes is drawn at random (unannounced rounds):
+    # at least one, each one of the city's points, reached along its streets
+    assert body["stops"] and {s["code"] for s in body["stops"]} <= {f"B{i}" for i in range(10)}
+    assert body["distance_m"] > 0
     path = shapely.geometry.shape(body["geometry"])
     assert path.length > 0 and box(x0, y0, x0 + 5 * step, y0 + 5 * step).buffer(0.01).contains(path)
 
