@@ -39,6 +39,10 @@ from service.web.i18n import CATALOGUES, DEFAULT_LANGUAGE
 CATALOGUE = CATALOGUES / "problems.zh.json"
 PYDANTIC = "pydantic:"
 _PLACEHOLDER = re.compile(r"\{(\d+)\}")
+# the lazy groups of a template with several values cost a power of the text's length to
+# match: a text as long as a client can make one (a query parameter's name, a file name) is
+# not matched at all
+MATCHED_AT_MOST = 1000
 _NESTING = 3  # how deep an argument's own translation may go
 
 # a detail no template matches (werkzeug's descriptions, flask-wtf's) is said by its status
@@ -104,8 +108,8 @@ def _chinese(text: str, depth: int = 0) -> str | None:
     table = chinese()
     if text in table and not _PLACEHOLDER.search(text):
         return table[text].replace("{{", "{").replace("}}", "}")
-    if depth >= _NESTING:
-        return None
+    if depth >= _NESTING or len(text) > MATCHED_AT_MOST:
+        return None  # a text longer than any sentence with its values stays as it is
     for pattern, zh in _patterns():
         m = pattern.fullmatch(text)
         if m:

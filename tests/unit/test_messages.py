@@ -310,3 +310,14 @@ def test_pydantic_errors_are_said_by_type_and_context(value, field, zh):
     english = messages.reason_message(error, "en")
     assert english == error["reason"] or error["_pydantic"]["type"] == "value_error"
     assert "_pydantic" not in messages.with_messages([error], "zh")[0]
+
+
+def test_a_text_longer_than_any_sentence_is_left_as_it_is():
+    # a client makes such a text (a parameter's name); matching it against every template's
+    # lazy groups would cost a power of its length
+    from service.web import messages
+
+    known = "unknown parameter; takes bbox, limit"
+    assert messages.said(known, "zh") not in (None, known)
+    long = "x" * (messages.MATCHED_AT_MOST + 1)
+    assert messages.said(long + " is not a number", "zh") is None
