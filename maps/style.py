@@ -9,6 +9,8 @@ STATUS_COLORS = {
     "resolved": "#a6d96a",
     "closed": "#1a9641",
     "invalid": "#9e9e9e",
+    "disputed": "#7b1fa2",
+    "hung": "#5d4037",
 }
 
 SETTLED_STATUSES = ("resolved", "closed", "invalid")  # drawn small: open cases stand out

@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         admin,
         api,
         basemap,
+        cases_api,
         catalogue_api,
         map_layers,
         ogc,
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(tiles.bp)
     app.register_blueprint(basemap.bp)
     app.register_blueprint(map_layers.bp)
+    app.register_blueprint(cases_api.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(plans_api.bp)
     app.register_blueprint(users_api.bp)

@@ -32,6 +32,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from service.errors import NotFound, Problem, field_error
 
+# how a kept photo is referred to: /photos/<its SHA-256>.<its type>
+PHOTO_REF = r"^/photos/[0-9a-f]{64}\.(jpg|png|webp)$"
+
 MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 # phones save 12-50 MP by default; past that a picture is refused as a possible decompression

@@ -2,15 +2,17 @@
 
 The map page is a shell: it embeds no feature and asks ``/api/map/layers/{layer}`` for each
 layer it shows. A layer's document is built by PostGIS in one statement (``json_agg`` of
-``ST_AsGeoJSON``) and kept in memory under the layer's *version*: a signature of the rows it
-is made of (count, sum of row versions, highest id, and of the rows it names: units,
-persons, categories), read in the same snapshot. A page that asks again with the version
+``ST_AsGeoJSON``) and kept in memory under the layer's *version*: the counters that every
+statement changing it, or the rows it names (units, persons), moves — ``layer_version`` and,
+for cases, the change numbers of their bins — read in the same snapshot, with the reader's
+scope. A page that asks again with the version
 it has gets a 304 without the layer being built. Properties carry codes, not labels: the
 page names them in its language from the catalogues it was given, so one document serves
 both languages. Cases are read only within the reader's :class:`CaseScope`.
 
-A layer larger than the page can hold is asked for the view instead (``bbox``), from the
-zoom where it is readable; such answers are not cached.
+A layer larger than a page can hold is asked for the view instead (``bbox``, at most
+``BBOX_MAX_DEG2``), from the zoom where it is readable; such answers are not cached, and the
+whole of such a layer is refused.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from service.errors import Problem, field_error
 from service.layers.tiles import _Cache
 
 BBOX_LIMIT = 10_000  # features in one view-sized answer
+BBOX_MAX_DEG2 = 0.25  # a view of a city's districts (some 25 × 28 km), not a province
 CACHE_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
 class MapLayer:
     """``select``: the properties and ``geom`` of one feature, from ``t`` and its joins;
-    ``signature``: SQL giving one row that changes whenever the layer's document would."""
+    ``signature``: SQL giving one value that changes whenever the layer's document would."""
 
     name: str
     table: str
@@ -43,14 +46,24 @@ class MapLayer:
     scoped: bool = False  # cases: only those in the reader's scope
 
 
-def _rows_signature(table: str, where: str = "") -> str:
-    return (
-        f"(SELECT concat_ws(':', count(*), coalesce(sum(version), 0), coalesce(max(id), 0)) "
-        f"FROM {table} WHERE city_id = :c{where})"
+def _versions(*layers: str) -> str:
+    """SQL: the versions of ``layers`` in ``layer_version``, moved by every statement that
+    changes them (migrations 0007, 0013)."""
+    return " || ':' || ".join(
+        f"coalesce((SELECT version FROM layer_version WHERE city_id = :c AND layer = '{layer}'),"
+        " 0)::text"
+        for layer in layers
     )
 
 
+# every insert, update or delete of a case — the rules' re-judging after a zone or catalogue
+# edit included — numbers the bins it touches anew (migration 0007)
+_CASES_VERSION = (
+    "coalesce((SELECT max(change) FROM violation_bin_change WHERE city_id = :c), 0)::text"
+)
 _VALID_NOW = " AND t.valid_from <= now() AND (t.valid_to IS NULL OR t.valid_to > now())"
+# a zone comes into force or ends at a time: the zones valid now are counted too
+_ZONES_NOW = f"(SELECT count(*) FROM zone t WHERE t.city_id = :c{_VALID_NOW})::text"
 
 LAYERS: dict[str, MapLayer] = {
     layer.name: layer
@@ -60,7 +73,7 @@ LAYERS: dict[str, MapLayer] = {
             "admin_area",
             "t.id, t.code, t.level, t.name",
             order="t.code",
-            signature=_rows_signature("admin_area"),
+            signature=_versions("admin_area"),
         ),
         MapLayer(
             "zones",
@@ -74,13 +87,7 @@ LAYERS: dict[str, MapLayer] = {
             "LEFT JOIN person dp ON dp.city_id = t.city_id AND dp.id = t.direct_person_id",
             _VALID_NOW,
             "t.kind, t.code",
-            " || ".join(
-                (
-                    _rows_signature("zone t", _VALID_NOW),
-                    _rows_signature("unit"),
-                    _rows_signature("person"),
-                )
-            ),
+            _versions("zone", "unit", "person") + " || ':' || " + _ZONES_NOW,
         ),
         MapLayer(
             "stall_areas",
@@ -90,7 +97,7 @@ LAYERS: dict[str, MapLayer] = {
             "to_json(t.allowed_categories) AS allowed_categories, u.name AS unit_name",
             "LEFT JOIN unit u ON u.city_id = t.city_id AND u.id = t.unit_id",
             order="t.code",
-            signature=_rows_signature("stall_area") + " || " + _rows_signature("unit"),
+            signature=_versions("stall_area", "unit"),
         ),
         MapLayer(
             "assessment_points",
@@ -99,7 +106,7 @@ LAYERS: dict[str, MapLayer] = {
             "t.weight::float AS weight, t.radius_m",
             where=" AND t.active",
             order="t.code",
-            signature=_rows_signature("assessment_point"),
+            signature=_versions("assessment_point"),
         ),
         MapLayer(
             "violations",
@@ -112,7 +119,7 @@ LAYERS: dict[str, MapLayer] = {
             "LEFT JOIN unit d ON d.city_id = t.city_id AND d.code = t.department_code",
             # settled cases first, so that open ones are drawn over them
             order="t.status NOT IN ('resolved', 'closed', 'invalid'), t.observed_at",
-            signature=_rows_signature("violation t", "{scope}") + " || " + _rows_signature("unit"),
+            signature=_CASES_VERSION + " || ':' || " + _versions("unit"),
             scoped=True,
         ),
     )
@@ -135,16 +142,31 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
             "The view is not understood.",
             errors=[field_error("bbox", "west < east within ±180, south < north within ±90")],
         )
+    if (e - w) * (n - s) > BBOX_MAX_DEG2:
+        raise Problem(
+            "The view is too large.",
+            errors=[field_error("bbox", f"at most {BBOX_MAX_DEG2} square degrees")],
+        )
     return w, s, e, n
+
+
+def size(conn: Connection, city: int, name: str, scope: CaseScope | None, most: int) -> int:
+    """How many features the whole layer has for ``scope``, counted up to ``most`` + 1."""
+    layer = _layer(name)
+    where = layer.where + (and_where(scope) if layer.scoped else "")
+    return conn.execute(
+        text(
+            f"SELECT count(*) FROM (SELECT 1 FROM {layer.table} t WHERE t.city_id = :c{where} "
+            "LIMIT :n) s"
+        ),
+        {"c": city, "n": most + 1, **(scope_params(scope) if layer.scoped else {})},
+    ).scalar()
 
 
 def version(conn: Connection, city: int, name: str, scope: CaseScope | None) -> str:
     """The layer's version for ``city`` as ``scope`` sees it (an opaque string)."""
     layer = _layer(name)
-    signature = layer.signature.replace("{scope}", and_where(scope) if layer.scoped else "")
-    raw = conn.execute(
-        text(f"SELECT {signature}"), {"c": city, **(scope_params(scope) if layer.scoped else {})}
-    ).scalar()
+    raw = conn.execute(text(f"SELECT {layer.signature}"), {"c": city}).scalar()
     units = (scope.unit_id,) if scope else ()
     return hashlib.sha256(repr((city, name, units, raw)).encode()).hexdigest()[:32]
 
@@ -166,7 +188,8 @@ def document(
         body = _CACHE.get((city, name, ver))
         if body is None:
             body = _build(conn, city, layer, scope, None)
-            _CACHE.put((city, name, ver), body)
+            if len(body) <= CACHE_BYTES // 8:  # no one layer crowds out the others
+                _CACHE.put((city, name, ver), body)
         return body, ver
     return _build(conn, city, layer, scope, bbox, limit), None
 

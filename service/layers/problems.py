@@ -12,14 +12,15 @@ from sqlalchemy import Connection, text
 
 from service.accounts.scope import CaseScope, and_where, scope_params
 
-OPEN_STATUSES = ("open", "dispatched", "rectifying")
+OPEN_STATUSES = ("open", "dispatched", "rectifying", "disputed", "hung")
 
 _OPEN_NEAR = """
 SELECT (n ->> 'id')::bigint AS point_id, (n ->> 'distance_m')::float AS distance_m, v.id,
        v.case_no, v.category_code, v.status, v.severity, v.observed_at, v.due_at,
        (v.due_at < now()) AS overdue
   FROM violation v CROSS JOIN LATERAL jsonb_array_elements(v.near_points) n
- WHERE v.city_id = :c AND v.status IN ('open', 'dispatched', 'rectifying') AND NOT v.permitted
+ WHERE v.city_id = :c AND v.status IN ('open', 'dispatched', 'rectifying', 'disputed', 'hung')
+   AND NOT v.permitted
 """
 
 

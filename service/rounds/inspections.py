@@ -132,7 +132,8 @@ def parse(conn: Connection, city_id: int, body: object) -> tuple[PlanIn, dt.date
 _CANDIDATES = """
 WITH near AS (
     SELECT (n ->> 'id')::bigint AS point_id, v.severity, (v.due_at < now()) AS overdue,
-           v.status IN ('open', 'dispatched', 'rectifying') AND NOT v.permitted AS open,
+           v.status IN ('open', 'dispatched', 'rectifying', 'disputed', 'hung')
+           AND NOT v.permitted AS open,
            v.source = 'inspection' AS found
       FROM violation v CROSS JOIN LATERAL jsonb_array_elements(v.near_points) n
      WHERE v.city_id = :c),

@@ -43,7 +43,32 @@ ROLES = ("admin", "planner", "inspector", "unit", "leader")
 AREA_LEVELS = ("district", "street", "community")
 UNIT_KINDS = ("territorial", "functional", "company", "other")
 ZONE_KINDS = ("grid", "road_segment", "frontage", "river", "area")
-VIOLATION_STATUSES = ("open", "dispatched", "rectifying", "resolved", "closed", "invalid")
+VIOLATION_STATUSES = (
+    "open",  # 新发现: reported, not yet dispatched (no owner, or a category not dispatched)
+    "dispatched",  # 已立案派遣: with its owner unit
+    "rectifying",  # 整改中: the unit works on it
+    "resolved",  # 已整改待核查: fixed, awaiting verification
+    "closed",  # 已核查结案: verified
+    "invalid",  # 不属实
+    "disputed",  # 不属于本单位: the unit says it is not its case, awaiting a decision
+    "hung",  # 挂账: a long-term case with a plan and a date a leader approved
+)
+# what may be done to a case (service/cases/loop.py says who may do what, from which state)
+CASE_ACTIONS = (
+    "report",
+    "dispatch",
+    "accept",
+    "start",
+    "fix",
+    "verify_pass",
+    "verify_fail",
+    "invalidate",
+    "dispute",
+    "reassign",
+    "extend_request",
+    "extend_decide",
+    "hang",
+)
 VIOLATION_SOURCES = ("inspection", "hotline", "camera", "citizen", "digital_city")
 PROVENANCES = ("osm", "derived", "invented", "user", "import")
 TRAVEL_MODES = ("walk", "bike", "drive")
@@ -228,6 +253,8 @@ class ViolationCategory(Base):
     severity_near_point: Mapped[int | None] = mapped_column(Integer)
     deadline_h: Mapped[int] = mapped_column(Integer)
     vending: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # a new case with an owner is dispatched to it as it arrives (migration 0013)
+    auto_dispatch: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     __table_args__ = (
         ForeignKeyConstraint(["city_id", "department_code"], ["unit.city_id", "unit.code"]),
         CheckConstraint("severity BETWEEN 1 AND 5", name="vc_severity_range"),
@@ -392,6 +419,10 @@ class Violation(TenantMixin, Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # the loop's counters and when it closed (migration 0013; written with each case_event)
+    rework_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    extension_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # Set by the database's rules (trigger violation_rules) in the writing transaction:
     grid_cell_id: Mapped[int | None] = mapped_column(BigInteger)
     zone_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -429,6 +460,39 @@ class Violation(TenantMixin, Base):
             postgresql_ops={"photos": "jsonb_path_ops"},
         ),
         CheckConstraint("location_accuracy_m >= 0", name="violation_location_accuracy_m_check"),
+    )
+
+
+class CaseEvent(TenantMixin, Base):
+    """One step of a case's life (migration 0013): who did what, when, from which state to
+    which, with a comment, photos and where the phone was. The case's state is the last
+    event's ``to_status``, kept on the case in the same transaction."""
+
+    __tablename__ = "case_event"
+    violation_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    photos: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=True)
+    accuracy_m: Mapped[float | None] = mapped_column(REAL)
+    unit_id: Mapped[int | None] = mapped_column(BigInteger)  # the case's owner at the time
+    data: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    __table_args__ = (
+        _tenant_fk(["violation_id"], "violation(id)", ondelete="CASCADE"),
+        _tenant_fk(["actor_id"], "app_user(id)"),
+        CheckConstraint(_in("action", CASE_ACTIONS), name="case_event_action"),
+        Index("ix_case_event_city_case_at", "city_id", "violation_id", "at"),
+        Index("ix_case_event_city_at", "city_id", "at"),
+        Index(
+            "case_event_photos_idx",
+            "photos",
+            postgresql_using="gin",
+            postgresql_ops={"photos": "jsonb_path_ops"},
+        ),
     )
 
 
@@ -619,6 +683,9 @@ class ServerSecret(Base):
 DERIVED_TABLES = ("audit_log", "violation_bin", "violation_bin_change", "layer_version")
 # kept by the server for its own working, not the campaign's data
 OPERATIONAL_TABLES = ("user_session", "idempotency_key", "server_secret")
+# records of their own, appended and never changed: each case_event changes its case's row,
+# which is audited
+LOG_TABLES = ("case_event",)
 AUDITED_TABLES = [
     t.name for t in Base.metadata.sorted_tables if t.name not in DERIVED_TABLES + OPERATIONAL_TABLES
 ]

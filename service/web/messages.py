@@ -42,7 +42,7 @@ _PLACEHOLDER = re.compile(r"\{(\d+)\}")
 # the lazy groups of a template with several values cost a power of the text's length to
 # match: a text as long as a client can make one (a query parameter's name, a file name) is
 # not matched at all
-MATCHED_AT_MOST = 1000
+MATCHED_AT_MOST = 300
 _NESTING = 3  # how deep an argument's own translation may go
 
 # a detail no template matches (werkzeug's descriptions, flask-wtf's) is said by its status

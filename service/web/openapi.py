@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, json, render_template
 
+from service.cases import loop
 from service.layers.basemap import MAX_ZOOM as BASEMAP_MAX_ZOOM
 from service.layers.search import MAX_RESULTS
 from service.layers.sheets import HEADERS
@@ -41,6 +42,8 @@ from service.web.openapi_parts import (
 )
 
 bp = Blueprint("openapi", __name__)
+
+_CASE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
 def document() -> dict:
@@ -207,6 +210,73 @@ def document() -> dict:
                     "400": _PROBLEM,
                 },
             }
+        },
+        "/api/cases/{id}/events": {
+            "get": {
+                "parameters": [_CASE_ID],
+                "summary": "The case's history: every step of its loop, oldest first (who, "
+                "when, from, to, comment, photos, where); a unit's users only their own cases",
+                "responses": {"200": _ok("the events", "application/json"), "404": _PROBLEM},
+            },
+            "post": {
+                "summary": "Take a step of the case's loop (dispatch, accept, start, fix, "
+                "verify_pass, verify_fail, invalidate, dispute, reassign, extend_request, "
+                "extend_decide, hang): multipart form data with photos, or JSON; If-Match with "
+                "the case's ETag is required (428 without, 412 when it moved); who may take "
+                "which step from which state: README 'The case's loop'",
+                "parameters": [
+                    _CASE_ID,
+                    {
+                        "name": "If-Match",
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        ctype: {
+                            "schema": {
+                                "type": "object",
+                                "required": ["action"],
+                                "properties": {
+                                    "action": {"type": "string", "enum": list(loop.STEPS)},
+                                    "comment": {"type": "string", "maxLength": 2000},
+                                    "lon": {"type": "number"},
+                                    "lat": {"type": "number"},
+                                    "accuracy_m": {"type": "number"},
+                                    "unit": {"type": "string"},
+                                    "due_at": {"type": "string"},
+                                    "approve": {"type": "boolean"},
+                                    **(
+                                        {
+                                            "photos": {
+                                                "type": "array",
+                                                "items": {"type": "string", "format": "binary"},
+                                            }
+                                        }
+                                        if ctype.startswith("multipart")
+                                        else {}
+                                    ),
+                                },
+                            }
+                        }
+                        for ctype in ("multipart/form-data", "application/json")
+                    },
+                },
+                "responses": {
+                    "201": _ok(
+                        "the event written; ETag: the case's new version", "application/json"
+                    ),
+                    "403": _PROBLEM,
+                    "404": _PROBLEM,
+                    "409": _PROBLEM,
+                    "412": _PROBLEM,
+                    "422": _PROBLEM,
+                    "428": _PROBLEM,
+                },
+            },
         },
         "/api/map/layers/{layer}": {
             "get": {

@@ -163,13 +163,17 @@ def create_report():
 
 
 def _forget(created: list[Path]) -> None:
-    """A photo only a failed report brought is not kept (unless a case now refers to it)."""
+    """A photo only a failed report or step brought is not kept (unless a case or a step
+    now refers to it)."""
     with reading() as conn:
         for path in created:
             ref = json.dumps([f"/photos/{path.name}"])
             if (
                 conn.execute(
-                    text("SELECT 1 FROM violation WHERE photos @> CAST(:r AS jsonb) LIMIT 1"),
+                    text(
+                        "SELECT 1 FROM violation WHERE photos @> CAST(:r AS jsonb) UNION ALL "
+                        "SELECT 1 FROM case_event WHERE photos @> CAST(:r AS jsonb) LIMIT 1"
+                    ),
                     {"r": ref},
                 ).first()
                 is None
@@ -187,10 +191,14 @@ def photo(name: str):
     params = {"c": current_user.city_id, "ref": json.dumps([f"/photos/{name}"])}
     params |= scope_params(scope)
     with reading() as conn:
+        # a case's own photos, or those of a step of its loop (an after-photo)
         seen = conn.execute(
             text(
                 "SELECT 1 FROM violation WHERE city_id = :c "
-                f"AND photos @> CAST(:ref AS jsonb){and_where(scope, 'unit_id')} LIMIT 1"
+                f"AND photos @> CAST(:ref AS jsonb){and_where(scope, 'unit_id')} "
+                "UNION ALL SELECT 1 FROM case_event e JOIN violation v ON v.city_id = e.city_id "
+                "AND v.id = e.violation_id WHERE e.city_id = :c AND e.photos @> CAST(:ref AS "
+                f"jsonb){and_where(scope, 'v.unit_id')} LIMIT 1"
             ),
             params,
         ).first()

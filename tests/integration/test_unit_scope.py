@@ -265,6 +265,29 @@ def _map_layer(p: Prober) -> None:
     p.get("/api/map/layers/nothing", status=(404,))
 
 
+def _case_history(p: Prober) -> None:
+    t = p.truth
+    for fid in sorted(t.foreign)[:10]:
+        p.get(f"/api/cases/{fid}/events", status=(404,))
+    own = sorted(t.own)[0]
+    _, seen = p.get(f"/api/cases/{own}/events")
+    p.expect(seen.ids == {own}, f"the history of the unit's own case {own} shows {seen.ids}")
+
+
+def _case_step(p: Prober) -> None:
+    """A step on another unit's case is refused as if there were no such case."""
+    t = p.truth
+    for fid in sorted(t.foreign)[:10]:
+        for action in ("accept", "dispute", "extend_request"):
+            p.call(
+                "POST",
+                f"/api/cases/{fid}/events",
+                (404,),
+                json={"action": action, "comment": "x", "due_at": "2030-01-01"},
+                headers={"If-Match": "*"},
+            )
+
+
 def _items(p: Prober) -> None:
     own, t = set(p.truth.own), p.truth
     for cid in p.world.collection_ids:
@@ -499,6 +522,8 @@ PROBES: dict[str, Callable[[Prober], None]] = {
     "tiles.tile": _tiles,
     "basemap.tile": _basemap,
     "map_layers.layer": _map_layer,
+    "cases.case_history": _case_history,
+    "cases.take_step": _case_step,
     "users.list_users": _plain("/api/users", status=(403,)),
     "users.tokens": lambda p: p.get(f"/api/users/{p.world.user_id}/tokens", status=(403,)),
     "users.create_user": _writes_refused(

@@ -8,14 +8,22 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from gis.validate import GeometryProblem, check, parse
+from service.cases.photos import PHOTO_REF
 from service.errors import Problem, field_error, pydantic_errors
 from service.layers.features.collections import Collection
 from service.store.db import cached
@@ -146,7 +154,10 @@ class ViolationIn(_In):
     observed_at: dt.datetime | None = None
     status: Literal[VIOLATION_STATUSES] = "open"  # type: ignore[valid-type]
     source: Literal[VIOLATION_SOURCES] = "inspection"  # type: ignore[valid-type]
-    photos: list[str] = Field(default_factory=list, max_length=20)
+    # references of photos the service keeps (/photos/<sha256>.<ext>): a page loads them
+    photos: list[Annotated[str, StringConstraints(pattern=PHOTO_REF)]] = Field(
+        default_factory=list, max_length=20
+    )
     location_accuracy_m: float | None = Field(default=None, ge=0, le=10_000)
     resolved_at: dt.datetime | None = None
 

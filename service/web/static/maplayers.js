@@ -110,8 +110,9 @@
       if (k !== "case_no" && k !== "status") { rest.labels[k] = o.labels[k]; }
     });
     box.appendChild(fieldsPopup(rest, p, "cw-fields"));
+    // only the service's own photos (/photos/<sha256>.<type>): no other address is loaded
     var photos = (p.photos || []).filter(function (s) {
-      return typeof s === "string" && s.indexOf("/photos/") === 0; });
+      return typeof s === "string" && /^\/photos\/[0-9a-f]{64}\.(jpg|png|webp)$/.test(s); });
     if (photos.length) {
       var strip = el("div", "cw-photos");
       photos.forEach(function (src) {
