@@ -65,9 +65,13 @@ def build_planner_map(
     cell_tiles: str = "/tiles/grid_cells/{z}/{x}/{y}.pbf",
     streets_from_osm: bool = True,
     gcj02: dict | None = None,
+    case_history: dict | None = None,
 ) -> folium.Map:
     """A folium map of all layers with a layer control and a legend; ``m.layer_names`` maps
     each collection to the JS names of the layers that draw it.
+
+    ``case_history``: where a case's popup reads its history and takes a step, and the steps
+    the reader's role may take (``service/cases/loop.py``); None: the popup shows no history.
 
     ``tiles`` is ``own`` (the server's base map from the city's streets), ``osm``, ``none``
     (no base map: the page needs nothing from outside) or a tile URL template such as an
@@ -245,6 +249,8 @@ def build_planner_map(
         "dates": [],
         "times": ["observed_at", "due_at"],
         "text": case_text(t),
+        "history": case_history,
+        "lang": lang,
     }
     if violation_tiles is not None:
         tiled = ViolationTiles(
@@ -270,7 +276,9 @@ def build_planner_map(
 
 def case_text(t: Callable[..., str]) -> dict[str, str]:
     """The words of a case's popup: overdue for, due in, a photo's alternative text."""
-    return {"overdue": t("case.overdue"), "due_in": t("case.due_in"), "photo": t("case.photo")}
+    keys = ("overdue", "due_in", "photo", "history", "comment", "approve", "refuse", "act",
+            "working", "done")  # fmt: skip
+    return {k: t(f"case.{k}") for k in keys}
 
 
 def base_tiles(

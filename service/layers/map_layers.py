@@ -114,7 +114,7 @@ LAYERS: dict[str, MapLayer] = {
             "t.id, t.case_no, t.category_code, t.status, t.source, t.description, "
             "t.observed_at, t.due_at, t.resolved_at, u.code AS unit_code, "
             "u.name AS unit_name, t.department_code, d.name AS department_name, "
-            "to_json(t.photos) AS photos",
+            "to_json(t.photos) AS photos, t.rework_count",
             "LEFT JOIN unit u ON u.city_id = t.city_id AND u.id = t.unit_id "
             "LEFT JOIN unit d ON d.city_id = t.city_id AND d.code = t.department_code",
             # settled cases first, so that open ones are drawn over them

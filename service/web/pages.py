@@ -33,13 +33,14 @@ from maps.style import STATUS_COLORS, unit_color
 from maps.tools import PlannerTools
 from service.accounts.scope import case_scope
 from service.accounts.users import authenticate, list_users
+from service.cases import loop
 from service.errors import RETRY_AFTER_S, Problem, field_error
 from service.layers import basemap
 from service.layers import reads as layers
 from service.layers.features.collections import WRITERS_CASES, WRITERS_LAYERS
 from service.rounds import inspections
 from service.store.db import get_engine, reading
-from service.store.models import TRAVEL_MODES, VIOLATION_SOURCES, ZONE_KINDS
+from service.store.models import CASE_ACTIONS, TRAVEL_MODES, VIOLATION_SOURCES, ZONE_KINDS
 from service.web.auth import sign_in, sign_out, throttle
 from service.web.headers import csp_nonce
 from service.web.i18n import COOKIE, current_language, translator
@@ -124,6 +125,7 @@ def planner_map():
         cell_tiles=tile_url.replace("/violations/", "/grid_cells/"),
         streets_from_osm=osm_streets,
         gcj02=gcj02_grid(city),
+        case_history=_case_history(t, picks),
     )
     m.add_child(PlannerTools(_tools_config(t, lang, city, picks, m.layer_names, tiled, tile_url)))
     links = [
@@ -277,6 +279,31 @@ def _tools_config(t, lang, city, picks, layer_names, tiled, tile_url) -> dict:
         "canPlan": can_plan,
         "planning": _planning(t, city, picks) if can_plan else None,
         "msg": {k: t(k) for k in ui_messages()},
+    }
+
+
+def _case_history(t, picks: dict) -> dict:
+    """What a case's popup needs for its history and the steps the reader may take there
+    (those needing photos from the place are the phone pages')."""
+    role = current_user.role
+    steps = {
+        action: {
+            "before": list(step.before),
+            "comment": step.comment,
+            "unit": step.unit,
+            "due": step.due,
+            "approve": step.approve,
+        }
+        for action, step in loop.STEPS.items()
+        if role in step.roles and not step.photo_near
+    }
+    return {
+        "url": url_for("cases.case_history", cid=0).replace("/0/", "/{id}/"),
+        "post": url_for("cases.take_step", cid=0).replace("/0/", "/{id}/") if steps else None,
+        "steps": steps,
+        "actions": {a: t(f"action.{a}") for a in CASE_ACTIONS},
+        "units": [(u["code"], f"{u['code']} {u['name']}") for u in picks["units"]],
+        "csrf": generate_csrf(),
     }
 
 

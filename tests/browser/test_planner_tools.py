@@ -69,7 +69,7 @@ def test_a_case_popup_shows_its_photo_owner_department_and_countdown(
                 ).one()
             assert unit in shown and department in shown
             assert "距整改期限还有" in shown  # a new case: its countdown
-            thumb = popup.locator(".cw-photos img")
+            thumb = popup.locator(":scope > .cw-photos img")
             thumb.wait_for(timeout=10000)
             page.wait_for_function(
                 "document.querySelector('.cw-photos img').naturalWidth === 40", timeout=10000
@@ -157,4 +157,72 @@ def test_search_marks_its_hit_and_disabled_buttons_say_why(page, server, engine,
         "[...document.querySelectorAll('#cw-panel button[disabled]')].map(b => [b.id, b.title])"
     )
     assert disabled and all(title for _, title in disabled), disabled
+    assert page.watch.outside == [] and page.watch.errors == []
+
+
+def test_a_case_popup_shows_its_history_and_the_office_acts_on_it(browser, server, engine, tokens):
+    with watched_context(browser) as (ctx, watch):
+        page = ctx.new_page()
+        answer = page.request.post(
+            server + "/api/reports",
+            headers={"Authorization": f"Bearer {tokens['inspector'][1]}"},
+            multipart={"category": "graffiti", "lon": "117.2161", "lat": "28.2915"},
+        )
+        assert answer.status == 201, answer.text()
+        case = answer.json()
+        cid, case_no = case["id"], case["properties"]["case_no"]
+        try:
+            sign_in_as(page, server, "t_planner", "planner-password")
+            page.wait_for_function(READY, timeout=30000)
+            page.evaluate(
+                f"""(no) => {{ const g = {CASES};
+                const l = g.cwAll.find(l => l.feature.properties.case_no === no);
+                l.fire('click', {{latlng: l.getLatLng()}}, true); }}""",
+                case_no,
+            )
+            popup = page.locator(".cw-case", has_text=case_no)
+            popup.locator(".cw-event").nth(1).wait_for(timeout=10000)
+            events = popup.locator(".cw-event").all_inner_texts()
+            assert "上报" in events[0] and "立案派遣" in events[1]
+            # the office's steps from this state; a fix (photos at the place) is not among them
+            offered = popup.locator(".cw-act-action option").evaluate_all(
+                "os => os.map(o => o.value)"
+            )
+            assert "invalidate" in offered and "reassign" in offered and "fix" not in offered
+            popup.locator(".cw-act-action").select_option("invalidate")
+            popup.locator(".cw-act-go").click()
+            refused = page.locator(".cw-note.cw-bad")
+            refused.wait_for(timeout=10000)
+            assert "理由" in refused.inner_text()  # a reason is required, said in Chinese
+            popup.locator(".cw-act-comment").fill("重复上报")
+            popup.locator(".cw-act-go").click()
+            page.locator(".cw-note.cw-good").wait_for(timeout=10000)
+            with engine.connect() as conn:
+                status = conn.execute(
+                    text("SELECT status FROM violation WHERE id = :i"), {"i": cid}
+                ).scalar()
+            assert status == "invalid"
+            assert watch.outside == []
+            assert [e for e in watch.errors if "422" not in e] == []
+        finally:
+            _forget(engine, "violation", "case_no", case_no)
+
+
+def test_the_overdue_filter_shows_the_overdue_cases(page, server, engine, demo):
+    sign_in_as(page, server, "t_planner", "planner-password")
+    page.wait_for_function(READY, timeout=30000)
+    with engine.connect() as conn:
+        overdue = conn.execute(
+            text(
+                "SELECT count(*) FROM violation WHERE city_id = :c AND due_at < now() "
+                "AND status NOT IN ('resolved', 'closed', 'invalid')"
+            ),
+            {"c": demo[0]},
+        ).scalar()
+    assert overdue > 0
+    page.click("[data-tab=find]")
+    page.check("#cw-filter-overdue")
+    page.click("#cw-filter button[type=submit]")
+    shown = page.evaluate(f"{CASES}.cwShown")
+    assert shown == overdue
     assert page.watch.outside == [] and page.watch.errors == []

@@ -113,6 +113,7 @@
     // only the service's own photos (/photos/<sha256>.<type>): no other address is loaded
     var photos = (p.photos || []).filter(function (s) {
       return typeof s === "string" && /^\/photos\/[0-9a-f]{64}\.(jpg|png|webp)$/.test(s); });
+    if (o.history) { box.appendChild(timeline(o, p)); }
     if (photos.length) {
       var strip = el("div", "cw-photos");
       photos.forEach(function (src) {
@@ -126,6 +127,131 @@
       box.appendChild(strip);
     }
     return box;
+  }
+
+  // ---- a case's history and the steps the reader may take ---------------------------------
+  function thumbs(list, alt) {
+    var strip = el("div", "cw-photos");
+    (list || []).forEach(function (src) {
+      if (!/^\/photos\/[0-9a-f]{64}\.(jpg|png|webp)$/.test(src)) { return; }
+      var img = el("img");
+      img.src = src;
+      img.alt = alt;
+      img.loading = "lazy";
+      img.addEventListener("click", function () { enlarge(src); });
+      strip.appendChild(img);
+    });
+    return strip;
+  }
+
+  function timeline(o, p) {
+    var h = o.history, T = o.text;
+    var box = el("div", "cw-history");
+    box.appendChild(el("b", null, T.history));
+    var list = el("ol", "cw-timeline");
+    box.appendChild(list);
+    var form = el("div", "cw-act");
+    box.appendChild(form);
+    fetch(h.url.replace("{id}", p.id), {credentials: "same-origin",
+                                         headers: {Accept: "application/json",
+                                                   "Accept-Language": o.lang || "zh"}})
+      .then(function (r) {
+        return r.json().then(function (d) { return {ok: r.ok, etag: r.headers.get("ETag"), d: d}; });
+      })
+      .then(function (r) {
+        if (!r.ok) { list.appendChild(el("li", null, r.d.message || r.d.detail)); return; }
+        r.d.events.forEach(function (e) {
+          var item = el("li", "cw-event");
+          item.appendChild(el("span", "cw-when", cityTime(e.at, o.utcOffsetMinutes)));
+          item.appendChild(el("b", null, " " + (h.actions[e.action] || e.action)));
+          item.appendChild(el("span", null, " → " + (o.values.status[e.to_status] || e.to_status)));
+          if (e.actor) { item.appendChild(el("span", "cw-who", " · " + e.actor)); }
+          if (e.comment) { item.appendChild(el("div", "cw-comment", e.comment)); }
+          if (e.photos && e.photos.length) { item.appendChild(thumbs(e.photos, T.photo)); }
+          list.appendChild(item);
+        });
+        actions(o, p, r.d.status, r.etag, form);
+      });
+    return box;
+  }
+
+  // the steps the reader's role may take from the case's state (the server decides again)
+  function actions(o, p, status, etag, form) {
+    var h = o.history, T = o.text;
+    var open = Object.keys(h.steps).filter(function (a) {
+      return h.steps[a].before.indexOf(status) >= 0; });
+    if (!open.length || !h.post) { return; }
+    var pick = el("select", "cw-act-action");
+    open.forEach(function (a) {
+      var opt = el("option", null, h.actions[a] || a);
+      opt.value = a;
+      pick.appendChild(opt);
+    });
+    var comment = el("input", "cw-act-comment");
+    comment.placeholder = T.comment;
+    var unit = el("select", "cw-act-unit");
+    (h.units || []).forEach(function (u) {
+      var opt = el("option", null, u[1]);
+      opt.value = u[0];
+      unit.appendChild(opt);
+    });
+    var due = el("input", "cw-act-due");
+    due.type = "date";
+    var approve = el("select", "cw-act-approve");
+    [["true", T.approve], ["false", T.refuse]].forEach(function (x) {
+      var opt = el("option", null, x[1]);
+      opt.value = x[0];
+      approve.appendChild(opt);
+    });
+    var go = el("button", "cw-act-go", T.act);
+    go.type = "button";
+    var said = el("div", "cw-note");
+    function fit() {
+      var s = h.steps[pick.value];
+      unit.hidden = !s.unit;
+      due.hidden = !s.due;
+      approve.hidden = !s.approve;
+      comment.required = !!s.comment;
+    }
+    pick.addEventListener("change", fit);
+    fit();
+    go.addEventListener("click", function () {
+      var s = h.steps[pick.value], body = {action: pick.value};
+      if (comment.value) { body.comment = comment.value; }
+      if (s.unit) { body.unit = unit.value; }
+      if (s.due) { body.due_at = due.value; }
+      if (s.approve) { body.approve = approve.value === "true"; }
+      go.disabled = true;
+      go.title = T.working;
+      fetch(h.post.replace("{id}", p.id), {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", Accept: "application/json",
+                  "Accept-Language": o.lang || "zh", "X-CSRFToken": h.csrf, "If-Match": etag},
+        body: JSON.stringify(body)
+      }).then(function (r) { return r.json().then(function (d) { return {ok: r.ok, d: d}; }); })
+        .then(function (r) {
+          go.disabled = false;
+          go.removeAttribute("title");
+          if (!r.ok) {
+            var why = [r.d.message || r.d.detail].concat((r.d.errors || []).map(function (e) {
+              return e.message || e.reason; }));
+            said.textContent = why.join(" ");
+            said.className = "cw-note cw-bad";
+            return;
+          }
+          said.textContent = T.done.replace("{status}", o.values.status[r.d.to_status] ||
+                                            r.d.to_status);
+          said.className = "cw-note cw-good";
+          form.hidden = true;
+        });
+    });
+    form.appendChild(pick);
+    form.appendChild(unit);
+    form.appendChild(due);
+    form.appendChild(approve);
+    form.appendChild(comment);
+    form.appendChild(go);
+    form.parentNode.appendChild(said);
   }
 
   // ---- styles ------------------------------------------------------------------------------

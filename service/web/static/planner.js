@@ -713,6 +713,14 @@ document.addEventListener("DOMContentLoaded", function () {
         el("label", {for: "cw-filter-" + k, text: t("ui.find." + k)}),
         el("input", {id: "cw-filter-" + k, name: k, type: "date"})));
     });
+    // overdue and reworked cases: of the cases the page has (not of vector tiles)
+    var flags = ["overdue", "rework"].filter(function () {
+      return cfg.violations.mode !== "tiles"; });
+    flags.forEach(function (k) {
+      f.appendChild(el("div", {class: "cw-row"},
+        el("input", {id: "cw-filter-" + k, name: k, type: "checkbox"}),
+        el("label", {for: "cw-filter-" + k, text: t("ui.find." + k)})));
+    });
     var count = el("p", {id: "cw-filter-count", class: "cw-note", hidden: true});
     f.appendChild(el("div", {class: "cw-row"},
       el("button", {type: "submit", text: t("ui.find.apply")}),
@@ -728,6 +736,7 @@ document.addEventListener("DOMContentLoaded", function () {
       ["category", "unit", "from", "to"].forEach(function (k) {
         if (f.elements[k].value) { w[k] = f.elements[k].value; }
       });
+      flags.forEach(function (k) { if (f.elements[k].checked) { w[k] = true; } });
       return w;
     }
 
@@ -751,7 +760,10 @@ document.addEventListener("DOMContentLoaded", function () {
           (!w.category || p.category_code === w.category) &&
           (!w.unit || p.unit_code === w.unit) &&
           (!w.from || observed >= w.from) &&
-          (!w.to || observed <= w.to);
+          (!w.to || observed <= w.to) &&
+          (!w.overdue || (p.due_at && Date.parse(p.due_at) < Date.now() &&
+                          layer.cwOptions.settled.indexOf(p.status) < 0)) &&
+          (!w.rework || p.rework_count > 0);
       };
       var shown = layer.cwPick();
       note(count, t("ui.find.shown", {n: shown}));
