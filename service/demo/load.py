@@ -220,6 +220,10 @@ def load(conn: Connection, city: DemoCity) -> tuple[int, dict[str, int], str | N
             for i, r in enumerate(city.violations.itertuples())
         ],
     )
+    if added["violation"]:  # the cases' loop, once, as they are first written
+        from service.demo.histories import write_histories
+
+        added["case_event"] = write_histories(conn, c, inspectors)
     # the real street network for inspection routes (OSM), once
     if (
         conn.execute(text("SELECT 1 FROM road WHERE city_id = :c LIMIT 1"), {"c": c}).first()

@@ -80,3 +80,32 @@ def test_demo_rows_are_consistent_in_the_database(engine, demo):
             {"c": city_id},
         ).scalar()
     assert (invalid, outside, cells_outside, zone_people) == (0, 0, 0, 0)
+
+
+def test_every_demo_case_has_a_history_that_leads_to_its_state(engine, demo):
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT v.id, v.status, v.rework_count, v.extension_count, "
+                "array_agg(e.from_status ORDER BY e.at, e.id), "
+                "array_agg(e.to_status ORDER BY e.at, e.id), "
+                "array_agg(e.action ORDER BY e.at, e.id) FROM violation v "
+                "JOIN case_event e ON e.city_id = v.city_id AND e.violation_id = v.id "
+                "WHERE v.city_id = :c AND v.case_no LIKE 'DEMO%' GROUP BY v.city_id, v.id"
+            ),
+            {"c": demo[0]},
+        ).all()
+    assert len(rows) == 2000
+    actions: dict[str, int] = {}
+    for _, status, reworks, extensions, froms, tos, acts in rows:
+        assert acts[0] == "report" and froms[0] is None
+        # each step starts where the one before ended, and the last is the case's state
+        assert all(f == t for f, t in zip(froms[1:], tos[:-1], strict=True)), acts
+        assert tos[-1] == status
+        assert reworks == acts.count("verify_fail")
+        assert extensions == acts.count("extend_decide")
+        for a in acts:
+            actions[a] = actions.get(a, 0) + 1
+    # plausible: reworks, extensions, disputes and verifications all occur
+    for action in ("verify_fail", "extend_decide", "dispute", "verify_pass", "fix", "invalidate"):
+        assert actions.get(action, 0) > 5, (action, actions)

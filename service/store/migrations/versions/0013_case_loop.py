@@ -58,12 +58,12 @@ CREATE FUNCTION violation_arrival_events() RETURNS trigger LANGUAGE plpgsql AS $
 BEGIN
     INSERT INTO case_event (city_id, violation_id, at, actor_id, action, from_status,
                             to_status, unit_id, photos, geom, accuracy_m)
-    SELECT n.city_id, n.id, n.created_at, n.reported_by, 'report', NULL, 'open', n.unit_id,
+    SELECT n.city_id, n.id, n.observed_at, n.reported_by, 'report', NULL, 'open', n.unit_id,
            n.photos, n.geom, n.location_accuracy_m
       FROM new_rows n;
     INSERT INTO case_event (city_id, violation_id, at, action, from_status, to_status, unit_id,
                             comment)
-    SELECT n.city_id, n.id, n.created_at, 'dispatch', 'open', 'dispatched', n.unit_id,
+    SELECT n.city_id, n.id, n.observed_at, 'dispatch', 'open', 'dispatched', n.unit_id,
            'on arrival'
       FROM new_rows n WHERE n.status = 'dispatched';
     RETURN NULL;
@@ -75,7 +75,14 @@ CREATE TRIGGER violation_arrival_events AFTER INSERT ON violation
 """
 
 
+OLD_ROLES = ("admin", "planner", "inspector", "unit", "leader")
+NEW_ROLES = (*OLD_ROLES, "system")  # a client system filing cases over Open311
+
+
 def upgrade() -> None:
+    op.drop_constraint("app_user_role", "app_user", type_="check")
+    op.create_check_constraint("app_user_role", "app_user", _in("role", NEW_ROLES))
+    op.add_column("violation", sa.Column("address", sa.Text(), nullable=True))
     op.drop_constraint("violation_status", "violation", type_="check")
     op.create_check_constraint("violation_status", "violation", _in("status", NEW))
     op.add_column(
@@ -148,7 +155,7 @@ def upgrade() -> None:
     # the cases stored so far: their report, and the state they had reached without events
     op.execute(
         "INSERT INTO case_event (city_id, violation_id, at, actor_id, action, from_status, "
-        "to_status, unit_id, photos, geom, accuracy_m) SELECT city_id, id, created_at, "
+        "to_status, unit_id, photos, geom, accuracy_m) SELECT city_id, id, observed_at, "
         "reported_by, 'report', NULL, 'open', unit_id, photos, geom, location_accuracy_m "
         "FROM violation"
     )
@@ -174,3 +181,13 @@ def downgrade() -> None:
     op.execute("UPDATE violation SET status = 'dispatched' WHERE status IN ('disputed', 'hung')")
     op.drop_constraint("violation_status", "violation", type_="check")
     op.create_check_constraint("violation_status", "violation", _in("status", OLD))
+    op.drop_column("violation", "address")
+    # a client system's cases keep it as their reporter: it stays, disabled, as a planner
+    # would not be right either, so downgrading with client systems is refused
+    op.execute(
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM app_user WHERE role = 'system') THEN "
+        "RAISE EXCEPTION 'remove the client systems (role system) before downgrading'; "
+        "END IF; END $$"
+    )
+    op.drop_constraint("app_user_role", "app_user", type_="check")
+    op.create_check_constraint("app_user_role", "app_user", _in("role", OLD_ROLES))
