@@ -59,8 +59,8 @@ def write_histories(conn: Connection, city_id: int, inspector_ids: list[int]) ->
         "v.provenance = 'invented' AND v.unit_id IS NOT NULL AND "
         "v.status IN ('rectifying', 'resolved', 'closed', 'invalid')",
         # a case found not valid, a day after it was observed
-        _EVENT
-        + "SELECT v.city_id, v.id, least(v.observed_at + interval '1 day', now()), NULL, 'invalidate', "
+        _EVENT + "SELECT v.city_id, v.id, least(v.observed_at + interval '1 day', now()), NULL, "
+        "'invalidate', "
         "CASE WHEN v.unit_id IS NULL THEN 'open' ELSE 'dispatched' END, 'invalid', "
         "'经核实不属实', v.unit_id, '{}'::jsonb FROM violation v WHERE v.city_id = :c AND "
         "v.provenance = 'invented' AND v.status = 'invalid'",
