@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         catalogue_api,
         map_layers,
         ogc,
+        open311,
         openapi,
         pages,
         plans_api,
@@ -76,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(plans_api.bp)
     app.register_blueprint(users_api.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(open311.bp)
     return app
 
 

@@ -60,7 +60,7 @@ def authenticate(conn: Connection, name: str, password: str) -> User | None:
     row = conn.execute(
         text(
             f"SELECT {_USER_COLUMNS}, u.password_hash FROM app_user u "
-            "WHERE u.name = :name AND u.active"
+            "WHERE u.name = :name AND u.active AND u.role <> 'system'"
         ),
         {"name": name},
     ).first()
@@ -110,6 +110,10 @@ def create_user(
             errors.append(field_error("unit", f"no unit with code {unit_code!r} in this city"))
     elif role == "unit":
         errors.append(field_error("unit", "a unit-role user needs the unit it answers for"))
+    if role == "system" and password is not None:
+        errors.append(field_error("password", "a client system signs in with tokens only"))
+    if role == "system" and unit_code:
+        errors.append(field_error("unit", "a client system answers for no unit"))
     if conn.execute(text("SELECT 1 FROM app_user WHERE name = :n"), {"n": name}).first():
         errors.append(field_error("name", f"a user named {name!r} exists"))
     if errors:
@@ -140,9 +144,20 @@ def set_password(conn: Connection, name: str, password: str) -> None:
             errors=[field_error("password", "8 to 256 characters")],
         )
     row = conn.execute(
-        text("UPDATE app_user SET password_hash = :h WHERE name = :n RETURNING city_id, id"),
+        text(
+            "UPDATE app_user SET password_hash = :h WHERE name = :n AND role <> 'system' "
+            "RETURNING city_id, id"
+        ),
         {"h": generate_password_hash(password), "n": name},
     ).first()
+    if row is None and conn.execute(
+        text("SELECT 1 FROM app_user WHERE name = :n"), {"n": name}
+    ).first():
+        raise Problem(
+            "A client system has no password: it signs in with tokens only.",
+            status=422,
+            errors=[field_error("password", "a client system signs in with tokens only")],
+        )
     if row is None:
         raise Problem(
             f"No user named {name!r}.", status=404, errors=[field_error("name", "no such user")]

@@ -39,7 +39,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SRID = 4326
 
-ROLES = ("admin", "planner", "inspector", "unit", "leader")
+ROLES = ("admin", "planner", "inspector", "unit", "leader", "system")  # system: Open311 client
 AREA_LEVELS = ("district", "street", "community")
 UNIT_KINDS = ("territorial", "functional", "company", "other")
 ZONE_KINDS = ("grid", "road_segment", "frontage", "river", "area")
@@ -405,6 +405,7 @@ class Violation(TenantMixin, Base):
     case_no: Mapped[str] = mapped_column(String(32))
     category_code: Mapped[str] = mapped_column(String(32))
     description: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)  # as a reporting system gave it (Open311)
     observed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     reported_by: Mapped[int | None] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(String(16))

@@ -144,12 +144,31 @@ def session_key(app: Flask) -> str:
     return key
 
 
+OPEN311_PREFIX = "/open311/"  # GeoReport's api_key parameter is a token there (only there)
+SYSTEM_BLUEPRINT = "open311"  # the one set of routes a client system (role system) may use
+
+
+def _api_key(req) -> str:
+    """GeoReport's ``api_key`` (query string, or the form of a POST) on the Open311 routes."""
+    if not req.path.startswith(OPEN311_PREFIX):
+        return ""
+    key = req.args.get("api_key")
+    if key is None and req.method == "POST" and req.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        key = req.form.get("api_key")
+    return (key or "").strip()
+
+
 @login_manager.request_loader
 def _load_from_token(req) -> User | None:
     header = req.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return None
+        token = _api_key(req)
+        if not token:
+            return None
     with reading() as conn:
         user = user_for_token(conn, token.strip())
     if user is not None:
@@ -176,7 +195,11 @@ def init_app(app: Flask) -> None:
         if not current_user.is_authenticated:
             if request.headers.get("Authorization"):
                 raise Unauthorized("The bearer token is unknown or revoked.")
+            if _api_key(request):
+                raise Unauthorized("The api_key is unknown or revoked.")
             raise Unauthorized("Sign in on the login page, or send 'Authorization: Bearer TOKEN'.")
+        if current_user.role == "system" and request.blueprint != SYSTEM_BLUEPRINT:
+            raise Forbidden("A client system uses only the Open311 routes (/open311/v2/).")
         if request.method in UNSAFE_METHODS and not g.get("bearer"):
             csrf.protect()
 

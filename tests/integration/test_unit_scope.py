@@ -541,6 +541,18 @@ PROBES: dict[str, Callable[[Prober], None]] = {
     "admin.audit_page": _plain("/admin/audit?table=violation", status=(403,)),
     "admin.audit_api": _plain("/api/audit", "/api/audit?table=violation&limit=1000", status=(403,)),
     "admin.checklist_api": _plain("/api/city/checklist", status=(403,)),
+    # Open311 is for client systems (role system): a unit's user is refused every route
+    "open311.service_list": _plain("/open311/v2/services.json", status=(403,)),
+    "open311.request_list": _plain("/open311/v2/requests.json", status=(403,)),
+    "open311.request_one": lambda p: p.get(
+        f"/open311/v2/requests/{_foreign_case(p.world)}.json", status=(403,)
+    ),
+    "open311.request_create": lambda p: p.call(
+        "POST",
+        "/open311/v2/requests.json",
+        (403,),
+        data={"service_code": "graffiti", "lat": "28.29", "long": "117.215"},
+    ),
     # the unit user's own password, asked with a wrong current one: nothing changes
     "users.own_password": lambda p: p.call(
         "POST",
