@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         pages,
         plans_api,
         reports,
+        tasks,
         tiles,
         users_api,
     )
@@ -74,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(map_layers.bp)
     app.register_blueprint(cases_api.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(tasks.bp)
     app.register_blueprint(plans_api.bp)
     app.register_blueprint(users_api.bp)
     app.register_blueprint(admin.bp)

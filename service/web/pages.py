@@ -450,8 +450,10 @@ def attribution():
 
 
 def _landing(role: str) -> str:
-    """Where a sign-in lands without a ``next``: inspectors and leaders on their rounds,
-    everyone else on the map (a unit's users see their own cases on it)."""
+    """Where a sign-in lands without a ``next``: inspectors and leaders on their rounds, a
+    unit's users on their cases to fix, everyone else on the map."""
+    if role == "unit":
+        return url_for("tasks.tasks_page")
     return url_for("plans.rounds_page" if role in ("inspector", "leader") else "pages.planner_map")
 
 

@@ -79,6 +79,7 @@ def rounds_page():
     """The rounds as a page: where inspectors and leaders land after signing in."""
     from flask import render_template
 
+    from service.cases.loop import VERIFIERS
     from service.web.i18n import current_language, translator
 
     lang = current_language()
@@ -88,6 +89,7 @@ def rounds_page():
         plans=_listed(),
         other_lang="zh" if lang == "en" else "en",
         can_report=current_user.role in ("admin", *WRITERS_CASES),
+        can_verify=current_user.role in VERIFIERS,
     )
 
 

@@ -451,6 +451,14 @@ def _plain(*urls: str, status=(200,)):
     return probe
 
 
+def _tasks_page(p: Prober) -> None:
+    """The unit's cases to fix: its own open ones only (the call checks that no other's is
+    named); the demo gives the unit some."""
+    for query in ("", "?lang=en"):
+        _, seen = p.get("/tasks" + query)
+        p.expect(bool(seen.ids), f"/tasks{query} shows none of the unit's own cases")
+
+
 def _foreign_case(w: World) -> int:
     return sorted(w.truth.foreign)[0]
 
@@ -517,6 +525,8 @@ PROBES: dict[str, Callable[[Prober], None]] = {
     "plans.arrive": _arrive,
     "plans.route_page": _route_page,
     "reports.report_page": _plain("/report", status=(403,)),
+    "tasks.tasks_page": _tasks_page,
+    "tasks.verify_page": _plain("/verify", status=(403,)),
     "reports.create_report": _writes_refused("POST", lambda w: "/api/reports", data={}),
     "reports.photo": _photo,
     "tiles.tile": _tiles,
