@@ -307,3 +307,23 @@ def test_a_client_system_uses_nothing_else(client, engine, demo, system_token, o
     login = client.post("/login", data={"name": "hotline_12345", "password": "a-long-password"})
     assert login.status_code in (200, 400, 403, 422)
     assert client.get("/api/me").status_code == 401
+
+
+def test_an_admin_makes_a_client_system_on_the_users_api(client, tokens):
+    admin = bearer(tokens["admin"][1])
+    refused = client.post("/api/users", json={"name": "app_pw", "role": "system",
+                                              "password": "a-long-password"}, headers=admin)  # fmt: skip
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.get_json()["errors"]] == ["password"]
+    made = client.post("/api/users", json={"name": "citizen_app", "role": "system",
+                                           "display_name": "文明随手拍"}, headers=admin)  # fmt: skip
+    assert made.status_code == 201, made.get_json()
+    uid = made.get_json()["id"]
+    token = client.post(f"/api/users/{uid}/tokens", json={}, headers=admin).get_json()["token"]
+    assert client.get(f"{V2}/services.json?api_key={token}").status_code == 200
+    reset = client.put(f"/api/users/{uid}/password", json={"password": "a-long-password"},
+                       headers=admin)  # fmt: skip
+    assert reset.status_code == 422
+    # disabled, its tokens stop working
+    assert client.post(f"/api/users/{uid}/disable", headers=admin).status_code == 200
+    _georeport_errors(client.get(f"{V2}/services.json?api_key={token}"), 401)
