@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         basemap,
         cases_api,
         catalogue_api,
+        kpis_api,
         map_layers,
         ogc,
         open311,
@@ -74,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(basemap.bp)
     app.register_blueprint(map_layers.bp)
     app.register_blueprint(cases_api.bp)
+    app.register_blueprint(kpis_api.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(plans_api.bp)

@@ -16,6 +16,7 @@ from service.web.catalogue_api import CATALOGUES
 from service.web.openapi_accounts import paths as accounts_paths
 from service.web.openapi_admin import paths as admin_paths
 from service.web.openapi_features import collection_paths
+from service.web.openapi_kpis import paths as kpis_paths
 from service.web.openapi_open311 import paths as open311_paths
 from service.web.openapi_parts import (
     _CATALOGUE,
@@ -502,6 +503,7 @@ def document() -> dict:
     paths.update(collection_paths(schemas))
     paths.update(accounts_paths(IDEMPOTENCY_KEY))
     paths.update(admin_paths())
+    paths.update(kpis_paths())
     paths.update(open311_paths(IDEMPOTENCY_KEY))
     _answers(paths)
     return {

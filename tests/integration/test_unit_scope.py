@@ -459,6 +459,30 @@ def _tasks_page(p: Prober) -> None:
         p.expect(bool(seen.ids), f"/tasks{query} shows none of the unit's own cases")
 
 
+def _kpis(suffix: str):
+    """The loop's figures: rows of the unit and its communities only, at every level, and
+    no more cases counted than the unit owns (some, in a window holding the demo's)."""
+
+    def probe(p: Prober) -> None:
+        t = p.truth
+        for level in ("unit", "department", "street", "community"):
+            url = f"/api/kpis{suffix}?from=2000-01-01&to=2100-12-31&level={level}"
+            resp, _ = p.get(url)
+            if suffix:
+                book = openpyxl.load_workbook(io.BytesIO(resp.data))
+                rows = list(book.active.iter_rows(min_row=2, values_only=True))
+                got = [(r[0], r[2]) for r in rows if len(r) > 2 and r[2] is not None]
+            else:
+                got = [(r["code"], r["received"]) for r in resp.get_json()["rows"]]
+            received = sum(n for _, n in got)
+            p.expect(0 < received <= len(t.own), f"{url} counts {received} cases, own {len(t.own)}")
+            if level == "unit":
+                strange = [c for c, _ in got if c not in t.own_units.values()]
+                p.expect(not strange, f"{url} has rows of other units: {strange[:5]}")
+
+    return probe
+
+
 def _foreign_case(w: World) -> int:
     return sorted(w.truth.foreign)[0]
 
@@ -551,6 +575,8 @@ PROBES: dict[str, Callable[[Prober], None]] = {
     "admin.audit_page": _plain("/admin/audit?table=violation", status=(403,)),
     "admin.audit_api": _plain("/api/audit", "/api/audit?table=violation&limit=1000", status=(403,)),
     "admin.checklist_api": _plain("/api/city/checklist", status=(403,)),
+    "kpis.kpis_json": _kpis(""),
+    "kpis.kpis_xlsx": _kpis(".xlsx"),
     # Open311 is for client systems (role system): a unit's user is refused every route
     "open311.service_list": _plain("/open311/v2/services.json", status=(403,)),
     "open311.request_list": _plain("/open311/v2/requests.json", status=(403,)),

@@ -1,0 +1,258 @@
+"""The loop's figures (按期整改率, 返工率 …) per unit, department, street office or community,
+over the cases observed in a window of days: one set-based statement per request.
+
+The definitions are the README's ("The loop's figures"); in short, over the *cases of the
+window* — observed on a day from ``from`` to ``to`` (the city's time zone), not permitted
+vending, not found invalid (不属实):
+
+- ``received``: the cases of the window;
+- ``closed``: those verified and closed (``status = 'closed'``);
+- ``closed_on_time``: closed with ``closed_at <= due_at`` (the due date as it stands, an
+  approved extension or a leader's long-term date included);
+- ``on_time_rate`` (按期整改率) = ``closed_on_time / received``;
+- ``overdue_now``: not settled (neither closed nor invalid) and ``due_at < now``;
+- ``reworks``: the sum of ``rework_count`` (failed verifications);
+- ``rework_rate`` (返工率) = ``reworked_cases / fixed_cases``: cases with at least one
+  rework over cases fixed at least once (a ``fix`` event);
+- ``median_fix_hours``: the median over fixed cases of the first ``fix`` event's time minus
+  the ``report`` event's (dated when the case was observed), in hours;
+- ``disputes``: ``dispute`` events on the window's cases;
+- ``verify_pass_rate`` = ``verify_pass / (verify_pass + verify_fail)`` events.
+
+A case's own figures go to its owner now (``violation.unit_id``); the figures counted from
+events (disputes, verifications) go to the unit that owned the case when the event was
+taken (``case_event.unit_id``), so a dispute stays with the unit that raised it after the
+case is given to another. ``department`` groups by the category's functional department
+(``violation.department_code``; events by their case's). ``street`` and ``community`` roll
+the unit up (三级联防): the admin area of the unit, or of its nearest ancestor that has one,
+then up the admin areas to the level asked for. Cases with no owner, or whose owner rolls up
+to no such area, make one row with no code.
+
+A unit's users see only the figures attributed to their unit and its communities
+(``case_scope``), rolled up as anyone's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Connection, text
+
+from service.accounts.scope import CaseScope, and_where, scope_params
+
+LEVELS = ("unit", "department", "street", "community")
+SETTLED = ("closed", "invalid")
+
+# the counts per row, in the order of the table
+COUNTS = (
+    "received",
+    "closed",
+    "closed_on_time",
+    "overdue_now",
+    "reworks",
+    "reworked_cases",
+    "fixed_cases",
+    "disputes",
+    "verify_pass",
+    "verify_fail",
+)
+# the rates: (name, numerator, denominator)
+RATES = (
+    ("on_time_rate", "closed_on_time", "received"),
+    ("rework_rate", "reworked_cases", "fixed_cases"),
+    ("verify_pass_rate", "verify_pass", "verify_fail+verify_pass"),
+)
+
+# The facts, one row per case (its own figures, to its owner now) and one per event that
+# counts (to the owner at the time), each with the unit it is attributed to (``owner``) and
+# the case's department; then grouped by the level's key.
+_FACTS = """
+WITH RECURSIVE
+win AS (
+    SELECT CAST(:lo AS timestamp) AT TIME ZONE c.timezone AS lo,
+           CAST(CAST(:hi AS date) + 1 AS timestamp) AT TIME ZONE c.timezone AS hi
+      FROM city c WHERE c.id = :c
+),
+cases AS (
+    SELECT v.id, v.unit_id, v.department_code, v.status, v.due_at, v.closed_at,
+           v.rework_count
+      FROM violation v, win
+     WHERE v.city_id = :c AND v.observed_at >= win.lo AND v.observed_at < win.hi
+       AND NOT v.permitted AND v.status <> 'invalid'
+),
+ev AS (
+    SELECT e.violation_id, e.action, e.at, e.unit_id
+      FROM case_event e JOIN cases k ON k.id = e.violation_id
+     WHERE e.city_id = :c
+       AND e.action IN ('report', 'fix', 'dispute', 'verify_pass', 'verify_fail')
+),
+timed AS (
+    SELECT violation_id,
+           min(at) FILTER (WHERE action = 'fix') AS first_fix,
+           min(at) FILTER (WHERE action = 'report') AS reported
+      FROM ev GROUP BY violation_id
+),
+facts AS (
+    SELECT k.unit_id AS owner, k.department_code AS dept,
+           1 AS received,
+           (k.status = 'closed')::int AS closed,
+           (k.status = 'closed' AND k.closed_at <= k.due_at)::int AS closed_on_time,
+           (k.status NOT IN ('closed', 'invalid') AND k.due_at < now())::int AS overdue_now,
+           k.rework_count AS reworks,
+           (k.rework_count > 0 AND t.first_fix IS NOT NULL)::int AS reworked_cases,
+           (t.first_fix IS NOT NULL)::int AS fixed_cases,
+           EXTRACT(EPOCH FROM t.first_fix - t.reported) / 3600.0 AS fix_hours,
+           0 AS disputes, 0 AS verify_pass, 0 AS verify_fail
+      FROM cases k LEFT JOIN timed t ON t.violation_id = k.id
+    UNION ALL
+    SELECT e.unit_id, k.department_code, 0, 0, 0, 0, 0, 0, 0, NULL,
+           (e.action = 'dispute')::int, (e.action = 'verify_pass')::int,
+           (e.action = 'verify_fail')::int
+      FROM ev e JOIN cases k ON k.id = e.violation_id
+     WHERE e.action IN ('dispute', 'verify_pass', 'verify_fail')
+)
+"""
+
+# per level: more CTEs, the key (code, name) of a fact, and the joins that give it
+_ROLL_UP = """,
+unit_area AS (  -- each unit with the area of itself or its nearest ancestor that has one
+    SELECT u.id AS unit_id, u.parent_id AS next_id, u.area_id, 0 AS depth
+      FROM unit u WHERE u.city_id = :c
+    UNION ALL
+    SELECT ua.unit_id, p.parent_id, p.area_id, ua.depth + 1
+      FROM unit_area ua JOIN unit p ON p.city_id = :c AND p.id = ua.next_id
+     WHERE ua.area_id IS NULL AND ua.depth < 32
+),
+area_up AS (  -- each unit's area and its ancestors
+    SELECT ua.unit_id, a.id AS area_id, a.parent_id, a.level, 0 AS depth
+      FROM unit_area ua JOIN admin_area a ON a.city_id = :c AND a.id = ua.area_id
+    UNION ALL
+    SELECT au.unit_id, a.id, a.parent_id, a.level, au.depth + 1
+      FROM area_up au JOIN admin_area a ON a.city_id = :c AND a.id = au.parent_id
+     WHERE au.depth < 32
+),
+rolled AS (
+    SELECT DISTINCT ON (unit_id) unit_id, area_id FROM area_up
+     WHERE level = :level ORDER BY unit_id, depth
+)
+"""
+
+_KEYS = {
+    "unit": (
+        "",
+        "ku.code AS code, ku.name AS name",
+        "LEFT JOIN unit ku ON ku.city_id = :c AND ku.id = f.owner",
+    ),
+    "department": (
+        "",
+        "f.dept AS code, kd.name AS name",
+        "LEFT JOIN unit kd ON kd.city_id = :c AND kd.code = f.dept",
+    ),
+    "street": (
+        _ROLL_UP,
+        "ka.code AS code, ka.name AS name",
+        "LEFT JOIN rolled r ON r.unit_id = f.owner "
+        "LEFT JOIN admin_area ka ON ka.city_id = :c AND ka.id = r.area_id",
+    ),
+}
+_KEYS["community"] = _KEYS["street"]
+
+
+def statement(level: str, scope: CaseScope | None) -> str:
+    """The one SQL statement of ``level`` (parameters ``c``, ``lo``, ``hi``, ``level`` and
+    the scope's)."""
+    ctes, key, joins = _KEYS[level]
+    sums = ", ".join(f"sum(f.{n})::bigint AS {n}" for n in COUNTS)
+    return (
+        _FACTS + ctes + f"SELECT {key}, {sums}, "
+        "percentile_cont(0.5) WITHIN GROUP (ORDER BY f.fix_hours) AS median_fix_hours "
+        f"FROM facts f {joins} WHERE true{and_where(scope, 'f.owner')} "
+        "GROUP BY 1, 2 ORDER BY 1 NULLS LAST"
+    )
+
+
+def figures(
+    conn: Connection,
+    city: int,
+    start: dt.date,
+    end: dt.date,
+    level: str,
+    scope: CaseScope | None,
+) -> dict:
+    """The figures of ``level`` over the cases observed from ``start`` to ``end`` (days in
+    the city's time zone, both included): ``{from, to, level, as_of, rows}``, a row per key
+    with its ``code`` and ``name`` (None: no owner, or none at that level), the counts, the
+    rates (None where the denominator is 0) and ``median_fix_hours``."""
+    rows = conn.execute(
+        text(statement(level, scope)),
+        {
+            "c": city,
+            "lo": start.isoformat(),
+            "hi": end.isoformat(),
+            "level": level,
+            **scope_params(scope),
+        },
+    ).all()
+    as_of = conn.execute(text("SELECT now()")).scalar()
+    out = []
+    for r in rows:
+        row = {"code": r.code, "name": r.name}
+        row.update({n: int(getattr(r, n) or 0) for n in COUNTS})
+        for name, num, den in RATES:
+            d = sum(row[p] for p in den.split("+"))
+            row[name] = round(row[num] / d, 4) if d else None
+        m = r.median_fix_hours
+        row["median_fix_hours"] = None if m is None else round(float(m), 2)
+        out.append(row)
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "level": level,
+        "as_of": as_of.isoformat(),
+        "rows": out,
+    }
+
+
+# the spreadsheet's columns: field → Chinese header
+HEADERS_ZH = {
+    "code": "编码",
+    "name": "名称",
+    "received": "受理数",
+    "closed": "结案数",
+    "closed_on_time": "按期结案数",
+    "on_time_rate": "按期整改率",
+    "overdue_now": "当前超期数",
+    "reworks": "返工次数",
+    "reworked_cases": "返工案件数",
+    "fixed_cases": "已整改案件数",
+    "rework_rate": "返工率",
+    "disputes": "争议数",
+    "median_fix_hours": "整改用时中位数(小时)",
+    "verify_pass": "核查通过数",
+    "verify_fail": "核查不通过数",
+    "verify_pass_rate": "核查通过率",
+}
+LEVEL_ZH = {"unit": "责任单位", "department": "职能部门", "street": "街道", "community": "社区"}
+
+
+def xlsx(result: dict) -> bytes:
+    """The figures as a sheet: Chinese headers, a row per key, rates as percentages."""
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = LEVEL_ZH[result["level"]]
+    fields = list(HEADERS_ZH)
+    ws.append([HEADERS_ZH[f] for f in fields])
+    for row in result["rows"]:
+        ws.append([row[f] for f in fields])
+        for cell, field in zip(ws[ws.max_row], fields, strict=True):
+            if field.endswith("_rate") and cell.value is not None:
+                cell.number_format = "0.0%"
+    ws.append([])
+    ws.append([f"{result['from']} 至 {result['to']}（观察日期），统计时间 {result['as_of']}"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
