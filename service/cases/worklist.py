@@ -66,9 +66,7 @@ def cases(
     """The cases in ``statuses`` the reader may see: overdue first, then by due time."""
     category = "coalesce(k.name_en, k.name_zh)" if lang == "en" else "k.name_zh"
     rows = conn.execute(
-        text(
-            _CASES.format(category=category, scope=and_where(scope, "v.unit_id"))
-        ),  # fmt: skip
+        text(_CASES.format(category=category, scope=and_where(scope, "v.unit_id"))),
         {
             "c": city,
             "statuses": list(statuses),

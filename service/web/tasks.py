@@ -30,7 +30,10 @@ def _page(template: str, statuses: tuple[str, ...], actions: tuple[str, ...], **
             conn, current_user.city_id, case_scope(current_user), statuses, lang
         )  # fmt: skip
     for case in cases:
-        case["actions"] = [_button(t, a, case["status"]) for a in actions]
+        case["actions"] = [
+            _button(t, "start" if a == "accept" and case["status"] == "hung" else a, case["status"])
+            for a in actions
+        ]  # a long-term case is taken up again with start
     return render_template(
         template,
         t=t,

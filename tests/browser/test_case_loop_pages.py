@@ -42,8 +42,9 @@ def _places(engine, city_id: int, unit_id: int):
         rows = [
             conn.execute(
                 text(
-                    "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(z.geom) p FROM zone z "
-                    "JOIN unit u ON u.city_id = z.city_id AND u.id = z.unit_id WHERE z.city_id = :c "
+                    "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(z.geom) p "
+                    "FROM zone z JOIN unit u ON u.city_id = z.city_id AND u.id = z.unit_id "
+                    "WHERE z.city_id = :c "
                     f"AND {cond} AND z.valid_to IS NULL ORDER BY ST_Area(z.geom) DESC LIMIT 1) s"
                 ),
                 {"c": city_id, "u": unit_id},
