@@ -100,10 +100,11 @@ def idempotent(view: Callable) -> Callable:
 
 def _request_digest() -> str:
     """What makes two requests the same: method, path and query, and the body as sent —
-    JSON by its value, a multipart form by its fields and the bytes of its files (a client
-    draws a new boundary for every send)."""
+    JSON by its value, a form by its fields and the bytes of its files (a client draws a new
+    boundary for every send; a form's body is read before any view, so only its fields are
+    left to compare)."""
     h = hashlib.sha256(f"{request.method} {request.full_path}\n".encode())
-    if request.mimetype == "multipart/form-data":
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         fields = sorted((k, v) for k, vs in request.form.lists() for v in vs)
         files = []
         for name, storage in request.files.items(multi=True):

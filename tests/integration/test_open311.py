@@ -327,3 +327,20 @@ def test_an_admin_makes_a_client_system_on_the_users_api(client, tokens):
     # disabled, its tokens stop working
     assert client.post(f"/api/users/{uid}/disable", headers=admin).status_code == 200
     _georeport_errors(client.get(f"{V2}/services.json?api_key={token}"), 401)
+
+
+def test_a_retried_request_files_one_case(client, engine, owned, system_token):
+    lon, lat = owned
+    data = {"service_code": "graffiti", "lat": str(lat), "long": str(lon), "source": "digital_city"}
+    headers = {**bearer(system_token), "Idempotency-Key": "dcm-2026-000123"}
+    first = _post(client, data, headers=headers)
+    again = _post(client, data, headers=headers)
+    assert first.status_code == again.status_code == 201, again.data
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.get_json() == first.get_json()
+    # the same key with another body is refused, in GeoReport's format
+    _georeport_errors(_post(client, {**data, "description": "x"}, headers=headers), 400)
+    cid = int(first.get_json()[0]["service_request_id"])
+    with engine.connect() as conn:
+        source = conn.execute(text("SELECT source FROM violation WHERE id = :i"), {"i": cid})
+        assert source.scalar() == "digital_city"
