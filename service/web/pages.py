@@ -136,6 +136,10 @@ def planner_map():
         links.insert(0, (t("nav.report"), url_for("reports.report_page")))
     if current_user.role in ("admin", "inspector", "leader"):
         links.insert(0, (t("nav.rounds"), url_for("plans.rounds_page")))
+    if current_user.role in ("inspector", "planner", "leader", "admin"):  # loop.VERIFIERS
+        links.insert(0, (t("tasks.verify_link"), url_for("tasks.verify_page")))
+    if current_user.role == "unit":
+        links.insert(0, (t("tasks.title"), url_for("tasks.tasks_page")))
     if current_user.role == "admin":
         links[:0] = [
             (t("admin.nav.city"), url_for("admin.city_page")),
