@@ -35,6 +35,7 @@ A unit's users see only the figures attributed to their unit and its communities
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
@@ -68,16 +69,11 @@ RATES = (
 # the case's department; then grouped by the level's key.
 _FACTS = """
 WITH RECURSIVE
-win AS (
-    SELECT CAST(:lo AS timestamp) AT TIME ZONE c.timezone AS lo,
-           CAST(CAST(:hi AS date) + 1 AS timestamp) AT TIME ZONE c.timezone AS hi
-      FROM city c WHERE c.id = :c
-),
 cases AS (
     SELECT v.id, v.unit_id, v.department_code, v.status, v.due_at, v.closed_at,
            v.rework_count
-      FROM violation v, win
-     WHERE v.city_id = :c AND v.observed_at >= win.lo AND v.observed_at < win.hi
+      FROM violation v
+     WHERE v.city_id = :c AND v.observed_at >= :lo AND v.observed_at < :hi
        AND NOT v.permitted AND v.status <> 'invalid'
 ),
 ev AS (
@@ -171,6 +167,19 @@ def statement(level: str, scope: CaseScope | None) -> str:
     )
 
 
+def window(conn: Connection, city: int, start: dt.date, end: dt.date) -> tuple:
+    """The window's bounds: the start of ``start`` and of the day after ``end`` in the city's
+    time zone (given to the statement as values, so that the planner knows how many cases
+    they hold)."""
+    tz = ZoneInfo(
+        conn.execute(text("SELECT timezone FROM city WHERE id = :c"), {"c": city}).scalar()
+    )
+    lo = dt.datetime.combine(start, dt.time(0), tz)
+    if end == dt.date.max:
+        return lo, dt.datetime.max.replace(tzinfo=tz)
+    return lo, dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tz)
+
+
 def figures(
     conn: Connection,
     city: int,
@@ -183,12 +192,13 @@ def figures(
     the city's time zone, both included): ``{from, to, level, as_of, rows}``, a row per key
     with its ``code`` and ``name`` (None: no owner, or none at that level), the counts, the
     rates (None where the denominator is 0) and ``median_fix_hours``."""
+    lo, hi = window(conn, city, start, end)
     rows = conn.execute(
         text(statement(level, scope)),
         {
             "c": city,
-            "lo": start.isoformat(),
-            "hi": end.isoformat(),
+            "lo": lo,
+            "hi": hi,
             "level": level,
             **scope_params(scope),
         },

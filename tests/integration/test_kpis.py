@@ -387,3 +387,8 @@ def test_a_bad_parameter_is_a_400_naming_it(app_module_client, tokens, query, fi
         assert resp.status_code == 400
         assert resp.mimetype == "application/problem+json"
         assert [e["field"] for e in resp.get_json()["errors"]] == [field]
+
+
+def test_the_widest_window_is_answered(app_module_client, tokens, walked):
+    got = _get(app_module_client, tokens["admin"][1], **{"from": "0001-01-01", "to": "9999-12-31"})
+    assert sum(r["received"] for r in got["rows"]) >= 6
