@@ -150,9 +150,10 @@ def set_password(conn: Connection, name: str, password: str) -> None:
         ),
         {"h": generate_password_hash(password), "n": name},
     ).first()
-    if row is None and conn.execute(
-        text("SELECT 1 FROM app_user WHERE name = :n"), {"n": name}
-    ).first():
+    if (
+        row is None
+        and conn.execute(text("SELECT 1 FROM app_user WHERE name = :n"), {"n": name}).first()
+    ):
         raise Problem(
             "A client system has no password: it signs in with tokens only.",
             status=422,

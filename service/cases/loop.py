@@ -192,10 +192,16 @@ def act(
         if request.approve:
             due_at = dt.datetime.fromisoformat(asked)
             counters["extension_count"] += 1
+    # a due date the office approved or a leader set stands against the rules' deadline
+    decided_due = request.action == "hang" or (
+        request.action == "extend_decide" and bool(request.approve)
+    )
     conn.execute(
         text(
             "UPDATE violation SET status = CAST(:s AS varchar), unit_id = :u, due_at = :d, "
             "version = version + 1, rework_count = :rw, extension_count = :ex, "
+            "unit_override = coalesce(CAST(:uo AS bigint), unit_override), "
+            "due_override = coalesce(CAST(:do AS timestamptz), due_override), "
             "resolved_at = CASE WHEN CAST(:s AS varchar) = 'resolved' THEN now() "
             "ELSE resolved_at END, closed_at = CASE WHEN CAST(:s AS varchar) IN ('closed', "
             "'invalid') THEN now() ELSE NULL END "
@@ -205,6 +211,8 @@ def act(
             "s": after,
             "u": unit_id,
             "d": due_at,
+            "uo": unit_id if request.action == "reassign" else None,
+            "do": due_at if decided_due else None,
             "rw": counters["rework_count"],
             "ex": counters["extension_count"],
             "c": city,

@@ -8,7 +8,8 @@ chance drawn from a hash of its number (the same demo, the same histories):
 - every case past dispatch was dispatched as it arrived, then accepted; a case found not
   valid was so a day after it was observed;
 - 4 % were first disputed by their unit (a reason) and given back by the office;
-- 6 % asked for three more days, which the office approved (the due date moves);
+- 6 % asked for three more days, which the office approved (the due date moves, and stands
+  against the rules' deadline);
 - every resolved or closed case was fixed at its resolved time; 15 % of the closed ones were
   fixed once before, failed verification (one rework) and fixed again;
 - every closed case was verified by an inspector within two hours of its last fix.
@@ -108,9 +109,11 @@ def write_histories(conn: Connection, city_id: int, inspector_ids: list[int]) ->
             "rework_count = (SELECT count(*) FROM case_event e WHERE e.city_id = v.city_id "
             "AND e.violation_id = v.id AND e.action = 'verify_fail'), "
             "extension_count = (SELECT count(*) FROM case_event e WHERE e.city_id = v.city_id "
-            "AND e.violation_id = v.id AND e.action = 'extend_decide'), "
-            "due_at = v.due_at + interval '3 days' * (SELECT count(*) FROM case_event e WHERE "
-            "e.city_id = v.city_id AND e.violation_id = v.id AND e.action = 'extend_decide'), "
+            "AND e.violation_id = v.id AND e.action = 'extend_decide' "
+            "AND (e.data ->> 'approved')::boolean), "
+            "due_override = CASE WHEN EXISTS (SELECT 1 FROM case_event e WHERE e.city_id = "
+            "v.city_id AND e.violation_id = v.id AND e.action = 'extend_decide') "
+            "THEN v.due_at + interval '3 days' END, "
             "closed_at = (SELECT max(e.at) FROM case_event e WHERE e.city_id = v.city_id AND "
             "e.violation_id = v.id AND e.action = 'verify_pass') "
             f"WHERE {mine}"

@@ -424,6 +424,10 @@ class Violation(TenantMixin, Base):
     rework_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     extension_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # what the loop decided stands against the rules (trigger violation_to_keep_decisions):
+    # the unit the office gave the case to, the due date an extension or a leader set
+    unit_override: Mapped[int | None] = mapped_column(BigInteger)
+    due_override: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # Set by the database's rules (trigger violation_rules) in the writing transaction:
     grid_cell_id: Mapped[int | None] = mapped_column(BigInteger)
     zone_id: Mapped[int | None] = mapped_column(BigInteger)

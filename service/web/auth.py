@@ -153,9 +153,14 @@ def _api_key(req) -> str:
     if not req.path.startswith(OPEN311_PREFIX):
         return ""
     key = req.args.get("api_key")
-    if key is None and req.method == "POST" and req.mimetype in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
+    if (
+        key is None
+        and req.method == "POST"
+        and req.mimetype
+        in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        )
     ):
         key = req.form.get("api_key")
     return (key or "").strip()

@@ -55,7 +55,9 @@ def _errors(status: int, detail: str, errors: list[dict]) -> Response:
     for e in errors:
         field = GEOREPORT_NAMES.get(e.get("field", ""), e.get("field", ""))
         body.append({"code": status, "description": f"{field}: {reason_message(e, lang)}"})
-    resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+    resp = Response(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json"
+    )
     if status == HTTPStatus.UNAUTHORIZED:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="chuangwen"'
     return resp
@@ -85,7 +87,9 @@ def _client() -> int | None:
 
 
 def _json(body, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+    return Response(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json"
+    )
 
 
 def _only(allowed: set[str]) -> None:

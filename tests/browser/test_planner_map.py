@@ -1,4 +1,5 @@
 import pytest
+from sqlalchemy import text
 
 pytestmark = pytest.mark.browser
 
@@ -9,7 +10,6 @@ LAYERS = """() => Object.values(window)
     .map(l => ({url: l.cwOptions.url.split('/').pop(), kind: l.cwOptions.kind,
                 level: (l.cwOptions.where || {}).level || null,
                 shown: l.getLayers().length, all: l.cwAll.length}))"""
-SETTLED = ("resolved", "closed", "invalid")
 
 
 def _sign_in(page, server, name="t_planner", password="planner-password"):
@@ -30,7 +30,7 @@ def _by(layers, url, kind=None, level=None):
     return found[0]
 
 
-def test_the_map_is_a_light_shell_whose_layers_come_from_the_api(page, server, demo):
+def test_the_map_is_a_light_shell_whose_layers_come_from_the_api(page, server, engine, demo):
     _sign_in(page, server)
     city = demo[1]
     # the page itself carries no feature
@@ -48,12 +48,20 @@ def test_the_map_is_a_light_shell_whose_layers_come_from_the_api(page, server, d
     assert points["shown"] == points["all"] == len(city.points)
     # at the city's zoom: open cases on the map, settled ones not yet
     cases = _by(layers, "violations", "case")
-    settled = int(city.violations["status"].isin(SETTLED).sum())
-    assert settled > 0 and cases["all"] == len(city.violations)
-    assert cases["shown"] == len(city.violations) - settled
+    # every case of the city now (other tests of the session may have filed some)
+    with engine.connect() as conn:
+        total, settled = conn.execute(
+            text(
+                "SELECT count(*), count(*) FILTER (WHERE status IN ('resolved', 'closed', "
+                "'invalid')) FROM violation WHERE city_id = :c"
+            ),
+            {"c": demo[0]},
+        ).one()
+    assert settled > 0 and cases["all"] == total >= len(city.violations)
+    assert cases["shown"] == total - settled
     # the points' surroundings and the grid only from zoom 15, where they can be read;
     # settled cases from zoom 17
-    for zoom, cases_shown in ((15, len(city.violations) - settled), (17, len(city.violations))):
+    for zoom, cases_shown in ((15, total - settled), (17, total)):
         page.evaluate(
             "(z) => { Object.values(window).find(v => v instanceof L.Map)"
             ".setView([28.29, 117.215], z, {animate: false}); }",

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import text
 
+from service.store.db import Actor, set_actor
 from tests.conftest import bearer
 
 
@@ -225,6 +226,17 @@ def test_an_extension_moves_the_due_date_when_approved(client, engine, tokens, p
             {"i": cid},
         ).one()
     assert due.startswith("2027-01-31 23:59") and count == 1
+    # the approved date stands when the rules judge the city's cases again
+    with engine.begin() as conn:
+        set_actor(conn, Actor(None, "test"))
+        conn.execute(text("SELECT violation_rejudge(city_id) FROM violation WHERE id = :i"),
+                     {"i": cid})  # fmt: skip
+        kept = conn.execute(
+            text("SELECT (due_at AT TIME ZONE 'Asia/Shanghai')::text FROM violation "
+                 "WHERE id = :i"),
+            {"i": cid},
+        ).scalar()  # fmt: skip
+    assert kept.startswith("2027-01-31 23:59")
 
 
 def test_bad_steps_are_named(client, tokens, place):

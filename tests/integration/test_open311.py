@@ -112,17 +112,25 @@ def test_a_request_goes_round_the_loop(client, engine, tokens, owned, system_tok
             ),
             {"i": cid},
         ).one()
-        events = conn.execute(
-            text("SELECT action FROM case_event WHERE violation_id = :i ORDER BY at, id"),
-            {"i": cid},
-        ).scalars().all()
-        audited = conn.execute(
-            text(
-                "SELECT actor_name FROM audit_log WHERE table_name = 'violation' "
-                "AND row_key = :i AND action = 'INSERT'"
-            ),
-            {"i": str(cid)},
-        ).scalars().all()
+        events = (
+            conn.execute(
+                text("SELECT action FROM case_event WHERE violation_id = :i ORDER BY at, id"),
+                {"i": cid},
+            )
+            .scalars()
+            .all()
+        )
+        audited = (
+            conn.execute(
+                text(
+                    "SELECT actor_name FROM audit_log WHERE table_name = 'violation' "
+                    "AND row_key = :i AND action = 'INSERT'"
+                ),
+                {"i": str(cid)},
+            )
+            .scalars()
+            .all()
+        )
         unit_name = conn.execute(
             text("SELECT name FROM unit WHERE id = :u"), {"u": case.unit_id}
         ).scalar()
@@ -206,39 +214,63 @@ def test_bad_input_answers_georeport_errors(client, owned, system_token):
     )
     assert "lat:" in said
     said = _georeport_errors(
-        _post(client, {"api_key": system_token, "service_code": "no_such_thing",
-                       "lat": str(lat), "long": str(lon)}),  # fmt: skip
+        _post(
+            client,
+            {
+                "api_key": system_token,
+                "service_code": "no_such_thing",
+                "lat": str(lat),
+                "long": str(lon),
+            },
+        ),  # fmt: skip
         400,
     )
     assert "service_code:" in said
     said = _georeport_errors(
-        _post(client, {"api_key": system_token, "service_code": "graffiti", "lat": str(lat),
-                       "long": str(lon), "media_url": "http://example.org/a.jpg"}),  # fmt: skip
+        _post(
+            client,
+            {
+                "api_key": system_token,
+                "service_code": "graffiti",
+                "lat": str(lat),
+                "long": str(lon),
+                "media_url": "http://example.org/a.jpg",
+            },
+        ),  # fmt: skip
         400,
     )
     assert "media_url:" in said
     said = _georeport_errors(
-        _post(client, {"api_key": system_token, "service_code": "graffiti", "lat": str(lat),
-                       "long": str(lon), "source": "camera"}),  # fmt: skip
+        _post(
+            client,
+            {
+                "api_key": system_token,
+                "service_code": "graffiti",
+                "lat": str(lat),
+                "long": str(lon),
+                "source": "camera",
+            },
+        ),  # fmt: skip
         400,
     )
     assert "source:" in said
     # a place outside the city is refused like a report's
     _georeport_errors(
-        _post(client, {"api_key": system_token, "service_code": "graffiti", "lat": "39.9",
-                       "long": "116.4"}),  # fmt: skip
+        _post(
+            client,
+            {"api_key": system_token, "service_code": "graffiti", "lat": "39.9", "long": "116.4"},
+        ),  # fmt: skip
         400,
     )
-    _georeport_errors(
-        client.get(f"{V2}/requests.json?api_key={system_token}&status=pending"), 400
-    )
+    _georeport_errors(client.get(f"{V2}/requests.json?api_key={system_token}&status=pending"), 400)
     _georeport_errors(
         client.get(f"{V2}/requests.json?api_key={system_token}&start_date=yesterday"), 400
     )
     _georeport_errors(client.get(f"{V2}/services.json?api_key={system_token}&x=1"), 400)
     _georeport_errors(
-        client.post(f"{V2}/requests.json", json={"service_code": "graffiti"},
-                    headers=bearer(system_token)),  # fmt: skip
+        client.post(
+            f"{V2}/requests.json", json={"service_code": "graffiti"}, headers=bearer(system_token)
+        ),  # fmt: skip
         415,
     )
     # only JSON is served: .xml is not a route
@@ -251,8 +283,10 @@ def test_a_wrong_or_missing_key_is_refused(client, owned):
     said = _georeport_errors(client.get(f"{V2}/services.json?api_key=not-a-key"), 401)
     assert "api_key" in said
     _georeport_errors(
-        _post(client, {"api_key": "nope", "service_code": "graffiti", "lat": str(lat),
-                       "long": str(lon)}),  # fmt: skip
+        _post(
+            client,
+            {"api_key": "nope", "service_code": "graffiti", "lat": str(lat), "long": str(lon)},
+        ),  # fmt: skip
         401,
     )
     _georeport_errors(client.get(f"{V2}/services.json", headers=bearer("nope")), 401)
@@ -267,8 +301,11 @@ def test_only_client_systems_and_admins_use_open311(client, tokens, owned):
         _georeport_errors(client.get(f"{V2}/services.json?api_key={token}"), 403)
         _georeport_errors(client.get(f"{V2}/requests.json", headers=bearer(token)), 403)
         _georeport_errors(
-            _post(client, {"service_code": "graffiti", "lat": str(lat), "long": str(lon)},
-                  headers=bearer(token)),  # fmt: skip
+            _post(
+                client,
+                {"service_code": "graffiti", "lat": str(lat), "long": str(lon)},
+                headers=bearer(token),
+            ),  # fmt: skip
             403,
         )
     assert client.get(f"{V2}/services.json", headers=bearer(tokens["admin"][1])).status_code == 200
@@ -311,12 +348,12 @@ def test_a_client_system_uses_nothing_else(client, engine, demo, system_token, o
 
 def test_an_admin_makes_a_client_system_on_the_users_api(client, tokens):
     admin = bearer(tokens["admin"][1])
-    refused = client.post("/api/users", json={"name": "app_pw", "role": "system",
-                                              "password": "a-long-password"}, headers=admin)  # fmt: skip
+    asked = {"name": "app_pw", "role": "system", "password": "a-long-password"}
+    refused = client.post("/api/users", json=asked, headers=admin)
     assert refused.status_code == 422
     assert [e["field"] for e in refused.get_json()["errors"]] == ["password"]
-    made = client.post("/api/users", json={"name": "citizen_app", "role": "system",
-                                           "display_name": "文明随手拍"}, headers=admin)  # fmt: skip
+    asked = {"name": "citizen_app", "role": "system", "display_name": "文明随手拍"}
+    made = client.post("/api/users", json=asked, headers=admin)
     assert made.status_code == 201, made.get_json()
     uid = made.get_json()["id"]
     token = client.post(f"/api/users/{uid}/tokens", json={}, headers=admin).get_json()["token"]

@@ -79,6 +79,53 @@ OLD_ROLES = ("admin", "planner", "inspector", "unit", "leader")
 NEW_ROLES = (*OLD_ROLES, "system")  # a client system filing cases over Open311
 
 
+# after violation_rules (the same kind of trigger fires in the order of names)
+KEEP_DECISIONS = """
+CREATE FUNCTION violation_keep_decisions() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.unit_override IS NOT NULL THEN NEW.unit_id := NEW.unit_override; END IF;
+    IF NEW.due_override IS NOT NULL THEN NEW.due_at := NEW.due_override; END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER violation_to_keep_decisions BEFORE INSERT OR UPDATE ON violation
+    FOR EACH ROW EXECUTE FUNCTION violation_keep_decisions();
+"""
+
+# 0006's re-judging, comparing with the loop's decisions where there are some
+REJUDGE = """
+CREATE FUNCTION violation_rejudge(p_city integer) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    changed bigint;
+BEGIN
+    PERFORM set_config('chuangwen.judged', 'on', true);
+    UPDATE violation v
+       SET grid_cell_id = s.grid_cell_id, zone_id = s.zone_id, unit_id = s.unit_id,
+           department_code = s.department_code, severity = s.severity,
+           permitted = s.permitted, near_points = s.near_points, due_at = s.due_at
+      FROM violation_judge_many(p_city, format(
+               'SELECT id AS k, geom, category_code, observed_at FROM violation '
+               'WHERE city_id = %s', p_city)) s
+     WHERE v.city_id = p_city AND v.id = s.k
+       AND (v.grid_cell_id, v.zone_id, v.unit_id, v.department_code, v.severity, v.permitted,
+            v.near_points, v.due_at)
+           IS DISTINCT FROM
+           (s.grid_cell_id, s.zone_id, coalesce(v.unit_override, s.unit_id), s.department_code,
+            s.severity, s.permitted, s.near_points, coalesce(v.due_override, s.due_at));
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    PERFORM set_config('chuangwen.judged', 'off', true);
+    RETURN changed;
+END
+$$;
+"""
+
+
+# as 0006 had it, for the way down
+OLD_REJUDGE = REJUDGE.replace("coalesce(v.unit_override, s.unit_id)", "s.unit_id").replace(
+    "coalesce(v.due_override, s.due_at)", "s.due_at"
+)
+
+
 def upgrade() -> None:
     op.drop_constraint("app_user_role", "app_user", type_="check")
     op.create_check_constraint("app_user_role", "app_user", _in("role", NEW_ROLES))
@@ -94,6 +141,13 @@ def upgrade() -> None:
         sa.Column("extension_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
     )
     op.add_column("violation", sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True))
+    # what the loop decided (a unit given the case, a due date approved) stands against the
+    # rules: they would set owner and deadline again from the zones and the category
+    op.add_column("violation", sa.Column("unit_override", sa.BigInteger(), nullable=True))
+    op.add_column("violation", sa.Column("due_override", sa.DateTime(timezone=True), nullable=True))
+    op.execute(KEEP_DECISIONS)
+    op.execute("DROP FUNCTION violation_rejudge(integer)")
+    op.execute(REJUDGE)
     op.add_column(
         "violation_category",
         sa.Column("auto_dispatch", sa.Boolean(), server_default=sa.text("true"), nullable=False),
@@ -168,6 +222,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION violation_rejudge(integer)")
+    op.execute(OLD_REJUDGE)
+    op.execute("DROP TRIGGER violation_to_keep_decisions ON violation")
+    op.execute("DROP FUNCTION violation_keep_decisions()")
+    op.drop_column("violation", "due_override")
+    op.drop_column("violation", "unit_override")
     for table in ("admin_area", "assessment_point", "stall_area", "unit", "person"):
         op.execute(f"DROP TRIGGER {table}_version ON {table}")
     op.execute("DROP TRIGGER violation_arrival_events ON violation")
