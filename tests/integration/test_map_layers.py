@@ -66,7 +66,8 @@ def test_a_re_judged_case_moves_the_layer_s_version(client, engine, demo, tokens
             decided = set(
                 conn.execute(
                     text(
-                        "SELECT case_no FROM violation WHERE city_id = :c AND due_override IS NOT NULL"
+                        "SELECT case_no FROM violation WHERE city_id = :c "
+                        "AND due_override IS NOT NULL"
                     ),
                     {"c": demo[0]},
                 ).scalars()
