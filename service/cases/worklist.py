@@ -12,6 +12,7 @@ import math
 from sqlalchemy import Connection, text
 
 from service.accounts.scope import CaseScope, and_where, scope_params
+from service.rounds.sheet import nearest_street
 
 TASK_STATUSES = ("dispatched", "rectifying", "disputed", "hung", "resolved")
 STREET_RADIUS_M = 60  # a case is "on" the nearest named road no farther than this
@@ -33,13 +34,7 @@ SELECT v.id, v.case_no, v.status, v.version, v.category_code, {category} AS cate
   LEFT JOIN unit u ON u.city_id = v.city_id AND u.id = v.unit_id
   LEFT JOIN zone z ON z.city_id = v.city_id AND z.id = v.zone_id
   LEFT JOIN violation_category k ON k.city_id = v.city_id AND k.code = v.category_code
-  LEFT JOIN LATERAL (
-        SELECT r.name FROM road r
-         WHERE r.city_id = v.city_id AND nullif(btrim(r.name), '') IS NOT NULL
-           AND r.geom && ST_Buffer(ST_PointOnSurface(v.geom)::geography, :radius)::geometry
-           AND ST_DWithin(r.geom::geography, ST_PointOnSurface(v.geom)::geography, :radius)
-         ORDER BY ST_Distance(r.geom::geography, ST_PointOnSurface(v.geom)::geography), r.id
-         LIMIT 1) street ON true
+  {street}
   LEFT JOIN LATERAL (
         SELECT e.photos, e.comment FROM case_event e
          WHERE e.city_id = v.city_id AND e.violation_id = v.id AND e.action = 'fix'
@@ -66,7 +61,13 @@ def cases(
     """The cases in ``statuses`` the reader may see: overdue first, then by due time."""
     category = "coalesce(k.name_en, k.name_zh)" if lang == "en" else "k.name_zh"
     rows = conn.execute(
-        text(_CASES.format(category=category, scope=and_where(scope, "v.unit_id"))),
+        text(
+            _CASES.format(
+                category=category,
+                scope=and_where(scope, "v.unit_id"),
+                street=nearest_street("v", "radius"),
+            )
+        ),
         {
             "c": city,
             "statuses": list(statuses),

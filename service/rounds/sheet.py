@@ -12,17 +12,27 @@ from service.layers.reads import assessment_point_categories, violation_categori
 
 STREET_RADIUS_M = 60  # a stop is "on" the nearest named road no farther than this
 
-_STOPS = """
+
+def nearest_street(alias: str, radius: str) -> str:
+    """SQL: ``LEFT JOIN LATERAL (...) street ON true`` giving ``street.name``, the nearest
+    named road of the row ``alias`` (a table with city_id and geom) within the metres bound
+    to the parameter ``radius``."""
+    at = f"ST_PointOnSurface({alias}.geom)::geography"
+    return f"""
+  LEFT JOIN LATERAL (
+        SELECT r.name FROM road r
+         WHERE r.city_id = {alias}.city_id AND nullif(btrim(r.name), '') IS NOT NULL
+           AND r.geom && ST_Buffer({at}, :{radius})::geometry
+           AND ST_DWithin(r.geom::geography, {at}, :{radius})
+         ORDER BY ST_Distance(r.geom::geography, {at}), r.id
+         LIMIT 1) street ON true"""
+
+
+_STOPS = f"""
 SELECT p.id, p.address, k.checklist, street.name AS street
   FROM assessment_point p
   JOIN assessment_point_category k ON k.city_id = p.city_id AND k.code = p.category_code
-  LEFT JOIN LATERAL (
-        SELECT r.name FROM road r
-         WHERE r.city_id = p.city_id AND nullif(btrim(r.name), '') IS NOT NULL
-           AND r.geom && ST_Buffer(ST_PointOnSurface(p.geom)::geography, :radius_m)::geometry
-           AND ST_DWithin(r.geom::geography, ST_PointOnSurface(p.geom)::geography, :radius_m)
-         ORDER BY ST_Distance(r.geom::geography, ST_PointOnSurface(p.geom)::geography), r.id
-         LIMIT 1) street ON true
+  {nearest_street("p", "radius_m")}
  WHERE p.city_id = :c AND p.id = ANY(:ids)
 """
 

@@ -27,6 +27,18 @@ def _png() -> bytes:
     return buf.getvalue()
 
 
+def _open_case_as_planner(page, server, case_no: str) -> None:
+    """Sign in as the planner and click the case on the map, as a user would."""
+    sign_in_as(page, server, "t_planner", "planner-password")
+    page.wait_for_function(READY, timeout=30000)
+    page.evaluate(
+        f"""(no) => {{ const g = {CASES};
+        const l = g.cwAll.find(l => l.feature.properties.case_no === no);
+        l.fire('click', {{latlng: l.getLatLng()}}, true); }}""",
+        case_no,
+    )
+
+
 def test_a_case_popup_shows_its_photo_owner_department_and_countdown(
     browser, server, engine, tokens
 ):
@@ -47,14 +59,7 @@ def test_a_case_popup_shows_its_photo_owner_department_and_countdown(
         case = answer.json()
         case_no = case["properties"]["case_no"] if "properties" in case else case["case_no"]
         try:
-            sign_in_as(page, server, "t_planner", "planner-password")
-            page.wait_for_function(READY, timeout=30000)
-            page.evaluate(
-                f"""(no) => {{ const g = {CASES};
-                const l = g.cwAll.find(l => l.feature.properties.case_no === no);
-                l.fire('click', {{latlng: l.getLatLng()}}, true); }}""",
-                case_no,
-            )
+            _open_case_as_planner(page, server, case_no)
             popup = page.locator(".cw-case", has_text=case_no)
             popup.wait_for(timeout=10000)
             shown = popup.inner_text()
@@ -172,14 +177,7 @@ def test_a_case_popup_shows_its_history_and_the_office_acts_on_it(browser, serve
         case = answer.json()
         cid, case_no = case["id"], case["properties"]["case_no"]
         try:
-            sign_in_as(page, server, "t_planner", "planner-password")
-            page.wait_for_function(READY, timeout=30000)
-            page.evaluate(
-                f"""(no) => {{ const g = {CASES};
-                const l = g.cwAll.find(l => l.feature.properties.case_no === no);
-                l.fire('click', {{latlng: l.getLatLng()}}, true); }}""",
-                case_no,
-            )
+            _open_case_as_planner(page, server, case_no)
             popup = page.locator(".cw-case", has_text=case_no)
             popup.locator(".cw-event").nth(1).wait_for(timeout=10000)
             events = popup.locator(".cw-event").all_inner_texts()
