@@ -16,8 +16,8 @@ from service.cases import loop
 from service.errors import Problem, field_error
 from service.store.db import reading, writing
 from service.web.auth import actor
-from service.web.inputs import json_body
-from service.web.reports import _forget, _number, _store_photos
+from service.web.inputs import form_number, json_body
+from service.web.reports import forget_photos, store_photos
 
 bp = Blueprint("cases", __name__)
 
@@ -51,7 +51,7 @@ def take_step(cid: int):
             errors.append(field_error(k, "should be text"))
         text_of[k] = v
     numbers = {
-        k: _number(errors, k, None if sent.get(k) is None else str(sent.get(k)), False)
+        k: form_number(errors, k, None if sent.get(k) is None else str(sent.get(k)), False)
         for k in ("lon", "lat", "accuracy_m")
     }
     approve = text_of["approve"]
@@ -64,7 +64,7 @@ def take_step(cid: int):
     if errors:
         raise Problem("The step cannot be taken.", status=422, errors=errors)
     loop.step_of(text_of["action"])
-    refs, created = _store_photos(files) if files else ([], [])
+    refs, created = store_photos(files) if files else ([], [])
     step = loop.Act(
         action=text_of["action"],
         comment=text_of["comment"] or None,
@@ -93,7 +93,7 @@ def take_step(cid: int):
                 {"c": city, "i": cid},
             ).scalar()
     except Exception:
-        _forget(created)
+        forget_photos(created)
         raise
     resp = Response(json.dumps(event, ensure_ascii=False), status=201, mimetype="application/json")
     resp.headers["ETag"] = f'"{cid}.{version}"'

@@ -168,3 +168,21 @@ def _field(path: tuple) -> str:
 def _shown(name: str) -> str:
     """A name as it can be written back in an answer: NUL and surrogates as \\uXXXX."""
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", name)
+
+
+def form_number(errors: list, name: str, raw: str | None, required: bool) -> float | None:
+    """A form field as a finite number; None when empty (with ``missing`` when required)
+    or not a number, what is wrong added to ``errors``."""
+    if raw is None or raw.strip() == "":
+        if required:
+            errors.append(field_error(name, "missing"))
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        errors.append(field_error(name, f"should be a number, got {raw!r}"))
+        return None
+    if value != value or value in (float("inf"), float("-inf")):
+        errors.append(field_error(name, "should be a finite number"))
+        return None
+    return value

@@ -25,8 +25,8 @@ from service.store.db import reading, writing
 from service.web.auth import actor
 from service.web.i18n import request_language
 from service.web.idempotency import idempotent
+from service.web.inputs import form_number
 from service.web.messages import detail_message, reason_message
-from service.web.reports import _number
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 
@@ -152,8 +152,8 @@ def request_create():
         )
     if request.files:
         errors.append(field_error("media", "photos are not taken over Open311"))
-    lon = _number(errors, "long", form.get("long"), True)
-    lat = _number(errors, "lat", form.get("lat"), True)
+    lon = form_number(errors, "long", form.get("long"), True)
+    lat = form_number(errors, "lat", form.get("lat"), True)
     if not form.get("service_code"):
         errors.append(field_error("service_code", "missing"))
     source = form.get("source") or "citizen"

@@ -36,6 +36,7 @@ from service.store.db import reading, writing
 from service.web.auth import actor
 from service.web.i18n import catalogue, current_language, translator
 from service.web.idempotency import idempotent
+from service.web.inputs import form_number
 
 bp = Blueprint("reports", __name__)
 
@@ -73,23 +74,7 @@ def report_page():
     )
 
 
-def _number(errors: list, name: str, raw: str | None, required: bool) -> float | None:
-    if raw is None or raw.strip() == "":
-        if required:
-            errors.append(field_error(name, "missing"))
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        errors.append(field_error(name, f"should be a number, got {raw!r}"))
-        return None
-    if value != value or value in (float("inf"), float("-inf")):
-        errors.append(field_error(name, "should be a finite number"))
-        return None
-    return value
-
-
-def _store_photos(files) -> tuple[list[str], list[Path]]:
+def store_photos(files) -> tuple[list[str], list[Path]]:
     """Check every photo first, then keep them; returns the references and the files this
     call created (removed again if the case is not written)."""
     sent = [(f.filename, f.stream.read(MAX_PHOTO_BYTES + 1)) for f in files[:MAX_PHOTOS]]
@@ -118,9 +103,9 @@ def create_report():
         for k in request.files
         if k != "photos"
     ]
-    lon = _number(errors, "lon", form.get("lon"), True)
-    lat = _number(errors, "lat", form.get("lat"), True)
-    accuracy = _number(errors, "accuracy_m", form.get("accuracy_m"), False)
+    lon = form_number(errors, "lon", form.get("lon"), True)
+    lat = form_number(errors, "lat", form.get("lat"), True)
+    accuracy = form_number(errors, "accuracy_m", form.get("accuracy_m"), False)
     crs = form.get("crs", "wgs84").lower()
     if crs not in ("wgs84", "gcj02"):
         errors.append(field_error("crs", "wgs84 (the phone's own position) or gcj02"))
@@ -134,7 +119,7 @@ def create_report():
     }
     if form.get("observed_at"):
         props["observed_at"] = form["observed_at"]
-    refs, created = _store_photos(request.files.getlist("photos"))
+    refs, created = store_photos(request.files.getlist("photos"))
     props["photos"] = refs
     feature = {
         "type": "Feature",
@@ -149,7 +134,7 @@ def create_report():
             body, version = read.one(conn, VIOLATIONS, city, fid)
             told = receipt(conn, city, fid, current_language())
     except Exception:
-        _forget(created)
+        forget_photos(created)
         raise
     case = json.loads(body)
     case["notes"] = incoming.notes
@@ -162,7 +147,7 @@ def create_report():
     return resp
 
 
-def _forget(created: list[Path]) -> None:
+def forget_photos(created: list[Path]) -> None:
     """A photo only a failed report or step brought is not kept (unless a case or a step
     now refers to it)."""
     with reading() as conn:
