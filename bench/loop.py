@@ -4,8 +4,9 @@
                                    [--home var/bench]
 
 Reuses the synthetic city of bench/layers.py under --home (built and imported when missing;
-migrations bring its cases their report events), tops ``case_event`` up to --events rows
-(filler steps spread over the cases, as a year of work would leave them), then serves it
+migrations bring its cases their report events), gives its dispatched cases lives once (60 %
+fixed and verified, 10 % after one rework, 3 % disputed, the rest left dispatched), tops
+``case_event`` up to --events rows with filler steps, then serves it
 with ``chuangwen serve`` and, as a planner, takes --steps steps (``reassign`` of a random
 case to its own unit: a real step with its checks, lock, event and audited update) through
 ``POST /api/cases/{id}/events`` with the ETag read just before (not timed). The baseline
@@ -38,6 +39,7 @@ from bench.layers import (  # noqa: E402
     start_server,
 )
 from service.accounts.users import create_user, issue_token  # noqa: E402
+from service.cases import tally  # noqa: E402
 from service.store.db import Actor, set_actor  # noqa: E402
 
 TARGET_P95_MS = 30
@@ -85,7 +87,73 @@ def main() -> None:
         print_table(rows, n, "Case loop benchmark")
 
 
+# the lives given to the benchmark's dispatched cases once, by a stable draw per case: the
+# share of cases, then each step (hours after observation, action, from, to)
+_LIVES = {
+    "closed": (0.60, [(2, "accept", "dispatched", "rectifying"),
+                      (20, "fix", "rectifying", "resolved"),
+                      (30, "verify_pass", "resolved", "closed")]),
+    "reworked": (0.10, [(2, "accept", "dispatched", "rectifying"),
+                        (20, "fix", "rectifying", "resolved"),
+                        (30, "verify_fail", "resolved", "rectifying"),
+                        (50, "fix", "rectifying", "resolved"),
+                        (60, "verify_pass", "resolved", "closed")]),
+    "disputed": (0.03, [(3, "dispute", "dispatched", "disputed")]),
+}  # fmt: skip
+_DRAW = "((hashtext(v.case_no || 'life') & 65535) / 65536.0)"
+
+
+def _give_lives(engine, city: int) -> None:
+    """Once: the dispatched cases' steps as a year of work leaves them (closed, some after a
+    rework, a few disputed, the rest still dispatched), their status, closing time and tally
+    (service/cases/tally.py) written from those steps; earlier filler steps go."""
+    with engine.connect() as conn:
+        if conn.execute(
+            text("SELECT EXISTS (SELECT 1 FROM case_event WHERE city_id = :c AND action = 'fix')"),
+            {"c": city},
+        ).scalar():
+            return
+    t = time.perf_counter()
+    life, lo, steps = [], 0.0, []
+    for name, (share, path) in _LIVES.items():
+        life.append(f"WHEN {_DRAW} < {lo + share} THEN '{name}'")
+        lo += share
+        steps += [f"('{name}', {h}, '{a}', '{f}', '{to}')" for h, a, f, to in path]
+    life_of = f"CASE {' '.join(life)} END"
+    with engine.begin() as conn:
+        set_actor(conn, Actor(None, "bench"))
+        conn.execute(text("DELETE FROM case_event WHERE city_id = :c AND comment = 'filler'"),
+                     {"c": city})  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO case_event (city_id, violation_id, at, action, from_status, "
+                "to_status, unit_id) SELECT v.city_id, v.id, v.observed_at + interval '1 hour' "
+                f"* s.h, s.a, s.f, s.t, v.unit_id FROM violation v JOIN (VALUES {', '.join(steps)}"
+                f") s(life, h, a, f, t) ON s.life = {life_of} WHERE v.city_id = :c "
+                "AND v.status = 'dispatched'"
+            ),
+            {"c": city},
+        )
+        # a year of steps stands in for users' changes: not audited one by one here
+        conn.execute(text("ALTER TABLE violation DISABLE TRIGGER violation_audit"))
+        conn.execute(
+            text(
+                "UPDATE violation v SET status = l.t, closed_at = CASE WHEN l.t = 'closed' "
+                "THEN l.at END FROM (SELECT DISTINCT ON (violation_id) violation_id, to_status "
+                "t, at FROM case_event WHERE city_id = :c AND action IN ('accept', 'fix', "
+                "'verify_pass', 'verify_fail', 'dispute') ORDER BY violation_id, at DESC) l "
+                "WHERE v.city_id = :c AND v.id = l.violation_id"
+            ),
+            {"c": city},
+        )
+        conn.execute(text(tally.RECOUNT.format(where="v.city_id = :c")), {"c": city})
+        conn.execute(text("ALTER TABLE violation ENABLE TRIGGER violation_audit"))
+        conn.execute(text("ANALYZE violation"))
+    log(f"lives given to the cases in {time.perf_counter() - t:.1f} s")
+
+
 def _top_up_events(engine, city: int, want: int) -> int:
+    _give_lives(engine, city)
     with engine.connect() as conn:
         have = conn.execute(
             text("SELECT count(*) FROM case_event WHERE city_id = :c"), {"c": city}

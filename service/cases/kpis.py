@@ -1,5 +1,6 @@
 """The loop's figures (按期整改率, 返工率 …) per unit, department, street office or community,
-over the cases observed in a window of days: one set-based statement per request.
+over the cases observed in a window of days: one set-based statement per request (for areas,
+after the roll-up of the units).
 
 The definitions are the README's ("The loop's figures"); in short, over the *cases of the
 window* — observed on a day from ``from`` to ``to`` (the city's time zone), not permitted
@@ -15,7 +16,7 @@ vending, not found invalid (不属实):
 - ``rework_rate`` (返工率) = ``reworked_cases / fixed_cases``: cases with at least one
   rework over cases fixed at least once (a ``fix`` event);
 - ``median_fix_hours``: the median over fixed cases of the first ``fix`` event's time minus
-  the ``report`` event's (dated when the case was observed), in hours;
+  the time the case was observed, in hours;
 - ``disputes``: ``dispute`` events on the window's cases;
 - ``verify_pass_rate`` = ``verify_pass / (verify_pass + verify_fail)`` events.
 
@@ -64,29 +65,20 @@ RATES = (
     ("verify_pass_rate", "verify_pass", "verify_fail+verify_pass"),
 )
 
-# The facts, one row per case (its own figures, to its owner now) and one per event that
-# counts (to the owner at the time), each with the unit it is attributed to (``owner``) and
-# the case's department; then grouped by the level's key.
+# The facts, one row per case (its own figures, to its owner now, with its tally of counted
+# events when they all went to that owner) and, for the few cases whose counted events went
+# elsewhere, their tally or their events (to the owner at the time); each with the unit it
+# is attributed to (``owner``) and the case's department; then grouped by the level's key.
+# The tally is service/cases/tally.py's: no event is read for a case counted to its owner.
 _FACTS = """
-WITH RECURSIVE
-cases AS (
+WITH
+cases AS NOT MATERIALIZED (
     SELECT v.id, v.unit_id, v.department_code, v.status, v.due_at, v.closed_at,
-           v.rework_count
+           v.rework_count, v.first_fix_at, v.observed_at, v.disputes, v.verify_passes,
+           v.tally_unit, v.tally_mixed, v.tally_apart
       FROM violation v
      WHERE v.city_id = :c AND v.observed_at >= :lo AND v.observed_at < :hi
        AND NOT v.permitted AND v.status <> 'invalid'
-),
-ev AS (
-    SELECT e.violation_id, e.action, e.at, e.unit_id
-      FROM case_event e JOIN cases k ON k.id = e.violation_id
-     WHERE e.city_id = :c
-       AND e.action IN ('report', 'fix', 'dispute', 'verify_pass', 'verify_fail')
-),
-timed AS (
-    SELECT violation_id,
-           min(at) FILTER (WHERE action = 'fix') AS first_fix,
-           min(at) FILTER (WHERE action = 'report') AS reported
-      FROM ev GROUP BY violation_id
 ),
 facts AS (
     SELECT k.unit_id AS owner, k.department_code AS dept,
@@ -95,23 +87,33 @@ facts AS (
            (k.status = 'closed' AND k.closed_at <= k.due_at)::int AS closed_on_time,
            (k.status NOT IN ('closed', 'invalid') AND k.due_at < now())::int AS overdue_now,
            k.rework_count AS reworks,
-           (k.rework_count > 0 AND t.first_fix IS NOT NULL)::int AS reworked_cases,
-           (t.first_fix IS NOT NULL)::int AS fixed_cases,
-           EXTRACT(EPOCH FROM t.first_fix - t.reported) / 3600.0 AS fix_hours,
-           0 AS disputes, 0 AS verify_pass, 0 AS verify_fail
-      FROM cases k LEFT JOIN timed t ON t.violation_id = k.id
-    UNION ALL
-    SELECT e.unit_id, k.department_code, 0, 0, 0, 0, 0, 0, 0, NULL,
+           (k.rework_count > 0 AND k.first_fix_at IS NOT NULL)::int AS reworked_cases,
+           (k.first_fix_at IS NOT NULL)::int AS fixed_cases,
+           CASE WHEN k.tally_apart THEN 0 ELSE k.disputes END AS disputes,
+           CASE WHEN k.tally_apart THEN 0 ELSE k.verify_passes END AS verify_pass,
+           CASE WHEN k.tally_apart THEN 0 ELSE k.rework_count END AS verify_fail
+      FROM cases k
+    UNION ALL  -- all counted to one unit that no longer owns the case
+    SELECT k.tally_unit, k.department_code, 0, 0, 0, 0, 0, 0, 0,
+           k.disputes, k.verify_passes, k.rework_count
+      FROM cases k
+     WHERE k.tally_apart AND NOT k.tally_mixed
+    UNION ALL  -- counted to more than one unit: each event to its own
+    SELECT e.unit_id, k.department_code, 0, 0, 0, 0, 0, 0, 0,
            (e.action = 'dispute')::int, (e.action = 'verify_pass')::int,
            (e.action = 'verify_fail')::int
-      FROM ev e JOIN cases k ON k.id = e.violation_id
-     WHERE e.action IN ('dispute', 'verify_pass', 'verify_fail')
+      FROM cases k JOIN case_event e ON e.city_id = :c AND e.violation_id = k.id
+     WHERE k.tally_apart AND k.tally_mixed AND e.action IN ('dispute', 'verify_pass', 'verify_fail')
 )
 """
 
 # per level: more CTEs, the key (code, name) of a fact, and the joins that give it
-_ROLL_UP = """,
-unit_area AS (  -- each unit with the area of itself or its nearest ancestor that has one
+# each unit and the area of ``:level`` it rolls up to: the area of itself or of its nearest
+# ancestor that has one, then up the areas (asked apart, and handed to the figures as two
+# arrays, so that the parallel workers can join with it)
+ROLL_UP = """
+WITH RECURSIVE
+unit_area AS (
     SELECT u.id AS unit_id, u.parent_id AS next_id, u.area_id, 0 AS depth
       FROM unit u WHERE u.city_id = :c
     UNION ALL
@@ -119,51 +121,95 @@ unit_area AS (  -- each unit with the area of itself or its nearest ancestor tha
       FROM unit_area ua JOIN unit p ON p.city_id = :c AND p.id = ua.next_id
      WHERE ua.area_id IS NULL AND ua.depth < 32
 ),
-area_up AS (  -- each unit's area and its ancestors
+area_up AS (
     SELECT ua.unit_id, a.id AS area_id, a.parent_id, a.level, 0 AS depth
       FROM unit_area ua JOIN admin_area a ON a.city_id = :c AND a.id = ua.area_id
     UNION ALL
     SELECT au.unit_id, a.id, a.parent_id, a.level, au.depth + 1
       FROM area_up au JOIN admin_area a ON a.city_id = :c AND a.id = au.parent_id
      WHERE au.depth < 32
-),
-rolled AS (
-    SELECT DISTINCT ON (unit_id) unit_id, area_id FROM area_up
-     WHERE level = :level ORDER BY unit_id, depth
 )
+SELECT DISTINCT ON (unit_id) unit_id, area_id FROM area_up
+ WHERE level = :level ORDER BY unit_id, depth
 """
+_ROLLED = """,
+rolled AS NOT MATERIALIZED (
+    SELECT * FROM unnest(CAST(:ru AS bigint[]), CAST(:ra AS bigint[])) r(unit_id, area_id)
+)"""
 
+# The fixed cases of the window with their hours to the first fix, for the medians: read per
+# key through an index that holds what they need (migration 0014), one key after another,
+# after the sums (medians cannot be gathered from parallel workers; sorting every case by
+# its key on one core cost more than both).
+_FIXED = """,
+fixed AS NOT MATERIALIZED (
+    SELECT v.unit_id, v.department_code,
+           date_part('epoch', v.first_fix_at - v.observed_at) / 3600 AS h
+      FROM violation v
+     WHERE v.city_id = :c AND v.observed_at >= :lo AND v.observed_at < :hi
+       AND NOT v.permitted AND v.status <> 'invalid' AND v.first_fix_at IS NOT NULL{scope}
+)"""
+
+# the fixed cases of a unit's key (none: no owner) and of a department's (none: none)
+_OF_UNIT = (
+    "SELECT h FROM fixed WHERE unit_id = g.key "
+    "UNION ALL SELECT h FROM fixed WHERE g.key IS NULL AND unit_id IS NULL"
+)
+_OF_DEPARTMENT = _OF_UNIT.replace("unit_id", "department_code")
+# of an area's units; none: no owner, or a unit that rolls up to no such area
+_OF_AREA = (
+    "SELECT h FROM fixed WHERE unit_id = ANY(ARRAY(SELECT unit_id FROM rolled "
+    "WHERE area_id = g.key)) "
+    "UNION ALL SELECT h FROM fixed WHERE g.key IS NULL AND unit_id IS NULL "
+    "UNION ALL SELECT h FROM fixed WHERE g.key IS NULL AND unit_id = ANY(ARRAY("
+    "SELECT id FROM unit WHERE city_id = :c AND id NOT IN (SELECT unit_id FROM rolled)))"
+)
+
+# per level: (CTEs, the key of a fact and the joins that give it, the key's code and name
+# and the join that gives them, the fixed cases of a key): grouped by the key, named after
 _KEYS = {
     "unit": (
         "",
+        "f.owner",
+        "",
         "ku.code AS code, ku.name AS name",
-        "LEFT JOIN unit ku ON ku.city_id = :c AND ku.id = f.owner",
+        "LEFT JOIN unit ku ON ku.city_id = :c AND ku.id = g.key",
+        _OF_UNIT,
     ),
     "department": (
         "",
-        "f.dept AS code, kd.name AS name",
-        "LEFT JOIN unit kd ON kd.city_id = :c AND kd.code = f.dept",
+        "f.dept",
+        "",
+        "g.key AS code, kd.name AS name",
+        "LEFT JOIN unit kd ON kd.city_id = :c AND kd.code = g.key",
+        _OF_DEPARTMENT,
     ),
     "street": (
-        _ROLL_UP,
+        _ROLLED,
+        "r.area_id",
+        "LEFT JOIN rolled r ON r.unit_id = f.owner",
         "ka.code AS code, ka.name AS name",
-        "LEFT JOIN rolled r ON r.unit_id = f.owner "
-        "LEFT JOIN admin_area ka ON ka.city_id = :c AND ka.id = r.area_id",
+        "LEFT JOIN admin_area ka ON ka.city_id = :c AND ka.id = g.key",
+        _OF_AREA,
     ),
 }
 _KEYS["community"] = _KEYS["street"]
 
 
 def statement(level: str, scope: CaseScope | None) -> str:
-    """The one SQL statement of ``level`` (parameters ``c``, ``lo``, ``hi``, ``level`` and
-    the scope's)."""
-    ctes, key, joins = _KEYS[level]
+    """The SQL statement of ``level`` (parameters ``c``, ``lo``, ``hi``, the scope's and, for
+    areas, ``ru`` and ``ra``: ``ROLL_UP``'s units and areas)."""
+    ctes, key, joins, named, names, members = _KEYS[level]
     sums = ", ".join(f"sum(f.{n})::bigint AS {n}" for n in COUNTS)
     return (
-        _FACTS + ctes + f"SELECT {key}, {sums}, "
-        "percentile_cont(0.5) WITHIN GROUP (ORDER BY f.fix_hours) AS median_fix_hours "
-        f"FROM facts f {joins} WHERE true{and_where(scope, 'f.owner')} "
-        "GROUP BY 1, 2 ORDER BY 1 NULLS LAST"
+        _FACTS
+        + ctes
+        + _FIXED.replace("{scope}", and_where(scope, "v.unit_id"))
+        + f", g AS (SELECT {key} AS key, {sums} "
+        f"FROM facts f {joins} WHERE true{and_where(scope, 'f.owner')} GROUP BY 1) "
+        f"SELECT {named}, g.*, m.median_fix_hours FROM g {names} CROSS JOIN LATERAL ("
+        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x.h) AS median_fix_hours "
+        f"FROM ({members}) x) m ORDER BY 1 NULLS LAST"
     )
 
 
@@ -193,16 +239,12 @@ def figures(
     with its ``code`` and ``name`` (None: no owner, or none at that level), the counts, the
     rates (None where the denominator is 0) and ``median_fix_hours``."""
     lo, hi = window(conn, city, start, end)
-    rows = conn.execute(
-        text(statement(level, scope)),
-        {
-            "c": city,
-            "lo": lo,
-            "hi": hi,
-            "level": level,
-            **scope_params(scope),
-        },
-    ).all()
+    params = {"c": city, "lo": lo, "hi": hi, **scope_params(scope)}
+    if level in ("street", "community"):
+        rolled = conn.execute(text(ROLL_UP), {"c": city, "level": level}).all()
+        params["ru"] = [r.unit_id for r in rolled]
+        params["ra"] = [r.area_id for r in rolled]
+    rows = conn.execute(text(statement(level, scope)), params).all()
     as_of = conn.execute(text("SELECT now()")).scalar()
     out = []
     for r in rows:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, text
 
 from service.accounts.scope import CaseScope, and_where, scope_params
+from service.cases import tally
 from service.errors import Forbidden, NotFound, Problem, field_error
 
 FIX_WITHIN_M = 50  # an after-photo is taken this close to the case
@@ -204,10 +205,11 @@ def act(
             "due_override = coalesce(CAST(:do AS timestamptz), due_override), "
             "resolved_at = CASE WHEN CAST(:s AS varchar) = 'resolved' THEN now() "
             "ELSE resolved_at END, closed_at = CASE WHEN CAST(:s AS varchar) IN ('closed', "
-            "'invalid') THEN now() ELSE NULL END "
+            "'invalid') THEN now() ELSE NULL END, " + tally.TALLY_SET + " "
             "WHERE city_id = :c AND id = :i"
         ),
         {
+            "act": request.action,
             "s": after,
             "u": unit_id,
             "d": due_at,

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from service.cases import tally
+
 # a case's draw in [0, 1) for one purpose: stable, independent between purposes
 _DRAW = "((hashtext(v.case_no || '{salt}') & 65535) / 65536.0)"
 # the time from a case's observation to its fix (or to now): its steps are placed within it
@@ -106,8 +108,6 @@ def write_histories(conn: Connection, city_id: int, inspector_ids: list[int]) ->
     conn.execute(
         text(
             "UPDATE violation v SET "
-            "rework_count = (SELECT count(*) FROM case_event e WHERE e.city_id = v.city_id "
-            "AND e.violation_id = v.id AND e.action = 'verify_fail'), "
             "extension_count = (SELECT count(*) FROM case_event e WHERE e.city_id = v.city_id "
             "AND e.violation_id = v.id AND e.action = 'extend_decide' "
             "AND (e.data ->> 'approved')::boolean), "
@@ -120,4 +120,5 @@ def write_histories(conn: Connection, city_id: int, inspector_ids: list[int]) ->
         ),
         {"c": city_id},
     )
+    conn.execute(text(tally.RECOUNT.format(where=mine)), {"c": city_id})
     return written

@@ -424,6 +424,20 @@ class Violation(TenantMixin, Base):
     rework_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     extension_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # the tally the figures read (migration 0014, service/cases/tally.py): the first fix,
+    # disputes and passed verifications, the unit they count to, and whether to more than one
+    first_fix_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    disputes: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    verify_passes: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    tally_unit: Mapped[int | None] = mapped_column(BigInteger)
+    tally_mixed: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # counted (also) to a unit that is not the owner now: the figures count these apart
+    tally_apart = mapped_column(
+        Boolean,
+        Computed(
+            "tally_mixed OR coalesce(tally_unit <> coalesce(unit_id, -1), false)", persisted=True
+        ),
+    )
     # what the loop decided stands against the rules (trigger violation_to_keep_decisions):
     # the unit the office gave the case to, the due date an extension or a leader set
     unit_override: Mapped[int | None] = mapped_column(BigInteger)
@@ -448,7 +462,21 @@ class Violation(TenantMixin, Base):
         # cell or zone changes or goes, which a key would have to fight at delete time.
         _tenant_fk(["unit_id"], "unit(id)"),
         Index("ix_violation_city_zone", "city_id", "zone_id"),
-        Index("ix_violation_city_unit", "city_id", "unit_id"),
+        # the figures' medians read a key's fixed cases from these alone (migration 0014)
+        Index(
+            "ix_violation_city_unit",
+            "city_id",
+            "unit_id",
+            "observed_at",
+            postgresql_include=["first_fix_at", "permitted", "status"],
+        ),
+        Index(
+            "ix_violation_city_department",
+            "city_id",
+            "department_code",
+            "observed_at",
+            postgresql_include=["first_fix_at", "permitted", "status"],
+        ),
         ForeignKeyConstraint(
             ["city_id", "category_code"],
             ["violation_category.city_id", "violation_category.code"],
@@ -458,6 +486,12 @@ class Violation(TenantMixin, Base):
         CheckConstraint(_in("source", VIOLATION_SOURCES), name="violation_source"),
         Index("ix_violation_city_observed", "city_id", "observed_at"),
         Index("ix_violation_city_status", "city_id", "status"),
+        Index(
+            "ix_violation_tally_apart",
+            "city_id",
+            "observed_at",
+            postgresql_where=text("tally_apart"),
+        ),
         Index(
             "violation_photos_idx",
             "photos",

@@ -190,6 +190,16 @@ def walked(app_module_client, tokens, units):
     c[8] = loop.new("1999-06-01T12:00:00+08:00")
     loop.step("planner", c[8], "reassign", unit=A)
     loop.step("leader", c[8], "hang", comment="需立项改造", due_at=FAR)
+    # 9: disputed by B, given to A, fixed, failed, fixed again, verified late: its counted
+    # events went to two units (the dispute B's, the verifications A's)
+    c[9] = loop.new("1999-06-03T08:00:00+08:00")
+    loop.step("planner", c[9], "reassign", unit=B)
+    loop.step("uB", c[9], "dispute", comment="不属于本单位")
+    loop.step("planner", c[9], "reassign", unit=A)
+    loop.step("uA", c[9], "fix")
+    loop.step("inspector", c[9], "verify_fail", comment="仍有残留")
+    loop.step("uA", c[9], "fix")
+    loop.step("inspector", c[9], "verify_pass")
     hours = {k: loop.fix_hours(v) for k, v in c.items()}
     return c, hours
 
@@ -214,7 +224,7 @@ def app_module_client(pg_url, engine, demo, app_home):
 
 
 def _expected(hours: dict) -> dict:
-    """Every figure, by hand, per owner: A owns 1, 2, 8; B owns 3, 4; none owns 7."""
+    """Every figure, by hand, per owner: A owns 1, 2, 8, 9; B owns 3, 4; none owns 7."""
 
     def median(keys):
         got = [hours[k] for k in keys if hours[k] is not None]
@@ -222,20 +232,20 @@ def _expected(hours: dict) -> dict:
 
     return {
         "A": dict(
-            received=3,
-            closed=2,
+            received=4,
+            closed=3,
             closed_on_time=1,
-            on_time_rate=round(1 / 3, 4),
+            on_time_rate=0.25,
             overdue_now=0,
-            reworks=1,
-            reworked_cases=1,
-            fixed_cases=2,
-            rework_rate=0.5,
+            reworks=2,
+            reworked_cases=2,
+            fixed_cases=3,
+            rework_rate=round(2 / 3, 4),
             disputes=1,
-            verify_pass=2,
-            verify_fail=1,
-            verify_pass_rate=round(2 / 3, 4),
-            median_fix_hours=median([1, 2]),
+            verify_pass=3,
+            verify_fail=2,
+            verify_pass_rate=0.6,
+            median_fix_hours=median([1, 2, 9]),
         ),
         "B": dict(
             received=2,
@@ -247,7 +257,7 @@ def _expected(hours: dict) -> dict:
             reworked_cases=0,
             fixed_cases=1,
             rework_rate=0.0,
-            disputes=0,
+            disputes=1,
             verify_pass=0,
             verify_fail=0,
             verify_pass_rate=None,
@@ -323,7 +333,7 @@ def test_figures_roll_up_to_street_offices(app_module_client, tokens, units, wal
         expect["median_fix_hours"] = (
             want[keys[0]]["median_fix_hours"]
             if len(keys) == 1
-            else round(statistics.median([hours[k] for k in (1, 2, 4)]), 2)
+            else round(statistics.median([hours[k] for k in (1, 2, 4, 9)]), 2)
         )
         assert row == expect, street
     assert {k: v for k, v in rows[None].items() if k not in ("code", "name")} == want[None]
@@ -331,7 +341,7 @@ def test_figures_roll_up_to_street_offices(app_module_client, tokens, units, wal
     dept = _get(app_module_client, tokens["leader"][1], level="department")["rows"]
     assert len(dept) == 1
     expect = _sum([want["A"], want["B"], want[None]])
-    expect["median_fix_hours"] = round(statistics.median([hours[k] for k in (1, 2, 4)]), 2)
+    expect["median_fix_hours"] = round(statistics.median([hours[k] for k in (1, 2, 4, 9)]), 2)
     assert {k: v for k, v in dept[0].items() if k not in ("code", "name")} == expect
 
 
@@ -365,7 +375,7 @@ def test_the_sheet_is_the_same_table_in_chinese(app_module_client, tokens, units
     by_code = {
         r[0]: dict(zip(header, r, strict=True)) for r in ws.iter_rows(2, 4, values_only=True)
     }
-    assert by_code[units["A"]]["受理数"] == 3 and by_code[units["A"]]["返工率"] == 0.5
+    assert by_code[units["A"]]["受理数"] == 4 and by_code[units["A"]]["返工率"] == round(2 / 3, 4)
     assert by_code[units["B"]]["当前超期数"] == 2
 
 
