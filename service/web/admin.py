@@ -33,7 +33,14 @@ IMPORTABLE = (
 )
 WITH_TEMPLATE = ("areas", "units", "persons", "assessment_points", "stall_areas")
 ACTIONS = ("INSERT", "UPDATE", "DELETE", "view", "refused")  # those the audit page names
-ZONE_PROBLEMS = ("gap", "overlap", "point_without_zone", "point_in_two_zones", "sliver_zone")
+ZONE_PROBLEMS = (
+    "gap",
+    "overlap",
+    "point_without_zone",
+    "point_in_two_zones",
+    "sliver_zone",
+    "case_without_owner",
+)
 
 
 def _page(template: str, script: bool = True, **values):

@@ -55,7 +55,8 @@ def nearby(point_id: int):
 
 @bp.get("/zone-check")
 def zone_check_view():
-    """Gaps, overlaps, points with no or two owners, sliver zones, as GeoJSON."""
+    """Gaps, overlaps, points with no or two owners, sliver zones and the cases with no owner
+    (the office's queue; within the reader's case scope), as GeoJSON."""
     unknown = set(request.args) - {"area", "tolerance_m2"}
     errors = [field_error(k, "unknown parameter; takes area, tolerance_m2") for k in unknown]
     try:
@@ -68,7 +69,13 @@ def zone_check_view():
     if errors:
         raise Problem("Some query parameters are not understood.", status=400, errors=errors)
     with reading() as conn:
-        found = zone_check.check(conn, current_user.city_id, request.args.get("area"), tolerance)
+        found = zone_check.check(
+            conn,
+            current_user.city_id,
+            request.args.get("area"),
+            tolerance,
+            case_scope(current_user),
+        )
     return jsonify(found)
 
 

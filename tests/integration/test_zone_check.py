@@ -2,10 +2,22 @@
 
 from sqlalchemy import text
 
+from service.accounts.scope import case_scope
 from service.layers.catalogues import load_catalogues
 from service.layers.zone_check import check
 from service.store.db import Actor, set_actor
 from tests.conftest import bearer
+
+
+class UnitUser:
+    """A unit's user, as case_scope reads one."""
+
+    role = "unit"
+
+    def __init__(self, city_id, unit_id):
+        self.city_id = city_id
+        self.unit_id = unit_id
+
 
 SQ = "ST_Multi(ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"
 
@@ -65,7 +77,20 @@ def test_finds_gaps_overlaps_owners_and_slivers(engine):
                 ),
                 {"c": c, "code": code, "name": code, "x": x, "y": y},
             )
+        # a case in the gap has no owner: the office's queue; a settled one is not listed
+        for no, status in (("G1", "open"), ("G2", "closed")):
+            conn.execute(
+                text(
+                    "INSERT INTO violation (city_id, case_no, category_code, observed_at, "
+                    "source, status, provenance, geom) VALUES (:c, :no, (SELECT code FROM "
+                    "violation_category WHERE city_id = :c ORDER BY code LIMIT 1), now(), "
+                    "'inspection', :s, 'user', ST_SetSRID(ST_MakePoint(114.0097, 29.003), 4326))"
+                ),
+                {"c": c, "no": no, "s": status},
+            )
         found = check(conn, c, tolerance_m2=1.0)
+        # a unit's users see no case that is not their unit's
+        scoped = check(conn, c, tolerance_m2=1.0, scope=case_scope(UnitUser(c, unit)))
         trans.rollback()
     by = {}
     for f in found["features"]:
@@ -76,7 +101,11 @@ def test_finds_gaps_overlaps_owners_and_slivers(engine):
     assert [p["point"] for p in by["point_without_zone"]] == ["P1"]
     assert [p["point"] for p in by["point_in_two_zones"]] == ["P2"]
     assert [p["zones"] for p in by["sliver_zone"]] == [["S"]]
+    assert [p["case"] for p in by["case_without_owner"]] == ["G1"]
+    assert by["case_without_owner"][0]["case_id"] > 0
     assert found["summary"] == {k: len(v) for k, v in by.items()}
+    assert "case_without_owner" not in scoped["summary"]
+    assert scoped["summary"]["gap"] == 1
 
 
 def test_zone_check_over_http(client, tokens):

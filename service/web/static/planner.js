@@ -821,7 +821,8 @@ document.addEventListener("DOMContentLoaded", function () {
     var summary = el("p", {id: "cw-check-summary", class: "cw-note", hidden: true});
     var list = el("ol", {id: "cw-check-list", class: "cw-list"});
     var colors = {gap: "#ff6f00", overlap: "#d50000", sliver_zone: "#6200ea",
-                  point_without_zone: "#ff6f00", point_in_two_zones: "#d50000"};
+                  point_without_zone: "#ff6f00", point_in_two_zones: "#d50000",
+                  case_without_owner: "#b71c1c"};
     body.appendChild(el("p", {class: "cw-hint", text: t("ui.check.hint")}));
     body.appendChild(el("div", {class: "cw-row"},
       el("button", {type: "button", id: "cw-check-run", text: t("ui.check.run"),
@@ -849,7 +850,8 @@ document.addEventListener("DOMContentLoaded", function () {
             }
           }).getLayers()[0];
           var text = t("check." + p.problem) + ": " +
-            (p.point ? p.point + " " : "") + (p.zones || []).join(" / ") +
+            (p.point ? p.point + " " : "") + (p.case ? p.case + " " : "") +
+            (p.zones || []).join(" / ") +
             (p.area_m2 !== null ? " · " + p.area_m2 + " m²" : "");
           layer.bindTooltip(tip(text));
           group.addLayer(layer);
