@@ -107,7 +107,6 @@ facts AS (
 )
 """
 
-# per level: more CTEs, the key (code, name) of a fact, and the joins that give it
 # each unit and the area of ``:level`` it rolls up to: the area of itself or of its nearest
 # ancestor that has one, then up the areas (asked apart, and handed to the figures as two
 # arrays, so that the parallel workers can join with it)
