@@ -48,9 +48,12 @@ def build_route_map(
     case_categories: Mapping[str, str] | None = None,
     stylesheet: str | None = None,
     script: str | None = None,
+    verifying: dict[int, dict] | None = None,
 ) -> folium.Map:
     """``details``: per point id, ``checklist`` (texts), ``cases`` (open cases near it, with
-    ``unit`` and ``department`` names), ``street`` and ``address``; ``point_categories`` and
+    ``unit`` and ``department`` names), ``street`` and ``address``; ``verifying``: the same
+    per case id of a verification stop (the case itself its one case, and the verification's
+    checklist line added here); ``point_categories`` and
     ``case_categories``: catalogue code → name, in the page's language; ``tz``: the city's
     time zone, in which every time is shown; ``stylesheet`` and ``script``: the URLs of
     round.css and round.js."""
@@ -79,7 +82,11 @@ def build_route_map(
         ).add_to(m)
     rows, sheets = [], []
     for s in plan["stops"]:
-        info = details.get(s["point_id"], {})
+        if s.get("point_id") is None:  # a verification visit to a fixed case
+            info = dict((verifying or {}).get(s.get("case_id"), {}))
+            info["checklist"] = [t("route.verify.check"), *info.get("checklist", [])]
+        else:
+            info = details.get(s["point_id"], {})
         category = named(point_categories, s.get("category"))
         _marker(s, info, t, tz, category, case_categories, mode).add_to(m)
         rows.append(

@@ -28,7 +28,7 @@ SELECT v.id, v.case_no, v.status, v.version, v.category_code, {category} AS cate
        ST_X(ST_PointOnSurface(v.geom)) AS lon, ST_Y(ST_PointOnSurface(v.geom)) AS lat,
        u.name AS unit_name, z.name AS zone_name, street.name AS street,
        fix.photos AS after_photos, fix.comment AS fix_comment,
-       ext.data ->> 'due_at' AS extension_asked
+       ext.data ->> 'due_at' AS extension_asked, rs.round_seq
   FROM violation v
   JOIN city c ON c.id = v.city_id
   LEFT JOIN unit u ON u.city_id = v.city_id AND u.id = v.unit_id
@@ -45,8 +45,16 @@ SELECT v.id, v.case_no, v.status, v.version, v.category_code, {category} AS cate
            AND e.action IN ('extend_request', 'extend_decide')
          ORDER BY e.at DESC, e.id DESC LIMIT 1) ext0 ON true
   LEFT JOIN LATERAL (SELECT ext0.data WHERE ext0.action = 'extend_request') ext ON true
+  LEFT JOIN LATERAL (  -- a stop on a round of the reader's today, released to the team
+        SELECT min(s.seq) AS round_seq FROM inspection_stop s
+          JOIN inspection_plan p ON p.city_id = s.city_id AND p.id = s.plan_id
+          JOIN inspection_team_member m ON m.city_id = p.city_id AND m.plan_id = p.id
+         WHERE s.city_id = v.city_id AND s.violation_id = v.id AND m.user_id = :me
+           AND p.plan_date = (now() AT TIME ZONE c.timezone)::date
+           AND p.release_at <= now()) rs ON true
  WHERE v.city_id = :c AND v.status = ANY(:statuses){scope}
- ORDER BY (v.due_at < now()) DESC NULLS LAST, v.due_at NULLS LAST, v.id
+ ORDER BY rs.round_seq NULLS LAST, (v.due_at < now()) DESC NULLS LAST, v.due_at NULLS LAST,
+          v.id
  LIMIT :n
 """
 
@@ -57,8 +65,11 @@ def cases(
     scope: CaseScope | None,
     statuses: tuple[str, ...],
     lang: str = "zh",
+    reader: int | None = None,
 ) -> list[dict]:
-    """The cases in ``statuses`` the reader may see: overdue first, then by due time."""
+    """The cases in ``statuses`` the reader may see: those that are stops of a round of
+    ``reader``'s today (released to its team; ``round_seq``) first in the round's order, then
+    overdue first, then by due time."""
     category = "coalesce(k.name_en, k.name_zh)" if lang == "en" else "k.name_zh"
     rows = conn.execute(
         text(
@@ -73,6 +84,7 @@ def cases(
             "statuses": list(statuses),
             "radius": STREET_RADIUS_M,
             "n": LIST_MAX,
+            "me": reader,
             **scope_params(scope),
         },
     )

@@ -27,13 +27,17 @@ from sqlalchemy import Connection, text
 from gis import tours
 from gis.crs import metric_epsg, to_metric_xy
 from gis.roads import speed_kmh
+from service.accounts.scope import and_where, case_scope, scope_params
 from service.errors import NotFound, Problem, field_error, validated
 from service.rounds import roads
 from service.store.models import TRAVEL_MODES
 
 PLANNERS = ("leader", "admin")
-WEIGHTS = {"severity": 1.0, "overdue": 2.0, "days_since": 1.0, "findings": 0.5}
+WEIGHTS = {"severity": 1.0, "overdue": 2.0, "days_since": 1.0, "findings": 0.5, "verify": 20.0}
 FLOOR_DAYS = 28
+VERIFY_DWELL_S = 300  # a verification visit (INSPECTION_DWELL_S["verify"] overrides)
+VERIFY_MAX = 200  # the cases awaiting verification a plan draws from: those waiting longest
+VERIFY_PER_ROUND = 4  # verification targets offered to one round (INSPECTION_VERIFY_PER_ROUND)
 STRAIGHT_DETOUR = 1.4  # used when a city has no street network at all
 
 
@@ -157,6 +161,49 @@ SELECT p.id, p.code, p.name, p.category_code AS category, p.weight::float AS wei
 """
 
 
+# The cases awaiting verification (fixed, 已整改待核查) in the plan's area, longest waiting first.
+# A round is offered a few of them as candidates beside the points (drawn at random, the longer
+# a case has waited the likelier), each with a noisy prize of its own, and the solver takes
+# those that fit: the unit that fixed a case cannot tell which night an inspector comes.
+_VERIFY_CANDIDATES = """
+SELECT v.id, v.case_no, ST_X(ST_PointOnSurface(v.geom)) AS lon,
+       ST_Y(ST_PointOnSurface(v.geom)) AS lat,
+       EXTRACT(EPOCH FROM now() - coalesce(v.resolved_at, v.observed_at)) / 86400.0 AS waiting_days
+  FROM violation v
+ WHERE v.city_id = :c AND v.status = 'resolved' AND NOT v.permitted
+   -- no one verifies the fixes of their own unit (or of its communities)
+   AND NOT coalesce(v.unit_id IN (
+        SELECT u.id FROM unit u JOIN app_user a ON a.city_id = u.city_id
+           AND (u.id = a.unit_id OR u.parent_id = a.unit_id)
+         WHERE a.city_id = :c AND a.id = ANY(:team)), false)
+   AND (CAST(:area AS text) IS NULL OR ST_Intersects(v.geom,
+        (SELECT geom FROM admin_area WHERE city_id = :c AND code = :area)))
+ ORDER BY v.resolved_at NULLS FIRST, v.id
+ LIMIT :n
+"""
+
+
+def verify_targets(waiting_days: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Which ``k`` of the waiting cases a round is offered: drawn without replacement with
+    odds 1 + days waiting (up to a week)."""
+    k = min(k, len(waiting_days))
+    if k <= 0:
+        return np.zeros(0, int)
+    odds = 1 + np.minimum(np.maximum(waiting_days, 0), 7)
+    return np.sort(rng.choice(len(odds), size=k, replace=False, p=odds / odds.sum()))
+
+
+def verify_prizes(waiting_days: np.ndarray, weight: float, rng: np.random.Generator):
+    """The VROOM priorities of verification targets: ``weight`` × (1 + days waiting, up to a
+    week, over a week) with the points' log-normal noise, within the points' 1..90 (never
+    mandatory). A weight of 0 leaves them out."""
+    if weight <= 0:
+        return np.zeros(len(waiting_days), int)
+    base = weight * (1 + np.minimum(np.maximum(waiting_days, 0), 7) / 7)
+    noisy = base * rng.lognormal(0.0, 0.5, len(base))
+    return np.clip(np.round(noisy), 1, tours.MANDATORY - 10).astype(int)
+
+
 def priorities(rows: list, day: dt.date, weights: dict, floor_days: int) -> np.ndarray:
     """weight × (1 + severity of open cases near + overdue ones + past findings) ×
     (1 + days since the last visit over the floor period), each term weighted."""
@@ -234,10 +281,27 @@ def create(
     day = plan.date
     pri = priorities(rows, day, weights, floor_days)
     budget = int((end - start).total_seconds())
-    dwell = np.array([dwell_by.get(r.category, r.dwell_s) for r in rows], float)
-    lonlat = np.array([plan.depot, *[(r.lon, r.lat) for r in rows]], float)
+    cases = conn.execute(
+        text(_VERIFY_CANDIDATES),
+        {"c": city_id, "area": plan.area, "n": VERIFY_MAX, "team": list(plan.team)},
+    ).all() if weights["verify"] > 0 else []  # fmt: skip
+    offered = verify_targets(
+        np.array([float(c.waiting_days) for c in cases]),
+        int(config.get("INSPECTION_VERIFY_PER_ROUND", VERIFY_PER_ROUND)),
+        rng,
+    )
+    cases = [cases[i] for i in offered]
+    n = len(rows)  # candidates 0..n-1 are points, n.. cases awaiting verification
+    dwell = np.array(
+        [dwell_by.get(r.category, r.dwell_s) for r in rows]
+        + [dwell_by.get("verify", VERIFY_DWELL_S)] * len(cases),
+        float,
+    )
+    lonlat = np.array([plan.depot, *[(r.lon, r.lat) for r in [*rows, *cases]]], float)
     times, leg_metres, paths, notes = travel_matrix(conn, city_id, plan.mode, lonlat)
-    per_day = budget / float(np.median(dwell + np.sort(times[1:, 1:], axis=1)[:, 1:4].mean(axis=1)))
+    per_day = budget / float(
+        np.median(dwell[:n] + np.sort(times[1 : n + 1, 1 : n + 1], axis=1)[:, 1:4].mean(axis=1))
+    )
     rates = tours.target_rates(pri, per_day, floor_days)
     due = np.array([r.due_on is not None and r.due_on <= day for r in rows])
     # days since the last visit; a point never visited counts from the city's first plan
@@ -250,8 +314,16 @@ def create(
     since = np.array([(day - (r.last_visit_on or min(first, day))).days for r in rows])
     at_floor = tours.must_go(since, floor_days, per_day)  # or some would pass their floor
     prize = tours.prizes(pri, due, at_floor, rng)
+    waiting = np.array([float(c.waiting_days) for c in cases])
+    vprize = verify_prizes(waiting, weights["verify"], rng)
     tour = tours.solve(
-        times, dwell, prize, budget, rng, start_jitter_s=min(900, budget // 10), urgency=since
+        times,
+        dwell,
+        np.concatenate([prize, vprize]),
+        budget,
+        rng,
+        start_jitter_s=min(900, budget // 10),
+        urgency=np.concatenate([since, np.zeros(len(cases), int)]),
     )
     if tour.missed_mandatory:
         notes.append(
@@ -285,6 +357,10 @@ def create(
                 "at_floor": bool(f),
             }
             for r, p, t, z, d, f in zip(rows, pri, rates, prize, due, at_floor, strict=True)
+        ],
+        "verify_candidates": [
+            {"case_id": c.id, "waiting_days": round(float(w), 2), "prize": int(z)}
+            for c, w, z in zip(cases, waiting, vprize, strict=True)
         ],
     }
     release = plan.release_at or start
@@ -322,23 +398,25 @@ def create(
     if tour.order:
         conn.execute(
             text(
-                "INSERT INTO inspection_stop (city_id, plan_id, seq, point_id, eta, dwell_s) "
-                "VALUES (:c, :p, :seq, :pt, :eta, :dw)"
+                "INSERT INTO inspection_stop (city_id, plan_id, seq, point_id, violation_id, "
+                "eta, dwell_s) VALUES (:c, :p, :seq, :pt, :v, :eta, :dw)"
             ),
             [
                 {
                     "c": city_id,
                     "p": pid,
                     "seq": k + 1,
-                    "pt": rows[i].id,
+                    "pt": rows[i].id if i < n else None,
+                    "v": cases[i - n].id if i >= n else None,
                     "eta": start + dt.timedelta(seconds=int(a)),
                     "dw": int(dwell[i]),
                 }
                 for k, (i, a) in enumerate(zip(tour.order, tour.arrive_s, strict=True))
             ],
         )
-        # the visited points draw their next hidden date
-        chosen = np.array(tour.order)
+    # the visited points draw their next hidden date (verification stops draw nothing)
+    chosen = np.array([i for i in tour.order if i < n], int)
+    if len(chosen):
         gaps = tours.draw_gap_days(rates[chosen], floor_days, rng)
         conn.execute(
             text(
@@ -446,10 +524,16 @@ def read(conn: Connection, city_id: int, user, pid: int, what: str = "json") -> 
             "geometry": None,
             "notes": [],
         }
+    # a verification stop names its case only to those who may read it (case_scope): to
+    # anyone else it is a place to go
+    scope = case_scope(user)
+    seen = and_where(scope, "v.unit_id")
     stops = [
         {
             "seq": s.seq,
+            "kind": "point" if s.point_id is not None else "verify",
             "point_id": s.point_id,
+            "case_id": s.violation_id,
             "code": s.code,
             "name": s.name,
             "category": s.category,
@@ -461,13 +545,20 @@ def read(conn: Connection, city_id: int, user, pid: int, what: str = "json") -> 
         }
         for s in conn.execute(
             text(
-                "SELECT s.seq, s.point_id, s.eta, s.dwell_s, s.arrived_at, p.code, p.name, "
-                "p.category_code AS category, ST_X(ST_PointOnSurface(p.geom)) AS lon, "
-                "ST_Y(ST_PointOnSurface(p.geom)) AS lat FROM inspection_stop s "
-                "JOIN assessment_point p ON p.city_id = s.city_id AND p.id = s.point_id "
+                "SELECT s.seq, s.point_id, s.eta, s.dwell_s, s.arrived_at, "
+                f"CASE WHEN true{seen} THEN s.violation_id END AS violation_id, "
+                f"coalesce(p.code, CASE WHEN true{seen} THEN v.case_no END, '') AS code, "
+                f"coalesce(p.name, CASE WHEN true{seen} THEN k.name_zh END, '') AS name, "
+                "CASE WHEN p.id IS NULL THEN 'verify' ELSE p.category_code END AS category, "
+                "ST_X(ST_PointOnSurface(coalesce(p.geom, v.geom))) AS lon, "
+                "ST_Y(ST_PointOnSurface(coalesce(p.geom, v.geom))) AS lat FROM inspection_stop s "
+                "LEFT JOIN assessment_point p ON p.city_id = s.city_id AND p.id = s.point_id "
+                "LEFT JOIN violation v ON v.city_id = s.city_id AND v.id = s.violation_id "
+                "LEFT JOIN violation_category k ON k.city_id = v.city_id "
+                "AND k.code = v.category_code "
                 "WHERE s.city_id = :c AND s.plan_id = :p ORDER BY s.seq"
             ),
-            {"c": city_id, "p": pid},
+            {"c": city_id, "p": pid, **scope_params(scope)},
         )
     ]
     return {
@@ -566,12 +657,20 @@ def arrive(conn: Connection, city_id: int, user, pid: int, seq: int) -> dict | N
     done = conn.execute(
         text(
             "UPDATE inspection_stop SET arrived_at = coalesce(arrived_at, now()) "
-            "WHERE city_id = :c AND plan_id = :p AND seq = :s RETURNING point_id, arrived_at"
+            "WHERE city_id = :c AND plan_id = :p AND seq = :s "
+            "RETURNING point_id, violation_id, arrived_at"
         ),
         {"c": city_id, "p": pid, "s": seq},
     ).first()
     if done is None:
         raise NotFound(f"No stop {seq} in plan {pid}.")
+    if done.point_id is None:  # a verification visit: the verdict is the case's own step
+        return {
+            "seq": seq,
+            "point_id": None,
+            "case_id": done.violation_id,
+            "arrived_at": done.arrived_at.isoformat(),
+        }
     conn.execute(
         text(
             "INSERT INTO inspection_due (city_id, point_id, last_visit_on, due_on) "

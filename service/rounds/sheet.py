@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from service.accounts.scope import CaseScope
+from service.accounts.scope import CaseScope, and_where, scope_params
 from service.layers import problems
 from service.layers.reads import assessment_point_categories, violation_categories
 
@@ -96,5 +96,39 @@ def stop_details(
                 }
                 for c in cases[i]
             ],
+        }
+    return out
+
+
+_VERIFYING = f"""
+SELECT v.id, v.case_no, v.category_code AS category, v.status, v.severity,
+       0.0::float AS distance_m, v.observed_at, v.due_at, v.due_at < now() AS overdue,
+       v.address, street.name AS street
+  FROM violation v
+  {nearest_street("v", "radius_m")}
+ WHERE v.city_id = :c AND v.id = ANY(:ids)"""
+
+
+def verify_details(
+    conn: Connection, city_id: int, case_ids: list[int], scope: CaseScope | None = None
+) -> dict[int, dict]:
+    """Per case id of a verification stop, what ``stop_details`` gives for a point: no
+    checklist, the case's address and street, and the case itself as the one case to look at
+    (with its unit and department), when ``scope`` may read it."""
+    ids = list(case_ids)
+    rows = conn.execute(
+        text(_VERIFYING + and_where(scope, "v.unit_id")),
+        {"c": city_id, "ids": ids, "radius_m": STREET_RADIUS_M, **scope_params(scope)},
+    ).mappings()
+    owners = {r.id: r for r in conn.execute(text(_OWNERS), {"c": city_id, "ids": ids})}
+    out = {}
+    for r in rows:
+        case = {k: r[k] for k in r.keys() if k not in ("address", "street")}
+        case.update(unit=owners[r["id"]].unit, department=owners[r["id"]].department)
+        out[r["id"]] = {
+            "checklist": [],
+            "address": r["address"],
+            "street": r["street"],
+            "cases": [case],
         }
     return out

@@ -578,7 +578,9 @@ class InspectionStop(TenantMixin, Base):
     __tablename__ = "inspection_stop"
     plan_id: Mapped[int] = mapped_column(BigInteger)
     seq: Mapped[int] = mapped_column(Integer)
-    point_id: Mapped[int] = mapped_column(BigInteger)
+    # an assessment point, or a case awaiting verification (migration 0015)
+    point_id: Mapped[int | None] = mapped_column(BigInteger)
+    violation_id: Mapped[int | None] = mapped_column(BigInteger)
     eta: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     dwell_s: Mapped[int] = mapped_column(Integer)
     arrived_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -586,6 +588,10 @@ class InspectionStop(TenantMixin, Base):
         UniqueConstraint("city_id", "plan_id", "seq"),
         _tenant_fk(["plan_id"], "inspection_plan(id)", ondelete="CASCADE"),
         _tenant_fk(["point_id"], "assessment_point(id)"),
+        _tenant_fk(["violation_id"], "violation(id)", ondelete="CASCADE"),
+        CheckConstraint(
+            "(point_id IS NULL) <> (violation_id IS NULL)", name="inspection_stop_one_place"
+        ),
     )
 
 

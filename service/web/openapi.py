@@ -682,7 +682,8 @@ _SCHEMAS: dict = {
         "required": ["seq", "point_id", "arrived_at"],
         "properties": {
             "seq": {"type": "integer"},
-            "point_id": {"type": "integer"},
+            "point_id": {"type": ["integer", "null"], "description": "null: a verification"},
+            "case_id": {"type": "integer", "description": "the case a verification stop visits"},
             "arrived_at": {"type": "string"},
         },
     },

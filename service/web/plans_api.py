@@ -161,8 +161,14 @@ def route_page(pid: int):
     plan = _plan(pid, "page")
     with reading() as conn:
         tz_name, centre = sheet.city_clock(conn, city)
-        ids = [s["point_id"] for s in plan["stops"]]
+        ids = [s["point_id"] for s in plan["stops"] if s["point_id"] is not None]
         details = sheet.stop_details(conn, city, ids, case_scope(current_user))
+        verifying = sheet.verify_details(
+            conn,
+            city,
+            [s["case_id"] for s in plan["stops"] if s["point_id"] is None],
+            case_scope(current_user),
+        )
         point_names, case_names = sheet.category_names(conn, city, lang)
         osm_streets = basemap.streets_from_osm(conn, city)
         gcj02 = gcj02_grid(layers.city(conn, city))
@@ -177,7 +183,8 @@ def route_page(pid: int):
         report_url=url_for("reports.report_page"),
         csrf_token=generate_csrf(),
         tiles=lambda mm: base_tiles(mm, current_app.config["TILES"], osm_streets, gcj02),
-        point_categories=point_names,
+        point_categories={**point_names, "verify": t("route.verify.kind")},
+        verifying=verifying,
         case_categories=case_names,
         stylesheet=url_for("static", filename="round.css"),
         script=url_for("static", filename="round.js"),

@@ -27,7 +27,7 @@ def _page(template: str, statuses: tuple[str, ...], actions: tuple[str, ...], **
     t = translator(lang)
     with reading() as conn:
         cases = worklist.cases(
-            conn, current_user.city_id, case_scope(current_user), statuses, lang
+            conn, current_user.city_id, case_scope(current_user), statuses, lang, current_user.id
         )  # fmt: skip
     for case in cases:
         case["actions"] = [

@@ -54,12 +54,13 @@ def test_each_stop_names_the_nearest_street_within_60_m(client, tokens, engine, 
             # every named road and its distance, the nearest first: no index, no shortcut
             nearest = conn.execute(
                 text(
-                    "SELECT r.name, ST_Distance(r.geom::geography, "
-                    "ST_PointOnSurface(p.geom)::geography) AS d FROM road r "
-                    "JOIN assessment_point p ON p.city_id = r.city_id AND p.id = :p "
+                    "SELECT r.name, ST_Distance(r.geom::geography, ST_PointOnSurface("
+                    "coalesce(p.geom, v.geom))::geography) AS d FROM road r "
+                    "LEFT JOIN assessment_point p ON p.city_id = r.city_id AND p.id = :p "
+                    "LEFT JOIN violation v ON v.city_id = r.city_id AND v.id = :v "
                     "WHERE r.city_id = :c AND r.name <> '' ORDER BY d, r.id LIMIT 1"
                 ),
-                {"c": demo[0], "p": s["point_id"]},
+                {"c": demo[0], "p": s["point_id"], "v": s["case_id"]},
             ).one()
             shown = re.search(r'<div class="cw-street">(.*?)</div>', rows[s["seq"]])
             if nearest.d <= STREET_RADIUS_M:

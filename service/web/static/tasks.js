@@ -65,7 +65,8 @@
       card.querySelector(".cw-distance").textContent = t("tasks.distance", {d: distanceText(m)});
     });
     if (root.dataset.sort === "distance") {
-      document.querySelectorAll(".cw-case-list").forEach(function (list) {
+      // a round's stops keep the round's order
+      document.querySelectorAll(".cw-case-list:not([data-sort=round])").forEach(function (list) {
         Array.prototype.slice.call(list.querySelectorAll(".cw-case"))
           .sort(function (a, b) { return Number(a.dataset.distance) - Number(b.dataset.distance); })
           .forEach(function (card) { list.appendChild(card); });
