@@ -97,10 +97,13 @@ def test_on_a_phone_every_stop_is_in_view_above_the_list_and_named(
     plan = _create(server, tokens)
     stops = plan["stops"]
     assert len(stops) >= 2
-    point_names = _names(engine, demo, "assessment_point_category")
+    # a verification stop is named by its kind (zh: the page's language here)
+    point_names = {**_names(engine, demo, "assessment_point_category"), "verify": "核查整改"}
     case_names = _names(engine, demo, "violation_category")
     case_category = sorted(case_names)[0]
-    case_no = open_case_at(stops[0]["lon"], stops[0]["lat"], case_category)
+    # an open case by the first assessment point (a verification stop lists its own case)
+    first = next(s for s in stops if s["kind"] == "point")
+    case_no = open_case_at(first["lon"], first["lat"], case_category)
     codes = re.compile(r"\b(" + "|".join(map(re.escape, {*point_names, *case_names})) + r")\b")
     with watched_context(browser, viewport=PHONE) as (ctx, watch):
         page = ctx.new_page()
@@ -139,7 +142,7 @@ def test_on_a_phone_every_stop_is_in_view_above_the_list_and_named(
             shown = content.inner_text()
             assert point_names[s["category"]] in shown, shown
             assert not codes.search(shown), shown
-            if s["seq"] == stops[0]["seq"]:
+            if s["seq"] == first["seq"]:
                 assert case_no in shown and case_names[case_category] in shown, shown
         rows = page.locator("#cw-sheet").inner_text()
         assert point_names[stops[0]["category"]] in rows and not codes.search(rows)

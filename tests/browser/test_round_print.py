@@ -138,9 +138,11 @@ def test_after_the_map_each_stop_has_its_block(
     case_at,  # noqa: F811 (the fixture imported above)
 ):
     plan = _create(server, tokens)
-    first = plan["stops"][0]
+    # an open case by the first assessment point (a verification stop lists its own case)
+    first = next(s for s in plan["stops"] if s["kind"] == "point")
     case_names = _names(engine, demo, "violation_category")
-    point_names = _names(engine, demo, "assessment_point_category")
+    # a verification stop is named by its kind (zh: the page's language here)
+    point_names = {**_names(engine, demo, "assessment_point_category"), "verify": "核查整改"}
     category = sorted(case_names)[0]
     case_no = case_at(first["lon"], first["lat"], category)  # due later: not overdue
     tz = _city_tz(engine, demo)
