@@ -3,14 +3,20 @@ case in the unit user's zone; the unit user, on /tasks at 390 × 844 with the ph
 near the case, accepts it and fixes it with an after-photo from the camera; the inspector, on
 /verify (linked from the rounds page), fails it with a reason; the unit fixes it again; the
 inspector passes it. The case is closed with one rework and its history has every step in
-order. A unit's user has no verify button, the API refuses it the step (403) and /verify is
-not its page (403); another unit's case is not on its /tasks. No request leaves the server;
+order, and the loop's figures for the day moved by one case received, fixed, reworked once and
+closed on time. A unit's user has no verify button, the API refuses it the step (403) and
+/verify is not its page (403); another unit's case is not on its /tasks and acting on it is a
+404. No request leaves the server;
 no console error but the refusals provoked on purpose."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 import math
+import urllib.request
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -22,6 +28,26 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 PROVOKED = ("status of 422", "status of 403")  # the refusals this test asks for
+
+
+FIGURES = ("received", "fixed_cases", "reworks", "reworked_cases", "closed", "closed_on_time",
+           "verify_fail", "verify_pass", "disputes")  # fmt: skip
+
+
+def _figures(server: str, token: str) -> dict:
+    """Today's figures per unit (``GET /api/kpis`` as a program asks, with no session), by
+    unit code."""
+    req = urllib.request.Request(
+        f"{server}/api/kpis?from={_today()}&to={_today()}&level=unit",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(req) as resp:
+        return {r["code"]: r for r in json.loads(resp.read())["rows"]}
+
+
+def _today() -> str:
+    """Today in the demo city (Asia/Shanghai)."""
+    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
 
 
 def _png(colour) -> bytes:
@@ -135,6 +161,8 @@ def test_one_case_round_the_loop_on_the_phone_pages(
         watched_context(browser, **phone) as (ictx, iwatch),
         watched_context(browser, **phone) as (uctx, uwatch),
     ):
+        # the loop's figures for today, per unit, before the walk (as the office reads them)
+        before = _figures(server, tokens["planner"][1])
         # the inspector reports a case in the unit's zone, and one in another unit's
         case = _report(ictx, server, inspector_token, lon, lat, _png((200, 30, 30)))
         cid, case_no = case["id"], case["properties"]["case_no"]
@@ -212,6 +240,14 @@ def test_one_case_round_the_loop_on_the_phone_pages(
         )
         assert with_token.status == 403, with_token.text()
         assert uctx.request.get(server + "/verify").status == 403
+        # nor act on another unit's case: for it, that case does not exist
+        other = uctx.request.post(
+            f"{server}/api/cases/{foreign['id']}/events",
+            headers={"X-CSRFToken": unit.locator("#cw-tasks").get_attribute("data-csrf"),
+                     "If-Match": "*"},
+            data={"action": "accept"},
+        )  # fmt: skip
+        assert other.status == 404, other.text()
 
         # the inspector: from the rounds page to /verify; before and after side by side
         insp = ictx.new_page()
@@ -254,6 +290,8 @@ def test_one_case_round_the_loop_on_the_phone_pages(
         unit.wait_for_load_state()
         assert unit.locator(f"#case-{cid}").count() == 0
 
+        # the figures moved by this case alone: received, fixed, one rework, closed on time
+        after_figures = _figures(server, tokens["planner"][1])
         for watch in (iwatch, uwatch):
             assert watch.outside == []
             assert [e for e in watch.errors if not any(p in e for p in PROVOKED)] == []
@@ -272,6 +310,17 @@ def test_one_case_round_the_loop_on_the_phone_pages(
             {"i": cid},
         ).all()
     assert tuple(row) == ("closed", 1, True)
+    with engine.connect() as conn:
+        owner = conn.execute(
+            text("SELECT u.code FROM violation v JOIN unit u ON u.id = v.unit_id WHERE v.id = :i"),
+            {"i": cid},
+        ).scalar()
+    was = before.get(owner, dict.fromkeys(after_figures[owner], 0))
+    moved = {k: after_figures[owner][k] - was[k] for k in FIGURES}
+    assert moved == {
+        "received": 1, "fixed_cases": 1, "reworks": 1, "reworked_cases": 1, "closed": 1,
+        "closed_on_time": 1, "verify_fail": 1, "verify_pass": 1, "disputes": 0,
+    }, moved  # fmt: skip
     assert [s.action for s in steps] == [
         "report", "dispatch", "accept", "fix", "verify_fail", "fix", "verify_pass",
     ]  # fmt: skip
