@@ -183,6 +183,22 @@ SELECT v.id, v.case_no, ST_X(ST_PointOnSurface(v.geom)) AS lon,
 """
 
 
+def _offered_cases(conn, city_id: int, plan: PlanIn, weights: dict, config: dict, rng) -> list:
+    """The cases awaiting verification offered to this round (none at a weight of 0)."""
+    if weights["verify"] <= 0:
+        return []
+    cases = conn.execute(
+        text(_VERIFY_CANDIDATES),
+        {"c": city_id, "area": plan.area, "n": VERIFY_MAX, "team": list(plan.team)},
+    ).all()
+    offered = verify_targets(
+        np.array([float(c.waiting_days) for c in cases]),
+        int(config.get("INSPECTION_VERIFY_PER_ROUND", VERIFY_PER_ROUND)),
+        rng,
+    )
+    return [cases[i] for i in offered]
+
+
 def verify_targets(waiting_days: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Which ``k`` of the waiting cases a round is offered: drawn without replacement with
     odds 1 + days waiting (up to a week)."""
@@ -281,16 +297,7 @@ def create(
     day = plan.date
     pri = priorities(rows, day, weights, floor_days)
     budget = int((end - start).total_seconds())
-    cases = conn.execute(
-        text(_VERIFY_CANDIDATES),
-        {"c": city_id, "area": plan.area, "n": VERIFY_MAX, "team": list(plan.team)},
-    ).all() if weights["verify"] > 0 else []  # fmt: skip
-    offered = verify_targets(
-        np.array([float(c.waiting_days) for c in cases]),
-        int(config.get("INSPECTION_VERIFY_PER_ROUND", VERIFY_PER_ROUND)),
-        rng,
-    )
-    cases = [cases[i] for i in offered]
+    cases = _offered_cases(conn, city_id, plan, weights, config, rng)
     n = len(rows)  # candidates 0..n-1 are points, n.. cases awaiting verification
     dwell = np.array(
         [dwell_by.get(r.category, r.dwell_s) for r in rows]
