@@ -45,12 +45,14 @@ SELECT v.id, v.case_no, v.status, v.version, v.category_code, {category} AS cate
            AND e.action IN ('extend_request', 'extend_decide')
          ORDER BY e.at DESC, e.id DESC LIMIT 1) ext0 ON true
   LEFT JOIN LATERAL (SELECT ext0.data WHERE ext0.action = 'extend_request') ext ON true
-  LEFT JOIN LATERAL (  -- a stop on a round of the reader's today, released to the team
+  LEFT JOIN LATERAL (  -- a stop on a round of the reader's today (a night round past midnight
+                      -- still today's until its window ends), released to the team
         SELECT min(s.seq) AS round_seq FROM inspection_stop s
           JOIN inspection_plan p ON p.city_id = s.city_id AND p.id = s.plan_id
           JOIN inspection_team_member m ON m.city_id = p.city_id AND m.plan_id = p.id
          WHERE s.city_id = v.city_id AND s.violation_id = v.id AND m.user_id = :me
-           AND p.plan_date = (now() AT TIME ZONE c.timezone)::date
+           AND (now() AT TIME ZONE c.timezone)::date
+               BETWEEN p.plan_date AND (p.window_end AT TIME ZONE c.timezone)::date
            AND p.release_at <= now()) rs ON true
  WHERE v.city_id = :c AND v.status = ANY(:statuses){scope}
  ORDER BY rs.round_seq NULLS LAST, (v.due_at < now()) DESC NULLS LAST, v.due_at NULLS LAST,

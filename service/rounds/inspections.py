@@ -171,11 +171,6 @@ SELECT v.id, v.case_no, ST_X(ST_PointOnSurface(v.geom)) AS lon,
        EXTRACT(EPOCH FROM now() - coalesce(v.resolved_at, v.observed_at)) / 86400.0 AS waiting_days
   FROM violation v
  WHERE v.city_id = :c AND v.status = 'resolved' AND NOT v.permitted
-   -- no one verifies the fixes of their own unit (or of its communities)
-   AND NOT coalesce(v.unit_id IN (
-        SELECT u.id FROM unit u JOIN app_user a ON a.city_id = u.city_id
-           AND (u.id = a.unit_id OR u.parent_id = a.unit_id)
-         WHERE a.city_id = :c AND a.id = ANY(:team)), false)
    AND (CAST(:area AS text) IS NULL OR ST_Intersects(v.geom,
         (SELECT geom FROM admin_area WHERE city_id = :c AND code = :area)))
  ORDER BY v.resolved_at NULLS FIRST, v.id
@@ -184,12 +179,18 @@ SELECT v.id, v.case_no, ST_X(ST_PointOnSurface(v.geom)) AS lon,
 
 
 def _offered_cases(conn, city_id: int, plan: PlanIn, weights: dict, config: dict, rng) -> list:
-    """The cases awaiting verification offered to this round (none at a weight of 0)."""
-    if weights["verify"] <= 0:
+    """The cases awaiting verification offered to this round: none at a weight of 0, and none
+    when a unit's user is on the team — a unit never verifies (loop.VERIFIERS), and a round
+    that goes to a case would tell that user where and when another unit's fix is looked at,
+    its own unit's included."""
+    if weights["verify"] <= 0 or conn.execute(
+        text("SELECT EXISTS (SELECT 1 FROM app_user WHERE city_id = :c AND id = ANY(:team) "
+             "AND role = 'unit')"),
+        {"c": city_id, "team": list(plan.team)},
+    ).scalar():  # fmt: skip
         return []
     cases = conn.execute(
-        text(_VERIFY_CANDIDATES),
-        {"c": city_id, "area": plan.area, "n": VERIFY_MAX, "team": list(plan.team)},
+        text(_VERIFY_CANDIDATES), {"c": city_id, "area": plan.area, "n": VERIFY_MAX}
     ).all()
     offered = verify_targets(
         np.array([float(c.waiting_days) for c in cases]),
@@ -672,10 +673,18 @@ def arrive(conn: Connection, city_id: int, user, pid: int, seq: int) -> dict | N
     if done is None:
         raise NotFound(f"No stop {seq} in plan {pid}.")
     if done.point_id is None:  # a verification visit: the verdict is the case's own step
+        scope = case_scope(user)
+        case_id = conn.execute(
+            text(
+                "SELECT v.id FROM violation v WHERE v.city_id = :c AND v.id = :v"
+                + and_where(scope, "v.unit_id")
+            ),
+            {"c": city_id, "v": done.violation_id, **scope_params(scope)},
+        ).scalar()  # named only to those who may read the case, as read() names it
         return {
             "seq": seq,
             "point_id": None,
-            "case_id": done.violation_id,
+            "case_id": case_id,
             "arrived_at": done.arrived_at.isoformat(),
         }
     conn.execute(

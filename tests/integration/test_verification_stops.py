@@ -106,29 +106,23 @@ def test_a_round_takes_cases_awaiting_verification_as_stops(app, client, engine,
         )
 
 
-def test_no_one_is_sent_to_verify_their_own_units_fixes(app, engine, demo, tokens):
+def test_a_round_with_a_units_user_on_its_team_verifies_nothing(app, client, engine, demo, tokens):
+    """A unit never verifies, and a verification stop would tell its user where and when a
+    fix is looked at: with a unit's user on the team no case is offered."""
     city = demo[0]
     unit_user = tokens["unit"][0]
-    with engine.connect() as conn:
-        own = set(
-            conn.execute(
-                text("SELECT id FROM unit WHERE city_id = :c AND (id = :u OR parent_id = :u)"),
-                {"c": city, "u": unit_user.unit_id},
-            ).scalars()
-        )
     resolved = _resolved(engine, city)
-    theirs = [r for r in resolved if r.unit_id in own]
-    assert theirs, "fixture: the unit has cases awaiting verification"
     config = {"INSPECTION_WEIGHTS": {"verify": 80.0}, "INSPECTION_VERIFY_PER_ROUND": 200}
-    depot = [theirs[0].lon, theirs[0].lat]
-    team = [tokens["inspector"][0].id, unit_user.id]
+    depot = [resolved[0].lon, resolved[0].lat]
     leader = tokens["leader"][0]
-    _, draws = _create(app, engine, city, leader.id, team, depot, config)
-    offered = {c["case_id"] for c in draws["verify_candidates"]}
-    assert offered and not offered & {r.id for r in theirs}
-    # without the unit on the team its cases are offered again
+    team = [tokens["inspector"][0].id, unit_user.id]
+    pid, draws = _create(app, engine, city, leader.id, team, depot, config)
+    assert draws["verify_candidates"] == []
+    plan = client.get(f"/api/inspection-plans/{pid}", headers=bearer(tokens["leader"][1]))
+    assert plan.get_json()["stops"] and all(s["kind"] == "point" for s in plan.get_json()["stops"])
+    # the same round without the unit's user is offered cases
     _, alone = _create(app, engine, city, leader.id, team[:1], depot, config)
-    assert {r.id for r in theirs} & {c["case_id"] for c in alone["verify_candidates"]}
+    assert alone["verify_candidates"]
 
 
 def test_a_verification_weight_of_zero_offers_none(app, engine, demo, tokens):
