@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         openapi,
         pages,
         plans_api,
+        ranking_api,
         reports,
         tasks,
         tiles,
@@ -76,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(map_layers.bp)
     app.register_blueprint(cases_api.bp)
     app.register_blueprint(kpis_api.bp)
+    app.register_blueprint(ranking_api.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(plans_api.bp)

@@ -734,3 +734,25 @@ LOG_TABLES = ("case_event",)
 AUDITED_TABLES = [
     t.name for t in Base.metadata.sorted_tables if t.name not in DERIVED_TABLES + OPERATIONAL_TABLES
 ]
+
+
+class RankingWeek(Base):
+    """A group's weekly ranking as a leader published it (service/ranking/weekly.py): its
+    rows and the rules they were scored by; never changed (trigger, migration 0016)."""
+
+    __tablename__ = "ranking_week"
+    city_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    grp: Mapped[str] = mapped_column(String(16), primary_key=True)
+    rows: Mapped[list] = mapped_column(JSONB)
+    rules: Mapped[dict] = mapped_column(JSONB)
+    published_by: Mapped[int | None] = mapped_column(BigInteger)
+    published_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    __table_args__ = (
+        ForeignKeyConstraint(["city_id"], ["city.id"], ondelete="CASCADE"),
+        _tenant_fk(["published_by"], "app_user(id)"),
+        CheckConstraint("grp IN ('street', 'community', 'department')", name="ranking_grp"),
+        CheckConstraint("week ~ '^[0-9]{4}-W[0-9]{2}$'", name="ranking_week_form"),
+    )

@@ -540,6 +540,12 @@ PROBES: dict[str, Callable[[Prober], None]] = {
         "PATCH", lambda w: "/api/catalogues/violation-categories/graffiti", json={}
     ),
     "plans.create_plan": _writes_refused("POST", lambda w: "/api/inspection-plans", json={}),
+    # every unit's figures are the office's: 403 for a unit's users
+    "ranking.ranking": _plain("/api/ranking?week=2026-W01&group=street", status=(403,)),
+    "ranking.flags": _plain("/api/ranking/flags?group=street", status=(403,)),
+    "ranking.publish": _writes_refused(
+        "POST", lambda w: "/api/ranking/2026-W01/publish", json={"group": "street"}
+    ),
     "plans.get_plan": _plan_json(""),
     "plans.list_plans": _plain("/api/inspection-plans", "/api/inspection-plans?from=2000-01-01"),
     "plans.rounds_page": _plain("/rounds"),
