@@ -53,4 +53,18 @@ def load_catalogues(conn: Connection, city_id: int) -> dict[str, int]:
         ),
         [{"city_id": city_id, "severity_near_point": None, **c} for c in violations],
     ).rowcount
+    sheets = _read("assessment_sheets.json")["sheets"]
+    added["assessment_sheets"] = conn.execute(
+        text(
+            "INSERT INTO assessment_sheet (city_id, category_code, version, items) "
+            "SELECT :city_id, CAST(:code AS varchar), 1, CAST(:items AS jsonb) WHERE EXISTS ("
+            "SELECT 1 FROM assessment_point_category WHERE city_id = :city_id "
+            "AND code = CAST(:code AS varchar)) "
+            "ON CONFLICT DO NOTHING"
+        ),
+        [
+            {"city_id": city_id, "code": k, "items": json.dumps(v, ensure_ascii=False)}
+            for k, v in sheets.items()
+        ],
+    ).rowcount
     return added

@@ -63,8 +63,9 @@ def compute(conn: Connection, city: int, week: str, group: str) -> list[dict]:
 def _stored(conn: Connection, city: int, week: str, group: str):
     return conn.execute(
         text(
-            "SELECT r.rows, r.rules, r.published_at, coalesce(u.display_name, u.name) AS published_by "
-            "FROM ranking_week r LEFT JOIN app_user u ON u.city_id = r.city_id "
+            "SELECT r.rows, r.rules, r.published_at, "
+            "coalesce(u.display_name, u.name) AS published_by FROM ranking_week r "
+            "LEFT JOIN app_user u ON u.city_id = r.city_id "
             "AND u.id = r.published_by WHERE r.city_id = :c AND r.week = :w AND r.grp = :g"
         ),
         {"c": city, "w": week, "g": group},

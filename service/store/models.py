@@ -19,6 +19,7 @@ from sqlalchemy import (
     Computed,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Identity,
@@ -755,4 +756,63 @@ class RankingWeek(Base):
         _tenant_fk(["published_by"], "app_user(id)"),
         CheckConstraint("grp IN ('street', 'community', 'department')", name="ranking_grp"),
         CheckConstraint("week ~ '^[0-9]{4}-W[0-9]{2}$'", name="ranking_week_form"),
+    )
+
+
+class AssessmentSheet(Base):
+    """A point category's mock-assessment sheet (模拟测评), one row per version: its items
+    (code, names, points, the violation category a deduction files as). Migration 0017."""
+
+    __tablename__ = "assessment_sheet"
+    city_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("city.id", ondelete="CASCADE"), primary_key=True
+    )
+    category_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    items: Mapped[list] = mapped_column(JSONB)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    __table_args__ = (_tenant_fk(["category_code"], "assessment_point_category(code)"),)
+
+
+class Assessment(TenantMixin, Base):
+    """A point scored against the version of its category's sheet it was scored with."""
+
+    __tablename__ = "assessment"
+    point_id: Mapped[int] = mapped_column(BigInteger)
+    category_code: Mapped[str] = mapped_column(String(32))
+    sheet_version: Mapped[int] = mapped_column(Integer)
+    assessor_id: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    scores: Mapped[dict] = mapped_column(JSONB)
+    score: Mapped[float] = mapped_column(Float)
+    max_score: Mapped[float] = mapped_column(Float)
+    __table_args__ = (
+        _tenant_fk(["point_id"], "assessment_point(id)"),
+        _tenant_fk(["category_code", "sheet_version"], "assessment_sheet(category_code, version)"),
+        _tenant_fk(["assessor_id"], "app_user(id)"),
+        Index("ix_assessment_city_at", "city_id", "at"),
+    )
+
+
+class AssessmentDeduction(TenantMixin, Base):
+    """Points lost on one item, the case it filed, and the owners it was attributed to when
+    it was scored: the unit and zone of its place (块), the department of its category (条)."""
+
+    __tablename__ = "assessment_deduction"
+    assessment_id: Mapped[int] = mapped_column(BigInteger)
+    item_code: Mapped[str] = mapped_column(String(32))
+    points: Mapped[float] = mapped_column(Float)
+    violation_id: Mapped[int | None] = mapped_column(BigInteger)
+    unit_id: Mapped[int | None] = mapped_column(BigInteger)
+    zone_id: Mapped[int | None] = mapped_column(BigInteger)
+    department_code: Mapped[str | None] = mapped_column(String(32))
+    __table_args__ = (
+        _tenant_fk(["assessment_id"], "assessment(id)", ondelete="CASCADE"),
+        _tenant_fk(["violation_id"], "violation(id)", ondelete="SET NULL (violation_id)"),
+        _tenant_fk(["unit_id"], "unit(id)"),
+        CheckConstraint("points > 0", name="assessment_deduction_points"),
+        Index("ix_assessment_deduction_assessment", "city_id", "assessment_id"),
     )
