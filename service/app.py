@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from service.web import (
         admin,
         api,
+        assess,
         basemap,
         cases_api,
         catalogue_api,
@@ -77,6 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(map_layers.bp)
     app.register_blueprint(cases_api.bp)
     app.register_blueprint(kpis_api.bp)
+    app.register_blueprint(assess.bp)
     app.register_blueprint(ranking_api.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(tasks.bp)

@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, text
 
 from service.accounts.scope import CaseScope, and_where, scope_params
+from service.layers.sheets import table_xlsx
 
 LEVELS = ("unit", "department", "street", "community")
 SETTLED = ("closed", "invalid")
@@ -288,22 +289,10 @@ LEVEL_ZH = {"unit": "责任单位", "department": "职能部门", "street": "街
 
 def xlsx(result: dict) -> bytes:
     """The figures as a sheet: Chinese headers, a row per key, rates as percentages."""
-    import io
-
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = LEVEL_ZH[result["level"]]
-    fields = list(HEADERS_ZH)
-    ws.append([HEADERS_ZH[f] for f in fields])
-    for row in result["rows"]:
-        ws.append([row[f] for f in fields])
-        for cell, field in zip(ws[ws.max_row], fields, strict=True):
-            if field.endswith("_rate") and cell.value is not None:
-                cell.number_format = "0.0%"
-    ws.append([])
-    ws.append([f"{result['from']} 至 {result['to']}（观察日期），统计时间 {result['as_of']}"])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return table_xlsx(
+        LEVEL_ZH[result["level"]],
+        HEADERS_ZH,
+        result["rows"],
+        f"{result['from']} 至 {result['to']}（观察日期），统计时间 {result['as_of']}",
+        percent={f for f in HEADERS_ZH if f.endswith("_rate")},
+    )

@@ -125,3 +125,27 @@ def template_xlsx(collection: str) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def table_xlsx(
+    title: str, headers: dict[str, str], rows: list[dict], note: str, percent=()
+) -> bytes:
+    """A table as a sheet: ``headers`` field → its (Chinese) header, a row per dict, the
+    fields in ``percent`` shown as percentages, and ``note`` under the table."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    fields = list(headers)
+    ws.append([headers[f] for f in fields])
+    for row in rows:
+        ws.append([row.get(f) for f in fields])
+        for cell, name in zip(ws[ws.max_row], fields, strict=True):
+            if name in percent and cell.value is not None:
+                cell.number_format = "0.0%"
+    ws.append([])
+    ws.append([note])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -28,8 +28,11 @@ READERS = ("planner", "leader", "unit")  # and admins, who pass every require_ro
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def parse(args: Mapping[str, str]) -> tuple[dt.date, dt.date, str]:
-    """``(from, to, level)`` from the query; a Problem (400) names every bad parameter."""
+def parse(
+    args: Mapping[str, str], levels: tuple[str, ...] = kpis.LEVELS
+) -> tuple[dt.date, dt.date, str]:
+    """``(from, to, level)`` from the query (``level`` one of ``levels``, the first by
+    default); a Problem (400) names every bad parameter."""
     errors = [
         field_error(k, f"unknown parameter; takes {', '.join(PARAMETERS)}")
         for k in sorted(set(args) - set(PARAMETERS))
@@ -50,9 +53,9 @@ def parse(args: Mapping[str, str]) -> tuple[dt.date, dt.date, str]:
     start, end = days["from"], days["to"]
     if start and end and end < start:
         errors.append(field_error("to", f"not before from ({start.isoformat()})"))
-    level = args.get("level", "unit")
-    if level not in kpis.LEVELS:
-        errors.append(field_error("level", f"one of {', '.join(kpis.LEVELS)}"))
+    level = args.get("level", levels[0])
+    if level not in levels:
+        errors.append(field_error("level", f"one of {', '.join(levels)}"))
     if errors:
         raise Problem("Some query parameters are not understood.", status=400, errors=errors)
     return start, end, level

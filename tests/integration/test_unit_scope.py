@@ -483,6 +483,27 @@ def _kpis(suffix: str):
     return probe
 
 
+def _lost_points(suffix: str):
+    """The lost points: rows of the unit and its communities only, and no gap (a gap has
+    no unit)."""
+
+    def probe(p: Prober) -> None:
+        url = f"/api/lost-points{suffix}?from=2000-01-01&to=2100-12-31&level=unit"
+        resp, _ = p.get(url)
+        if suffix:
+            book = openpyxl.load_workbook(io.BytesIO(resp.data))
+            rows = book.active.iter_rows(min_row=2, values_only=True)
+            codes = [r[0] for r in rows if len(r) > 2 and r[2] is not None]  # not the note
+            gaps = []
+        else:
+            codes = [r["code"] for r in resp.get_json()["rows"]]
+            gaps = resp.get_json()["gaps"]
+        strange = [c for c in codes if c not in p.truth.own_units.values()]
+        p.expect(not strange and not gaps, f"{url} shows others' lost points: {strange[:5]}")
+
+    return probe
+
+
 def _foreign_case(w: World) -> int:
     return sorted(w.truth.foreign)[0]
 
@@ -582,6 +603,15 @@ PROBES: dict[str, Callable[[Prober], None]] = {
     "admin.audit_api": _plain("/api/audit", "/api/audit?table=violation&limit=1000", status=(403,)),
     "admin.checklist_api": _plain("/api/city/checklist", status=(403,)),
     "kpis.kpis_json": _kpis(""),
+    # mock assessments are for assessors; the lost points a unit's users see are their own
+    "assess.sheet": _plain("/api/assessment-sheets/school", status=(403,)),
+    "assess.edit_sheet": _writes_refused(
+        "PUT", lambda w: "/api/assessment-sheets/school", json={"items": []}
+    ),
+    "assess.create_assessment": _writes_refused("POST", lambda w: "/api/assessments", data={}),
+    "assess.assess_page": _plain("/assess/P00001", status=(403,)),
+    "assess.lost_points": _lost_points(""),
+    "assess.lost_points_xlsx": _lost_points(".xlsx"),
     "kpis.kpis_xlsx": _kpis(".xlsx"),
     # Open311 is for client systems (role system): a unit's user is refused every route
     "open311.service_list": _plain("/open311/v2/services.json", status=(403,)),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import service
 
-DOMAIN_ROOMS = ("layers", "rounds", "accounts", "cases")
+DOMAIN_ROOMS = ("layers", "rounds", "accounts", "cases", "ranking", "assessments")
 SERVICE = Path(service.__file__).parent
 
 
