@@ -6,15 +6,20 @@ unit's users and inspectors get 403: the figures of every unit are the office's.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import text
 
 from service.errors import Problem, field_error
 from service.ranking import score, weekly
 from service.store.db import reading, writing
 from service.web.auth import actor, require_role
+from service.web.i18n import catalogue, current_language, translator
 from service.web.inputs import json_body
 
 bp = Blueprint("ranking", __name__)
@@ -88,3 +93,34 @@ def flags():
         raise Problem("Some query parameters are not understood.", status=400, errors=errors)
     with reading() as conn:
         return jsonify({"group": group, "weeks": weekly.flags(conn, current_user.city_id, group)})
+
+
+@bp.get("/ranking")
+@require_role(*READERS)
+def ranking_page():
+    """The week's ranking for leaders: a group's table with its red and black lists and the
+    yellow flag, last week by default; a leader publishes a draft from here."""
+    lang = current_language()
+    t = translator(lang)
+    with reading() as conn:
+        tz = conn.execute(
+            text("SELECT timezone FROM city WHERE id = :c"), {"c": current_user.city_id}
+        ).scalar()
+    last = score.week_of(dt.datetime.now(ZoneInfo(tz)).date() - dt.timedelta(days=7))
+    return render_template(
+        "ranking.html",
+        t=t,
+        lang=lang,
+        other_lang="zh" if lang == "en" else "en",
+        week=request.args.get("week", last),
+        group=request.args.get("group", "street"),
+        groups=weekly.GROUPS,
+        may_publish=current_user.role in ("leader", "admin"),
+        csrf_token=generate_csrf(),
+        urls={
+            "ranking": url_for("ranking.ranking"),
+            "publish": url_for("ranking.publish", week="WEEK"),
+            "flags": url_for("ranking.flags"),
+        },
+        messages={k: t(k) for k in catalogue("zh") if k.startswith("ranking.")},
+    )

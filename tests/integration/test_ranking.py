@@ -14,7 +14,7 @@ from tests.integration.test_kpis import Loop
 
 
 @pytest.fixture(scope="module")
-def two(engine, demo, tokens):
+def two(request, engine, demo, tokens):
     """Community A (of the unit user's street office) and community B (of another street
     office) with a user of its own; the street office units they roll up to; a place."""
     from service.accounts.users import create_user, issue_token
@@ -34,9 +34,8 @@ def two(engine, demo, tokens):
         ).all()
         a = next(r for r in rows if r.parent_id == mine and r.level == "community")
         b = next(r for r in rows if r.level == "community" and r.parent_id not in (mine, None))
-        user_b = create_user(
-            conn, city, "t_rank_unit_b", "unit", password="unit-b-password", unit_code=b.code
-        )
+        name = "t_rank_b_" + request.module.__name__.rsplit(".", 1)[-1]  # one per module
+        user_b = create_user(conn, city, name, "unit", password="unit-b-password", unit_code=b.code)
         token_b = issue_token(conn, user_b)
         lonlat = conn.execute(
             text(

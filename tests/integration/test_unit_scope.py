@@ -564,6 +564,7 @@ PROBES: dict[str, Callable[[Prober], None]] = {
     # every unit's figures are the office's: 403 for a unit's users
     "ranking.ranking": _plain("/api/ranking?week=2026-W01&group=street", status=(403,)),
     "ranking.flags": _plain("/api/ranking/flags?group=street", status=(403,)),
+    "ranking.ranking_page": _plain("/ranking", status=(403,)),
     "ranking.publish": _writes_refused(
         "POST", lambda w: "/api/ranking/2026-W01/publish", json={"group": "street"}
     ),
