@@ -63,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         plans_api,
         ranking_api,
         reports,
+        summaries_api,
         tasks,
         tiles,
         users_api,
@@ -80,6 +81,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(kpis_api.bp)
     app.register_blueprint(assess.bp)
     app.register_blueprint(ranking_api.bp)
+    app.register_blueprint(summaries_api.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(plans_api.bp)

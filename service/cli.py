@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from service.accounts.users import create_user, issue_token, set_password
 from service.app import create_app
+from service.cli_report import report_cli
 from service.errors import Problem
 from service.store.db import (
     Actor,
@@ -106,7 +107,7 @@ def grid(area_code: str, size_m: int, city_code: str | None) -> None:
 
     try:
         with writing(Actor(None, "cli grid")) as conn:
-            change = regenerate(conn, _city_id(conn, city_code), area_code, size_m)
+            change = regenerate(conn, city_id(conn, city_code), area_code, size_m)
     except Problem as exc:
         _fail(exc)
     click.echo(
@@ -127,12 +128,12 @@ def check_zones(area_code, tolerance_m2, out, city_code) -> None:
 
     try:
         with reading() as conn:
-            found = check(conn, _city_id(conn, city_code), area_code, tolerance_m2)
+            found = check(conn, city_id(conn, city_code), area_code, tolerance_m2)
     except Problem as exc:
         _fail(exc)
     for f in found["features"]:
         p = f["properties"]
-        what = ", ".join(p["zones"] or []) or p["point"] or ""
+        what = ", ".join(p["zones"] or []) or p["point"] or p["case"] or ""
         area = f"{p['area_m2']:.1f} m²" if p["area_m2"] is not None else ""
         click.echo(f"{p['problem']:20s} {what:40s} {area}")
     summary = ", ".join(f"{k} {v}" for k, v in sorted(found["summary"].items())) or "nothing"
@@ -185,7 +186,7 @@ def import_cmd(
     try:
         frame, fmt = read_features(file, lon_col, lat_col, collection=collection)
         with writing(Actor(None, f"cli import {file.name}")) as conn:
-            city = _city_id(conn, city_code)
+            city = city_id(conn, city_code)
             with click.progressbar(
                 length=len(frame), label=f"{fmt} rows", file=sys.stderr, show_pos=True
             ) as bar:
@@ -237,7 +238,7 @@ def import_roads(path: Path, city_code: str | None) -> None:
         frame = roads.read(path)
         features = bm.read_osm(path) if bm.is_osm(path) else None
         with writing(Actor(None, "cli import-roads")) as conn:
-            city = _city_id(conn, city_code)
+            city = city_id(conn, city_code)
             n = roads.store(conn, city, frame, "osm", path.name)
             has = features is not None and len(features) > 0
             counts = bm.store(conn, city, features, "osm", path.name) if has else None
@@ -263,7 +264,7 @@ def import_basemap(path: Path, city_code: str | None) -> None:
     try:
         features = bm.read_osm(path)
         with writing(Actor(None, "cli import-basemap")) as conn:
-            counts = bm.store(conn, _city_id(conn, city_code), features, "osm", path.name)
+            counts = bm.store(conn, city_id(conn, city_code), features, "osm", path.name)
     except Problem as exc:
         _fail(exc)
     click.echo(bm.summary(counts))
@@ -288,7 +289,7 @@ def plan(day, window_start, window_end, depot, mode, team, area, as_user, fmt, c
 
     try:
         with writing(Actor(None, "cli plan")) as conn:
-            city = _city_id(conn, city_code)
+            city = city_id(conn, city_code)
             user = find_user_by_name(conn, as_user)
             members = [find_user_by_name(conn, n.strip()) for n in team.split(",")]
             if user is None or user.role not in inspections.PLANNERS:
@@ -335,7 +336,7 @@ def export_cmd(collection, file, crs, city_code) -> None:
 
     try:
         with reading() as conn:
-            n = export_features(conn, collection, _city_id(conn, city_code), file, crs)
+            n = export_features(conn, collection, city_id(conn, city_code), file, crs)
     except Problem as exc:
         _fail(exc)
     click.echo(f"exported {n} features to {file}")
@@ -345,7 +346,7 @@ user_cli = AppGroup("user", help="Accounts: add, passwords, tokens, disable and 
 main.add_command(user_cli)
 
 
-def _city_id(conn, code: str | None) -> int:
+def city_id(conn, code: str | None) -> int:
     rows = conn.execute(text("SELECT id, code FROM city ORDER BY id")).all()
     if code:
         match = [r.id for r in rows if r.code == code]
@@ -374,7 +375,7 @@ def user_add(name, role, password, unit_code, city_code, display_name) -> None:
         with writing(Actor(None, "cli")) as conn:
             user = create_user(
                 conn,
-                _city_id(conn, city_code),
+                city_id(conn, city_code),
                 name,
                 role,
                 password=password,
@@ -592,3 +593,4 @@ def db_upgrade() -> None:
 
 
 main.add_command(db_cli)  # also reachable as `flask --app service.app db ...`
+main.add_command(report_cli)

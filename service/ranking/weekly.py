@@ -46,7 +46,14 @@ _MEMBERS = {
 
 def compute(conn: Connection, city: int, week: str, group: str) -> list[dict]:
     """The group's units for ``week``, each with its counts, scored and ranked."""
-    start, end = score.week_days(week)
+    return compute_days(conn, city, *score.week_days(week), group)
+
+
+def compute_days(
+    conn: Connection, city: int, start: dt.date, end: dt.date, group: str
+) -> list[dict]:
+    """The group's units over the cases observed from ``start`` to ``end``, scored and
+    ranked as a week is (a day's or a month's summary ranks the same way)."""
     figures = kpis.figures(conn, city, start, end, group, None)
     by_key = {r["code"]: r for r in figures["rows"] if r["code"] is not None}
     members = conn.execute(

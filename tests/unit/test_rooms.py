@@ -9,7 +9,7 @@ from pathlib import Path
 
 import service
 
-DOMAIN_ROOMS = ("layers", "rounds", "accounts", "cases", "ranking", "assessments")
+DOMAIN_ROOMS = ("layers", "rounds", "accounts", "cases", "ranking", "assessments", "summaries")
 SERVICE = Path(service.__file__).parent
 
 
