@@ -2,15 +2,18 @@
 observed in the week: one documented function, its weights in the catalogue
 ``data/catalogues/ranking.json``.
 
-Each unit gets four penalties in [0, 1], each a share of its cases:
+Each unit gets five penalties in [0, 1], four a share of its cases and one of its points:
 
 - ``on_time``: the cases not closed on time (1 − 按期整改率);
 - ``rework``: the fixed cases that failed a verification (返工率);
 - ``overdue``: the cases overdue now (a disputed case counts until the office decides it);
-- ``disputes``: the disputes it raised, per case (推诿 is itself measured).
+- ``disputes``: the disputes it raised, per case (推诿 is itself measured);
+- ``lost_points``: the points lost in the mock assessments (谁丢分谁受责) attributed to it,
+  per point assessed that it could lose (service/ranking/weekly.py says which).
 
 A share over few cases says little, so each is drawn towards the group's pooled share as if
-the unit had ``prior_cases`` more cases at that share (additive smoothing): a unit with one
+the unit had ``prior_cases`` more cases (``prior_points`` more points assessed, for the lost
+points) at that share (additive smoothing): a unit with one
 bad case is not ranked below one with a hundred cases and ten bad ones, and a unit with no
 case this week sits at its group's mean. The score is ``100 × (1 − Σ wᵢ·pᵢ / Σ wᵢ)``: 100 is
 nothing wrong, higher is better.
@@ -37,7 +40,10 @@ SHARES = {
     "rework": ("reworked_cases", "fixed_cases"),
     "overdue": ("overdue_now", "received"),
     "disputes": ("disputes", "received"),
+    "lost_points": ("lost", "assessed"),
 }
+# the prior of each share, in its denominator's units: cases, or points assessed
+PRIOR = {"lost_points": "prior_points"}
 
 
 @cache
@@ -61,7 +67,12 @@ def week_of(day: dt.date) -> str:
 
 
 def _counts(row: dict) -> dict:
-    return {**row, "late": row["received"] - row["closed_on_time"]}
+    return {
+        "lost": 0.0,
+        "assessed": 0.0,
+        **row,
+        "late": row["received"] - row["closed_on_time"],
+    }
 
 
 def pooled(rows: list[dict]) -> dict[str, float]:
@@ -75,15 +86,15 @@ def pooled(rows: list[dict]) -> dict[str, float]:
 
 def score(row: dict, means: dict[str, float], rule: dict) -> tuple[float, dict[str, float]]:
     """The unit's score and its penalties (see the module's text)."""
-    k = float(rule["prior_cases"])
     c = _counts(row)
-    pen = {
-        name: (c[num] + k * means[name]) / (c[den] + k) if c[den] + k else 0.0
-        for name, (num, den) in SHARES.items()
-    }
+    pen = {}
+    for name, (num, den) in SHARES.items():
+        k = float(rule.get(PRIOR.get(name, "prior_cases"), rule["prior_cases"]))
+        share = (c[num] + k * means[name]) / (c[den] + k) if c[den] + k else 0.0
+        pen[name] = min(share, 1.0)  # points lost where little was assessed: at most all
     weights = rule["weights"]
     total = sum(weights.values())
-    value = 100.0 * (1.0 - sum(weights[n] * pen[n] for n in SHARES) / total)
+    value = 100.0 * (1.0 - sum(weights.get(n, 0) * pen[n] for n in SHARES) / total)
     return round(value, 2), {n: round(p, 4) for n, p in pen.items()}
 
 

@@ -60,11 +60,76 @@ def compute_days(
         text(_MEMBERS["department" if group == "department" else "area"]),
         {"c": city, "level": group},
     ).all()
+    lost = lost_points(conn, city, start, end, group)
     rows = []
     for m in members:
         got = by_key.get(m.key, {})
-        rows.append({"code": m.code, "name": m.name, **{n: int(got.get(n, 0)) for n in COUNTS}})
+        points = lost.get(m.key, (0.0, 0.0))
+        rows.append(
+            {
+                "code": m.code,
+                "name": m.name,
+                **{n: int(got.get(n, 0)) for n in COUNTS},
+                "lost": round(points[0], 2),
+                "assessed": round(points[1], 2),
+            }
+        )
     return score.ranked(rows, score.rules())
+
+
+# Per key of a group (an area's code, a department's code): the points lost in the mock
+# assessments of the days (the deductions attributed to it: a territorial one by the unit of
+# its place rolled up to the area as the figures roll cases up, a department by its category)
+# and the points assessed that it could lose (the assessments at points inside the area; for
+# a department, every assessment of the days).
+_LOST = {
+    "area": """
+WITH d AS (
+    SELECT a.code AS key, sum(x.points) AS lost
+      FROM assessment_deduction x
+      JOIN assessment s ON s.city_id = x.city_id AND s.id = x.assessment_id
+      JOIN unnest(CAST(:ru AS bigint[]), CAST(:ra AS bigint[])) r(unit_id, area_id)
+        ON r.unit_id = x.unit_id
+      JOIN admin_area a ON a.city_id = x.city_id AND a.id = r.area_id
+     WHERE x.city_id = :c AND s.at >= :lo AND s.at < :hi GROUP BY 1),
+m AS (
+    SELECT a.code AS key, sum(s.max_score) AS assessed
+      FROM assessment s
+      JOIN assessment_point p ON p.city_id = s.city_id AND p.id = s.point_id
+      JOIN admin_area a ON a.city_id = s.city_id AND a.level = :level
+       AND ST_Covers(a.geom, p.geom)
+     WHERE s.city_id = :c AND s.at >= :lo AND s.at < :hi GROUP BY 1)
+SELECT coalesce(d.key, m.key) AS key, coalesce(d.lost, 0) AS lost,
+       coalesce(m.assessed, 0) AS assessed FROM d FULL JOIN m ON m.key = d.key""",
+    "department": """
+SELECT x.department_code AS key, sum(x.points) AS lost,
+       (SELECT coalesce(sum(max_score), 0) FROM assessment
+         WHERE city_id = :c AND at >= :lo AND at < :hi) AS assessed
+  FROM assessment_deduction x
+  JOIN assessment s ON s.city_id = x.city_id AND s.id = x.assessment_id
+ WHERE x.city_id = :c AND s.at >= :lo AND s.at < :hi AND x.department_code IS NOT NULL
+ GROUP BY 1""",
+}
+
+
+def lost_points(
+    conn: Connection, city: int, start: dt.date, end: dt.date, group: str
+) -> dict[str, tuple[float, float]]:
+    """Key → (points lost, points assessed) over the mock assessments of the days."""
+    lo, hi = kpis.window(conn, city, start, end)
+    params = {"c": city, "lo": lo, "hi": hi, "level": group}
+    if group == "department":
+        sql = _LOST["department"]
+    else:
+        sql = _LOST["area"]
+        rolled = conn.execute(text(kpis.ROLL_UP), {"c": city, "level": group}).all()
+        params["ru"] = [r.unit_id for r in rolled]
+        params["ra"] = [r.area_id for r in rolled]
+    return {
+        r.key: (float(r.lost), float(r.assessed))
+        for r in conn.execute(text(sql), params)
+        if r.key is not None
+    }
 
 
 def _stored(conn: Connection, city: int, week: str, group: str):

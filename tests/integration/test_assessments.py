@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from PIL import Image
 from sqlalchemy import text
 
+from service.ranking import score
 from tests.conftest import bearer
 
 
@@ -96,6 +97,15 @@ def test_a_deduction_files_a_case_and_its_points_land_on_the_owners(client, engi
                          headers=planner).get_json()  # fmt: skip
         rows = {r["code"]: r for r in got["rows"]}
         assert rows[key]["points"] >= item["points"] - 2 and rows[key]["deductions"] >= 1, level
+    # and the week's rankings count them: the department's, and the street office's the
+    # unit rolls up to (its points assessed: the assessments inside its area)
+    week = score.week_of(dt.date.fromisoformat(_today()))
+    for group, pick in (("department", lambda r: r["code"] == case.department_code),
+                        ("street", lambda r: r["lost"] > 0)):  # fmt: skip
+        ranked = client.get(f"/api/ranking?week={week}&group={group}", headers=planner).get_json()
+        row = next(r for r in ranked["rows"] if pick(r))
+        assert row["lost"] >= item["points"] - 2 and row["assessed"] >= sheet["max_score"]
+        assert row["penalties"]["lost_points"] > 0, group
     sheet_xlsx = client.get(
         "/api/lost-points.xlsx", query_string={**window, "level": "unit"}, headers=planner
     )

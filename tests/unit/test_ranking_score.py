@@ -35,7 +35,8 @@ def test_a_perfect_group_scores_100_and_the_penalties_are_shares():
     assert means["on_time"] == 0.5 and means["overdue"] == 0.1
     value, pen = score.score(unit("A", 10, 5, overdue=2), means, RULE)
     # (5 late + 5 × 0.5) / 15, (2 + 5 × 0.1) / 15, no fixes: the group's 0, no disputes
-    assert pen == {"on_time": 0.5, "rework": 0.0, "overdue": round(2.5 / 15, 4), "disputes": 0.0}
+    assert pen == {"on_time": 0.5, "rework": 0.0, "overdue": round(2.5 / 15, 4), "disputes": 0.0,
+                   "lost_points": 0.0}  # fmt: skip
     assert value == pytest.approx(100 * (1 - (40 * 0.5 + 25 * 2.5 / 15) / 100), abs=0.01)
 
 
@@ -68,6 +69,20 @@ def test_the_lists_take_at_most_half_the_group_each():
     assert [r["worst"] for r in rows] == [False] * 4 + [True]
     three = score.ranked([unit(c, 10, n) for c, n in zip("ABC", (10, 9, 8), strict=True)], RULE)
     assert [r["list"] for r in three] == ["red", None, "black"]
+
+
+def test_lost_points_are_a_share_of_the_points_assessed():
+    rule = {**RULE, "weights": {**RULE["weights"], "lost_points": 20}, "prior_points": 100}
+    a = {**unit("A", 10, 10), "lost": 30.0, "assessed": 300.0}
+    b = {**unit("B", 10, 10), "lost": 0.0, "assessed": 300.0}
+    rows = {r["code"]: r for r in score.ranked([a, b], rule)}
+    # pooled 30 / 600 = 0.05; A: (30 + 100 × 0.05) / 400, B: (0 + 5) / 400
+    assert rows["A"]["penalties"]["lost_points"] == pytest.approx(35 / 400, abs=1e-4)
+    assert rows["B"]["penalties"]["lost_points"] == pytest.approx(5 / 400, abs=1e-4)
+    assert rows["A"]["rank"] == 2 and rows["A"]["worst"]
+    # points lost where nothing was assessed weigh at most the whole share
+    c = {**unit("C", 10, 10), "lost": 500.0, "assessed": 0.0}
+    assert score.score(c, score.pooled([c]), rule)[1]["lost_points"] == 1.0
 
 
 def test_weeks_are_iso_weeks():
