@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from functools import cache
+from xml.sax.saxutils import escape as esc  # Paragraph reads a markup: user text is text
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.lineplots import LinePlot
@@ -123,7 +124,7 @@ def pdf(conn: Connection, city: int, s: dict) -> bytes:
     p = s["period"]
     name = NAME_ZH[p.kind]
     story = [
-        Paragraph(f"{s['city']['name']}创建全国文明城市{name}", st["title"]),
+        Paragraph(f"{esc(s['city']['name'])}创建全国文明城市{name}", st["title"]),
         Paragraph(f"{p.label}（{p.start.isoformat()} 至 {p.end.isoformat()}）", st["body"]),
         Paragraph("一、主要指标（与上期比较）", st["h2"]),
     ]
@@ -143,11 +144,11 @@ def pdf(conn: Connection, city: int, s: dict) -> bytes:
         if flag:
             weeks = f"，连续 {flag['weeks']} 周" if flag.get("weeks") else ""
             talk = "，约谈" if flag.get("talk") else ""
-            story.append(Paragraph(f"流动黄旗：{flag['name']}{weeks}{talk}", st["body"]))
+            story.append(Paragraph(f"流动黄旗：{esc(flag['name'])}{weeks}{talk}", st["body"]))
         rows = [["名次", "单位", "得分", "受理", "按期率", "超期", "争议", "红黑榜", "黄旗"]]
         marks = []
         for i, x in enumerate(r["rows"], start=1):
-            rows.append([x["rank"], Paragraph(x["name"], st["body"]), f"{x['score']:.2f}",
+            rows.append([x["rank"], Paragraph(esc(x["name"]), st["body"]), f"{x['score']:.2f}",
                          x["received"], _rate(x["closed_on_time"] / x["received"])
                          if x["received"] else "—", x["overdue_now"], x["disputes"],
                          LIST_ZH[x["list"]], "黄旗" if x["worst"] else ""])  # fmt: skip
@@ -171,7 +172,7 @@ def pdf(conn: Connection, city: int, s: dict) -> bytes:
         marks = [(t["lon"], t["lat"], "#b71c1c") for t in top]
         story.append(_png(mapimage.draw(conn, city, box, marks, labels=True), WIDTH))
         rows = [["序号", "点位", "未结案件", "超期", "问题分值"]]
-        rows += [[i, Paragraph(t["name"], st["body"]), t["open_violations"], t["overdue"],
+        rows += [[i, Paragraph(esc(t["name"]), st["body"]), t["open_violations"], t["overdue"],
                   t["score"]] for i, t in enumerate(top, start=1)]  # fmt: skip
         story.append(_table(rows, [14 * mm, 80 * mm, 24 * mm, 20 * mm, 24 * mm]))
     else:
@@ -181,7 +182,8 @@ def pdf(conn: Connection, city: int, s: dict) -> bytes:
     if not s["overdue"]:
         story.append(Paragraph("当前无超期案件。", st["body"]))
     for u in s["overdue"]:
-        story.append(Paragraph(f"{u['name']}（{u['code']}）：超期 {u['count']} 件", st["body"]))
+        told = f"{esc(u['name'])}（{esc(u['code'])}）：超期 {u['count']} 件"
+        story.append(Paragraph(told, st["body"]))
         rows = [["案件编号", "类别", "整改期限", "超期天数"]]
         rows += [[c["case_no"], c["category"], c["due_local"], c["days"]] for c in u["cases"]]
         story += [_table(rows, [40 * mm, 50 * mm, 40 * mm, 24 * mm]), Spacer(1, 4)]

@@ -96,3 +96,39 @@ def test_summaries_over_http(client, tokens, week):
             client.get(f"/reports/weekly/{week}", headers=bearer(tokens[role][1])).status_code
             == 403
         )
+
+
+def test_names_are_text_in_the_pdf(client, engine, demo, tokens, week):
+    """reportlab's Paragraph reads a markup: a unit named like markup is printed as it is."""
+    evil = '<img src=x onerror="1"> & <b>名</b>'
+    with engine.begin() as conn:
+        conn.execute(text("SELECT set_config('chuangwen.actor_name', 'test', true)"))
+        old = conn.execute(
+            text(
+                "UPDATE unit SET name = :n WHERE city_id = :c AND code = (SELECT min(code) FROM "
+                "unit WHERE city_id = :c AND kind = 'functional') RETURNING code"
+            ),
+            {"n": evil, "c": demo[0]},
+        ).scalar()
+    try:
+        got = client.get(f"/reports/weekly/{week}", headers=bearer(tokens["leader"][1]))
+        assert got.status_code == 200
+        body = "".join(p.extract_text() for p in PdfReader(io.BytesIO(got.data)).pages)
+        assert evil.replace(" ", "") in body.replace(" ", "").replace("\n", "")
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("SELECT set_config('chuangwen.actor_name', 'test', true)"))
+            conn.execute(
+                text("UPDATE unit SET name = :n WHERE city_id = :c AND code = :code"),
+                {"n": _department_name(old), "c": demo[0], "code": old},
+            )
+
+
+def _department_name(code: str) -> str:
+    import json
+    from pathlib import Path
+
+    catalogue = Path(__file__).resolve().parents[2] / "data" / "catalogues" / "departments.json"
+    return next(
+        d["name"] for d in json.loads(catalogue.read_text())["departments"] if d["code"] == code
+    )
