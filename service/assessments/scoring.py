@@ -56,9 +56,12 @@ def score(
     if point is None:
         raise NotFound(f"No active assessment point {point_code!r}.")
     sheet = sheets.current(conn, city, point.category_code)
+    codes = {i["code"] for i in sheet["items"]}
     errors = [
-        field_error(f"score.{k}", "not an item of the sheet")
-        for k in sorted(set(given) - {i["code"] for i in sheet["items"]})
+        field_error(f"score.{k}", "not an item of the sheet") for k in sorted(set(given) - codes)
+    ]
+    errors += [
+        field_error(f"lon.{k}", "not an item of the sheet") for k in sorted(set(seen) - codes)
     ]
     scores, lost = {}, []
     for item in sheet["items"]:
@@ -68,6 +71,8 @@ def score(
             errors.append(field_error(f"score.{code}", f"a number from 0 to {points:g}"))
             continue
         scores[code] = value
+        if value >= points and code in seen:
+            errors.append(field_error(f"lon.{code}", "only a deduction takes a place and photos"))
         if value < points:
             d = seen.get(code) or Deduction()
             if not d.photos:
@@ -75,6 +80,11 @@ def score(
             if d.lon is None or d.lat is None:
                 errors.append(field_error(f"lon.{code}", "a deduction needs where it was seen"))
                 continue
+            if not (-180 <= d.lon <= 180 and -90 <= d.lat <= 90):
+                errors.append(field_error(f"lon.{code}", "longitude and latitude in degrees"))
+                continue
+            if d.accuracy_m is not None and not 0 <= d.accuracy_m <= 10_000:
+                errors.append(field_error(f"accuracy_m.{code}", "0 to 10000 metres"))
             away = conn.execute(
                 text(
                     "SELECT ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(:x, :y), 4326)"

@@ -38,7 +38,7 @@ def current(conn: Connection, city: int, category: str) -> dict:
 def edit(conn: Connection, city: int, category: str, body: object, user_id: int) -> dict:
     """A new version of the sheet from ``{"items": [...]}``: codes unique and short, names
     given, points in (0, 100], violation categories of the city's catalogue."""
-    current(conn, city, category)  # 404 for a category without a sheet
+    now = current(conn, city, category)  # 404 for a category without a sheet
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
         raise Problem(
             "Send the sheet as a JSON object with its items.",
@@ -46,12 +46,12 @@ def edit(conn: Connection, city: int, category: str, body: object, user_id: int)
             errors=[field_error("items", "a list of items")],
         )
     items = body["items"]
+    errors = [field_error(k, "unknown field; takes items") for k in sorted(set(body) - {"items"})]
     known = set(
         conn.execute(
             text("SELECT code FROM violation_category WHERE city_id = :c"), {"c": city}
         ).scalars()
     )
-    errors = []
     if not 1 <= len(items) <= ITEMS_MAX:
         errors.append(field_error("items", f"1 to {ITEMS_MAX} items"))
     seen: set[str] = set()
@@ -72,7 +72,11 @@ def edit(conn: Connection, city: int, category: str, body: object, user_id: int)
         points = item.get("points")
         if isinstance(points, bool) or not isinstance(points, int | float) or not 0 < points <= 100:
             errors.append(field_error(f"{where}.points", "a number above 0, at most 100"))
-        if item.get("violation_category") not in known:
+        english = item.get("name_en")
+        if english is not None and (not isinstance(english, str) or len(english.strip()) > 100):
+            errors.append(field_error(f"{where}.name_en", "at most 100 characters, or none"))
+        files_as = item.get("violation_category")
+        if not isinstance(files_as, str) or files_as not in known:
             errors.append(
                 field_error(f"{where}.violation_category", "a violation category of this city")
             )
@@ -80,29 +84,31 @@ def edit(conn: Connection, city: int, category: str, body: object, user_id: int)
             {
                 "code": code,
                 "name_zh": name.strip() if isinstance(name, str) else name,
-                "name_en": item.get("name_en") if isinstance(item.get("name_en"), str) else None,
+                "name_en": (english.strip() or None) if isinstance(english, str) else None,
                 "points": points,
                 "violation_category": item.get("violation_category"),
             }
         )
     if errors:
         raise Problem("The sheet is not valid.", status=422, errors=errors)
+    version = now["version"] + 1
     try:
         conn.execute(
             text(
                 "INSERT INTO assessment_sheet (city_id, category_code, version, items, "
-                "created_by) SELECT :c, CAST(:k AS varchar), max(version) + 1, "
-                "CAST(:items AS jsonb), :u "
-                "FROM assessment_sheet WHERE city_id = :c AND category_code = :k"
+                "created_by) VALUES (:c, :k, :v, CAST(:items AS jsonb), :u)"
             ),
             {
                 "c": city,
                 "k": category,
+                "v": version,
                 "items": json.dumps(clean, ensure_ascii=False),
                 "u": user_id,
             },
         )
     except IntegrityError as exc:  # another edit took the same version number first
+        if "assessment_sheet_pkey" not in str(exc.orig):
+            raise
         raise Problem(
             "The sheet was changed by someone else meanwhile.",
             status=409,

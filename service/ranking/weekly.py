@@ -201,10 +201,11 @@ def publish(conn: Connection, city: int, week: str, group: str, user_id: int) ->
             errors=[field_error("week", f"it ends on {sunday.isoformat()}")],
         )
     rows = compute(conn, city, week, group)
-    conn.execute(
+    done = conn.execute(
         text(
             "INSERT INTO ranking_week (city_id, week, grp, rows, rules, published_by) "
-            "VALUES (:c, :w, :g, CAST(:rows AS jsonb), CAST(:rules AS jsonb), :u)"
+            "VALUES (:c, :w, :g, CAST(:rows AS jsonb), CAST(:rules AS jsonb), :u) "
+            "ON CONFLICT DO NOTHING"  # published at the same moment by another: see below
         ),
         {
             "c": city,
@@ -215,6 +216,12 @@ def publish(conn: Connection, city: int, week: str, group: str, user_id: int) ->
             "u": user_id,
         },
     )
+    if done.rowcount == 0:
+        raise Problem(
+            f"The ranking of {week} is published already.",
+            status=409,
+            errors=[field_error("week", "published rankings are kept as they are")],
+        )
     return read(conn, city, week, group)
 
 

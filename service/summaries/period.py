@@ -40,7 +40,7 @@ def form(kind: str) -> str:
 def parse(kind: str, label: str) -> Period:
     """The period ``label`` of ``kind``; ValueError when it is not one."""
     pattern, _ = _FORMS[kind]
-    if not pattern.fullmatch(label):
+    if not pattern.fullmatch(label) or not 1900 <= int(label[:4]) <= 9000:
         raise ValueError(label)
     if kind == "daily":
         day = dt.date.fromisoformat(label)

@@ -20,6 +20,7 @@ from service.errors import NotFound, Problem, field_error
 from service.store.db import reading, writing
 from service.web.auth import actor, require_role
 from service.web.i18n import catalogue, current_language, translator
+from service.web.idempotency import idempotent
 from service.web.inputs import form_number, json_body
 from service.web.kpis_api import XLSX, parse
 from service.web.reports import forget_photos, store_photos
@@ -80,6 +81,7 @@ def _form() -> tuple[str, dict, dict, list]:
 
 @bp.post("/api/assessments")
 @require_role(*ASSESSORS)
+@idempotent
 def create_assessment():
     """Score a point; each deduction filed as a case; 201 with the assessment."""
     if request.mimetype != "multipart/form-data":
@@ -95,7 +97,12 @@ def create_assessment():
     try:
         for key in request.files:
             item = key.partition(".")[2]
-            refs, made = store_photos(request.files.getlist(key))
+            try:
+                refs, made = store_photos(request.files.getlist(key))
+            except Problem as exc:  # name the item's field: photos[1] → photos.<item>[1]
+                for e in exc.errors:
+                    e["field"] = e["field"].replace("photos", key, 1)
+                raise
             created += made
             seen.setdefault(item, scoring.Deduction()).photos = refs
         with writing(actor()) as conn:

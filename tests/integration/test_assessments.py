@@ -137,6 +137,15 @@ def test_what_a_deduction_needs(client, engine, demo, tokens):
                        content_type="multipart/form-data")  # fmt: skip
     fields = {e["field"] for e in resp.get_json()["errors"]}
     assert {f"score.{code}", "score.nope", f"score.{sheet['items'][1]['code']}"} <= fields
+    # a place or photos for an item not lost, or for no item of the sheet; a wild accuracy
+    kept = str(sheet["items"][0]["points"])
+    full = _score(client, inspector, point, sheet, lost_item=code, **{f"score.{code}": kept})
+    assert {e["field"] for e in full.get_json()["errors"]} == {f"lon.{code}"}
+    stray = _score(client, inspector, point, sheet, **{"lon.nope": "117.2"})
+    assert stray.status_code == 422
+    assert "lon.nope" in {e["field"] for e in stray.get_json()["errors"]}
+    wild = _score(client, inspector, point, sheet, lost_item=code, **{f"accuracy_m.{code}": "1e9"})
+    assert {e["field"] for e in wild.get_json()["errors"]} == {f"accuracy_m.{code}"}
     assert _count(engine) == before  # nothing half-written
     # a unit's users do not assess
     assert _score(client, tokens["unit"][1], point, sheet).status_code == 403
@@ -170,6 +179,15 @@ def test_a_sheet_is_versioned_and_a_score_keeps_its_version(client, engine, demo
     fields = {e["field"] for e in bad.get_json()["errors"]}
     assert bad.status_code == 422
     assert {"items[0].code", "items[0].points", "items[0].name_zh"} <= fields
+    odd = client.put(
+        url,
+        json={"items": [{"code": "a", "name_zh": "甲", "points": 5, "name_en": 7,
+                         "violation_category": ["graffiti"]}], "more": 1},
+        headers=admin,
+    )  # fmt: skip
+    assert odd.status_code == 422
+    assert {e["field"] for e in odd.get_json()["errors"]} == {
+        "more", "items[0].name_en", "items[0].violation_category"}  # fmt: skip
     assert (
         client.put(url, json={"items": items}, headers=bearer(tokens["planner"][1])).status_code
         == 403

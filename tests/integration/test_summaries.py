@@ -88,6 +88,7 @@ def test_summaries_over_http(client, tokens, week):
         assert label in body and {"daily": "日检查", "monthly": "月总结"}[kind] in body
     sheet = client.get(f"/reports/weekly/{week}.xlsx", headers=leader)
     assert sheet.status_code == 200 and sheet.data[:2] == b"PK"
+    assert client.get("/reports/monthly/0001-01", headers=leader).status_code == 400
     bad = client.get("/reports/weekly/2026-49", headers=leader)
     assert bad.status_code == 400 and bad.get_json()["errors"][0]["field"] == "period"
     assert client.get("/reports/yearly/2026", headers=leader).status_code == 404
