@@ -12,10 +12,10 @@ from service.errors import NotFound, Problem, field_error
 from service.layers import problems, search, sheets, zone_check, zone_edit
 from service.store.db import reading
 from service.web.auth import require_role
+from service.web.downloads import XLSX, attachment
 from service.web.inputs import json_body, whole_number
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/me")
@@ -106,7 +106,4 @@ def search_view():
 @bp.get("/templates/<collection>.xlsx")
 def template(collection: str) -> Response:
     """An XLSX to fill in for an import: Chinese headers and an example row."""
-    body = sheets.template_xlsx(collection)
-    resp = Response(body, mimetype=XLSX)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{collection}-template.xlsx"'
-    return resp
+    return attachment(sheets.template_xlsx(collection), XLSX, f"{collection}-template.xlsx")

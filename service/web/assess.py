@@ -8,7 +8,7 @@ zone; a unit's users their own, within ``case_scope``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
@@ -19,10 +19,11 @@ from service.cases.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 from service.errors import NotFound, Problem, field_error
 from service.store.db import reading, writing
 from service.web.auth import actor, require_role
+from service.web.downloads import XLSX, attachment
 from service.web.i18n import catalogue, current_language, translator
 from service.web.idempotency import idempotent
 from service.web.inputs import form_number, json_body
-from service.web.kpis_api import XLSX, parse
+from service.web.kpis_api import parse
 from service.web.reports import forget_photos, store_photos
 
 bp = Blueprint("assess", __name__)
@@ -168,7 +169,5 @@ def lost_points():
 def lost_points_xlsx():
     """The same table as a spreadsheet with Chinese headers."""
     result = _lost()
-    resp = Response(lost.xlsx(result), mimetype=XLSX)
     name = f"lost-points-{result['level']}-{result['from']}-{result['to']}.xlsx"
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return resp
+    return attachment(lost.xlsx(result), XLSX, name)

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from service.accounts.scope import case_scope
@@ -19,10 +19,10 @@ from service.cases import kpis
 from service.errors import Problem, field_error
 from service.store.db import reading
 from service.web.auth import require_role
+from service.web.downloads import XLSX, attachment
 
 bp = Blueprint("kpis", __name__)
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PARAMETERS = ("from", "to", "level")
 READERS = ("planner", "leader", "unit")  # and admins, who pass every require_role
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -80,7 +80,5 @@ def kpis_json():
 def kpis_xlsx():
     """The same table as a spreadsheet with Chinese headers."""
     result = _figures()
-    resp = Response(kpis.xlsx(result), mimetype=XLSX)
     name = f"kpis-{result['level']}-{result['from']}-{result['to']}.xlsx"
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return resp
+    return attachment(kpis.xlsx(result), XLSX, name)

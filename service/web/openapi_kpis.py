@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from service.cases.kpis import COUNTS, LEVELS, RATES
+from service.web.downloads import XLSX
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 _ROW = {
     "type": "object",

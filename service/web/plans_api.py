@@ -14,6 +14,7 @@ from service.layers.features.params import whole_number
 from service.rounds import inspections, listing
 from service.store.db import reading, writing
 from service.web.auth import actor
+from service.web.downloads import attachment
 from service.web.idempotency import idempotent
 from service.web.inputs import json_body
 
@@ -103,9 +104,7 @@ def get_plan(pid: int):
 def plan_gpx(pid: int):
     """The plan's stops and street path as GPX 1.1."""
     body = inspections.gpx(_plan(pid, "gpx"))
-    resp = Response(body, mimetype="application/gpx+xml")
-    resp.headers["Content-Disposition"] = f'attachment; filename="plan-{pid}.gpx"'
-    return resp
+    return attachment(body, "application/gpx+xml", f"plan-{pid}.gpx")
 
 
 @bp.get("/api/inspection-plans/<int:pid>.geojson")

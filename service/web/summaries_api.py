@@ -5,14 +5,14 @@ as a spreadsheet (service/summaries/)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint
 from flask_login import current_user
 
 from service.errors import NotFound, Problem, field_error
 from service.store.db import reading
 from service.summaries import content, documents, period
 from service.web.auth import require_role
-from service.web.kpis_api import XLSX
+from service.web.downloads import XLSX, attachment
 
 bp = Blueprint("summaries", __name__)
 
@@ -31,12 +31,6 @@ def _summary(kind: str, label: str):
     return p
 
 
-def _send(data: bytes, mimetype: str, name: str) -> Response:
-    resp = Response(data, mimetype=mimetype)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return resp
-
-
 @bp.get("/reports/<kind>/<label>")
 @require_role("planner", "leader")
 def summary_pdf(kind: str, label: str):
@@ -47,7 +41,7 @@ def summary_pdf(kind: str, label: str):
     city = current_user.city_id
     with reading() as conn:
         data = documents.pdf(conn, city, content.gather(conn, city, p))
-    return _send(data, "application/pdf", f"{kind}-{p.label}.pdf")
+    return attachment(data, "application/pdf", f"{kind}-{p.label}.pdf")
 
 
 def summary_xlsx(kind: str, label: str):
@@ -55,4 +49,4 @@ def summary_xlsx(kind: str, label: str):
     city = current_user.city_id
     with reading() as conn:
         data = documents.xlsx(content.gather(conn, city, p))
-    return _send(data, XLSX, f"{kind}-{p.label}.xlsx")
+    return attachment(data, XLSX, f"{kind}-{p.label}.xlsx")

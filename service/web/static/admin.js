@@ -4,15 +4,8 @@
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("admin-config").textContent);
-  var msg = JSON.parse(document.getElementById("admin-msg").textContent);
+  var t = window.cwText("admin-msg");
 
-  function t(key, values) {
-    var s = msg[key] || key;
-    Object.keys(values || {}).forEach(function (k) {
-      s = s.split("{" + k + "}").join(String(values[k]));
-    });
-    return s;
-  }
 
   // an element with attributes and children (strings become text nodes)
   function el(tag, attrs, children) {
@@ -27,11 +20,7 @@
     return node;
   }
 
-  function say(box, text, kind) {
-    box.textContent = text;
-    box.className = "cw-note " + (kind || "");
-    box.hidden = !text;
-  }
+  var say = window.cwSay;
 
   // a request with the page's CSRF token on anything that changes state; the answer as
   // {ok, status, data} with the JSON body (or null)

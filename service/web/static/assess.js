@@ -5,23 +5,12 @@
 (function () {
   "use strict";
   var form = document.getElementById("assess");
-  var msg = JSON.parse(document.getElementById("assess-msg").textContent);
+  var t = window.cwText("assess-msg");
   var status = document.getElementById("assess-status");
   var total = document.getElementById("assess-total");
   var result = document.getElementById("assess-result");
 
-  function t(key, values) {
-    var s = msg[key] || key;
-    Object.keys(values || {}).forEach(function (k) {
-      s = s.split("{" + k + "}").join(String(values[k]));
-    });
-    return s;
-  }
-  function say(box, text, kind) {
-    box.textContent = text;
-    box.className = "cw-note " + (kind || "");
-    box.hidden = !text;
-  }
+  var say = window.cwSay;
   function items() { return Array.prototype.slice.call(form.querySelectorAll(".cw-item")); }
   function given(fs) { return Number(fs.querySelector("input[name^='score.']").value); }
 

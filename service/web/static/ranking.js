@@ -4,7 +4,7 @@
   "use strict";
   var root = document.getElementById("cw-ranking");
   var urls = JSON.parse(root.dataset.urls);
-  var msg = JSON.parse(document.getElementById("ranking-msg").textContent);
+  var t = window.cwText("ranking-msg");
   var form = document.getElementById("ranking-pick");
   var status = document.getElementById("ranking-status");
   var flag = document.getElementById("ranking-flag");
@@ -12,13 +12,6 @@
   var flags = document.getElementById("ranking-flags");
   var publish = document.getElementById("ranking-publish");
 
-  function t(key, values) {
-    var s = msg[key] || key;
-    Object.keys(values || {}).forEach(function (k) {
-      s = s.split("{" + k + "}").join(String(values[k]));
-    });
-    return s;
-  }
   function cell(tr, text) {
     var td = document.createElement("td");
     td.textContent = text === null || text === undefined ? "—" : String(text);

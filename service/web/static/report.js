@@ -3,23 +3,12 @@
 (function () {
   "use strict";
   var form = document.getElementById("report");
-  var msg = JSON.parse(document.getElementById("report-msg").textContent);
+  var t = window.cwText("report-msg");
   var status = document.getElementById("report-status");
   var position = document.getElementById("position");
   var result = document.getElementById("result");
 
-  function t(key, values) {
-    var s = msg[key] || key;
-    Object.keys(values || {}).forEach(function (k) {
-      s = s.split("{" + k + "}").join(String(values[k]));
-    });
-    return s;
-  }
-  function say(box, text, kind) {
-    box.textContent = text;
-    box.className = "cw-note " + (kind || "");
-    box.hidden = !text;
-  }
+  var say = window.cwSay;
 
   function locate() {
     if (!navigator.geolocation) { say(position, t("report.no_location", {reason: "—"}), "cw-bad"); return; }
@@ -64,7 +53,7 @@
         box.textContent = box.textContent ? box.textContent + " " + said : said;
         box.hidden = false;
       } else {
-        rest.push((msg["field." + name] || e.field) + ": " + said);
+        rest.push((t.known("field." + name) || e.field) + ": " + said);
       }
     });
     var said = (data && (data.message || data.detail)) || "";

@@ -4,17 +4,10 @@
 (function () {
   "use strict";
   var root = document.getElementById("cw-tasks");
-  var msg = JSON.parse(document.getElementById("tasks-msg").textContent);
+  var t = window.cwText("tasks-msg");
   var cards = Array.prototype.slice.call(document.querySelectorAll(".cw-case"));
   var here = null;  // {lon, lat, acc} once the phone has said
 
-  function t(key, values) {
-    var s = msg[key] || key;
-    Object.keys(values || {}).forEach(function (k) {
-      s = s.split("{" + k + "}").join(String(values[k]));
-    });
-    return s;
-  }
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
@@ -109,7 +102,7 @@
         again();
         var said = [r.data.message || r.data.detail || ""];
         (r.data.errors || []).forEach(function (e) {
-          if (e.field !== "action") { said.push((msg["field." + e.field] || e.field) + ": " + (e.message || e.reason)); }
+          if (e.field !== "action") { said.push((t.known("field." + e.field) || e.field) + ": " + (e.message || e.reason)); }
           else { said.push(e.message || e.reason); }
         });
         say(card, t("tasks.refused", {message: said.join(" ")}), "cw-bad");
