@@ -20,6 +20,8 @@ VENDOR = {
     "markercluster": "leaflet.markercluster-1.5.3",
     "vectorgrid": "leaflet.vectorgrid-1.3.0",
     "geoman": "leaflet-geoman-free-2.20.2",
+    "chartjs": "chart.js-4.4.7",
+    "heat": "leaflet.heat-0.2.0",
 }
 
 

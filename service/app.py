@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         basemap,
         cases_api,
         catalogue_api,
+        dashboard_api,
         kpis_api,
         map_layers,
         ogc,
@@ -81,6 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(kpis_api.bp)
     app.register_blueprint(assess.bp)
     app.register_blueprint(ranking_api.bp)
+    app.register_blueprint(dashboard_api.bp)
     app.register_blueprint(summaries_api.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(tasks.bp)

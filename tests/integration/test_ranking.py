@@ -121,7 +121,8 @@ def test_the_flag_goes_to_the_worst_and_three_weeks_call_for_a_talk(
         (office["B"], 1, False),  # A leaves the flag by not being the worst
     ]
     flags = client.get("/api/ranking/flags?group=street", headers=leader).get_json()["weeks"]
-    assert [(f["week"], f["code"], f["weeks"], f["talk"]) for f in flags] == [
+    mine = [f for f in flags if f["week"] in weeks]  # other tests publish other years
+    assert [(f["week"], f["code"], f["weeks"], f["talk"]) for f in mine] == [
         (w, c, n, t) for w, (c, n, t) in zip(weeks, path, strict=True)
     ]
     # kept as published: once only, and the table refuses any change

@@ -565,6 +565,10 @@ PROBES: dict[str, Callable[[Prober], None]] = {
     "ranking.ranking": _plain("/api/ranking?week=2026-W01&group=street", status=(403,)),
     "ranking.flags": _plain("/api/ranking/flags?group=street", status=(403,)),
     "ranking.ranking_page": _plain("/ranking", status=(403,)),
+    "dashboard.dashboard_page": _plain("/dashboard", status=(403,)),
+    "dashboard.overview": _plain("/api/dashboard", status=(403,)),
+    "dashboard.heat": _plain("/api/dashboard/heat", status=(403,)),
+    "dashboard.drill": _plain("/api/dashboard/drill", status=(403,)),
     "summaries.summary_pdf": _plain("/reports/weekly/2026-W01", status=(403,)),
     "ranking.publish": _writes_refused(
         "POST", lambda w: "/api/ranking/2026-W01/publish", json={"group": "street"}
