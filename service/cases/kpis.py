@@ -213,6 +213,38 @@ def statement(level: str, scope: CaseScope | None) -> str:
     )
 
 
+def weekly(conn: Connection, city: int, start: dt.date, weeks: int) -> list[dict]:
+    """``received``, ``closed_on_time`` and ``on_time_rate`` of each of ``weeks`` weeks from
+    the Monday ``start`` (the city's days), by the definitions above, in one statement: the
+    trend a dashboard draws."""
+    lo, _ = window(conn, city, start, start)
+    _, hi = window(conn, city, start, start + dt.timedelta(days=7 * weeks - 1))
+    rows = conn.execute(
+        text(
+            "SELECT floor(EXTRACT(EPOCH FROM v.observed_at - :lo) / 604800)::int AS k, "
+            "count(*) AS received, count(*) FILTER (WHERE v.status = 'closed' AND "
+            "v.closed_at <= v.due_at) AS closed_on_time FROM violation v WHERE v.city_id = :c "
+            "AND v.observed_at >= :lo AND v.observed_at < :hi AND NOT v.permitted "
+            "AND v.status <> 'invalid' GROUP BY 1"
+        ),
+        {"c": city, "lo": lo, "hi": hi},
+    ).all()
+    got = {r.k: r for r in rows}
+    out = []
+    for k in range(weeks):
+        r = got.get(k)
+        received, on_time = (r.received, r.closed_on_time) if r else (0, 0)
+        out.append(
+            {
+                "monday": start + dt.timedelta(days=7 * k),
+                "received": received,
+                "closed_on_time": on_time,
+                "on_time_rate": round(on_time / received, 4) if received else None,
+            }
+        )
+    return out
+
+
 def window(conn: Connection, city: int, start: dt.date, end: dt.date) -> tuple:
     """The window's bounds: the start of ``start`` and of the day after ``end`` in the city's
     time zone (given to the statement as values, so that the planner knows how many cases

@@ -20,8 +20,10 @@ TOTALS = ("received", "closed", "closed_on_time", "overdue_now", "reworks", "dis
 
 
 def totals(conn: Connection, city: int, p: Period) -> dict:
-    """The city's figures over the cases observed in ``p``: the units' rows added up."""
-    rows = kpis.figures(conn, city, p.start, p.end, "unit", None)["rows"]
+    """The city's figures over the cases observed in ``p``: the rows added up — of the
+    departments, which hold every case once as the units' rows do, and are few (the medians,
+    read per key, are not needed here)."""
+    rows = kpis.figures(conn, city, p.start, p.end, "department", None)["rows"]
     out = {k: sum(r[k] for r in rows) for k in TOTALS}
     out["on_time_rate"] = (
         round(out["closed_on_time"] / out["received"], 4) if out["received"] else None

@@ -31,17 +31,16 @@ def overview(conn: Connection, city: int) -> dict:
     day = today(conn, city)
     this = period.of("weekly", day)
     last = this.before()
-    trend = []
-    for n in range(content.TREND - 1, -1, -1):
-        q = this.before(n)
-        t = content.totals(conn, city, q)
-        trend.append(
-            {"week": q.label, "received": t["received"], "on_time_rate": t["on_time_rate"]}
-        )
+    first = this.before(content.TREND - 1)
+    trend = [
+        {"week": period.of("weekly", w["monday"]).label, "received": w["received"],
+         "on_time_rate": w["on_time_rate"]}
+        for w in kpis.weekly(conn, city, first.start, content.TREND)
+    ]  # fmt: skip
     ranking = weekly.read(conn, city, last.label, "street")
     return {
         "today": day.isoformat(),
-        "this_week": {"week": this.label, **trend[-1], **content.totals(conn, city, this)},
+        "this_week": {"week": this.label, **content.totals(conn, city, this)},
         "last_week": {"week": last.label, **content.totals(conn, city, last)},
         "trend": trend,
         "ranking": {k: ranking[k] for k in ("week", "status", "flag", "rows")},

@@ -20,6 +20,11 @@ def test_the_overview_is_the_loops_figures(client, tokens):
     rows = client.get(f"/api/kpis?from={start}&to={end}&level=unit", headers=leader).get_json()
     assert d["last_week"]["received"] == sum(r["received"] for r in rows["rows"])
     assert d["last_week"]["overdue_now"] == sum(r["overdue_now"] for r in rows["rows"])
+    # the trend, one statement over twelve weeks, says what the figures say of each week
+    assert d["trend"][-2]["week"] == week
+    assert d["trend"][-2]["received"] == d["last_week"]["received"]
+    assert d["trend"][-2]["on_time_rate"] == d["last_week"]["on_time_rate"]
+    assert d["trend"][-1]["received"] == d["this_week"]["received"]
 
 
 def test_the_heat_map_counts_every_open_case_once(client, engine, demo, tokens):
