@@ -18,6 +18,7 @@ from jinja2 import Template
 from maps.escaping import html_text, script_json
 from maps.lazy import FetchedLayer, GridCellTiles, LayersReady
 from maps.style import (
+    AD_REASONS,
     LAYER_STYLES,
     OVERDUE_RING,
     SETTLED_STATUSES,
@@ -173,6 +174,56 @@ def build_planner_map(
             },
             "values": {"allowed_categories": layers.violation_categories},
         },
+    )
+    ads, gaps = LAYER_STYLES["ad_sites"], LAYER_STYLES["ad_gaps"]
+    add(
+        "ad_sites",
+        t("layer.ad_sites"),
+        {
+            **sized("ad_sites"),
+            "url": layer_url("ad_sites"),
+            "style": ads["style"],
+            "colorBy": ads["colorBy"],
+            "colors": ads["colors"],
+            "labels": {
+                **code_name,
+                "content": t("field.content"),
+                "facing_deg": t("field.facing_deg"),
+                "width_m": t("field.width_m"),
+                "height_m": t("field.height_m"),
+                "last_checked": t("field.last_checked"),
+                "unit_name": t("field.unit"),
+            },
+            "pane": "cwAds",
+            "paneZ": 425,
+        },
+        show=False,
+    )
+    add(
+        "ad_gaps",
+        t("layer.ad_gaps"),
+        {
+            **sized("assessment_points"),
+            "url": layer_url("ad_gaps"),
+            "style": gaps["style"],
+            "colorBy": gaps["colorBy"],
+            "colors": gaps["colors"],
+            "labels": {
+                **code_name,
+                "category": t("field.category"),
+                "ad_status": t("field.ad_status"),
+                "reason": t("field.ad_reason"),
+                "sight_m": t("field.ad_sight_m"),
+            },
+            "values": {
+                "category": categories,
+                "ad_status": {s: t(f"ad_status.{s}") for s in ("stale", "uncovered")},
+                "reason": {r: t(f"ad_reason.{r}") for r in AD_REASONS},
+            },
+            "pane": "cwAdGaps",
+            "paneZ": 435,
+        },
+        show=False,
     )
     around = LAYER_STYLES["point_surroundings"]
     add(
@@ -504,5 +555,18 @@ def _legend(layers: PlannerLayers, categories: dict[str, str], t) -> _Legend:
             t("legend.stall_areas"),
         )
     )
+    for layer in ("ad_sites", "ad_gaps"):
+        style = LAYER_STYLES[layer]
+        parts.append(
+            row(
+                _swatch(
+                    style["style"],
+                    "dot",
+                    "none" if layer == "ad_gaps" else style["colors"]["false"],
+                ),
+                t(f"layer.{layer}"),
+                t(f"legend.{layer}"),
+            )
+        )
     parts.append(f"<div class='cw-note'>{e(t('legend.invented'))}</div>")
     return _Legend("".join(parts))

@@ -80,6 +80,31 @@ LAYER_STYLES = {
             "fillOpacity": 0.45,
         },
     },
+    # public-service ads: checked lately in orange, not checked for the city's stale days grey
+    "ad_sites": {
+        "style": {
+            "color": "#ff7f0e",
+            "stroke": "#7f3b08",
+            "radius": 5,
+            "weight": 1.5,
+            "fillOpacity": 0.95,
+        },
+        "colorBy": "stale",
+        "colors": {"false": "#ff7f0e", "true": "#9e9e9e"},
+    },
+    # a point without an ad in sight (why: AD_REASONS): a ring around it, red; with stale
+    # ads in sight only: pink
+    "ad_gaps": {
+        "style": {
+            "color": "#d62728",
+            "radius": 14,
+            "weight": 3,
+            "fill": False,
+            "dashArray": "5 3",
+        },
+        "colorBy": "ad_status",
+        "colors": {"uncovered": "#d62728", "stale": "#f781bf"},
+    },
     "point_surroundings": {
         "style": {"color": "#555555", "weight": 1, "dashArray": "4 4", "fillOpacity": 0.04},
         "colorBy": "category",
@@ -104,6 +129,8 @@ LAYER_STYLES = {
         "settled": {"radius": 3, "weight": 0, "fillOpacity": 0.35},
     },
 }
+# why a point has no ad in sight (service/ads/coverage.py)
+AD_REASONS = ("none_within", "facing_away", "behind_building")
 # a category's icon on the map and in the legend: one character; a category an admin adds
 # gets the first character of its name
 CATEGORY_ICONS = {

@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from service.web import (
         admin,
+        ads_api,
         api,
         assess,
         basemap,
@@ -81,6 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(cases_api.bp)
     app.register_blueprint(kpis_api.bp)
     app.register_blueprint(assess.bp)
+    app.register_blueprint(ads_api.bp)
     app.register_blueprint(ranking_api.bp)
     app.register_blueprint(dashboard_api.bp)
     app.register_blueprint(summaries_api.bp)

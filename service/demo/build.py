@@ -51,6 +51,7 @@ class DemoCity:
     points: gpd.GeoDataFrame  # code, category_code, name, weight?, radius?, provenance, osm_id
     stalls: gpd.GeoDataFrame  # code, name, opens_at, closes_at, allowed_categories, unit_code
     violations: gpd.GeoDataFrame  # case_no, category_code, description, observed_at, ...
+    ads: gpd.GeoDataFrame | None = None  # code, name, content, facing_deg, size, last_checked
     inspectors: list[tuple[str, str]] = field(default_factory=list)  # (name, display name)
     extent: shapely.Polygon | None = None
 
@@ -77,6 +78,7 @@ def build(now: dt.datetime) -> DemoCity:
     points = _points(pois, roads, areas, rng)
     stalls = _stalls(points, rng)
     cases = violations(points, roads, extent, rng, now)
+    ads = _ads(points, now)
     areas = areas.to_crs(4326)
     return DemoCity(
         areas=areas,
@@ -87,6 +89,7 @@ def build(now: dt.datetime) -> DemoCity:
         points=points.to_crs(4326),
         stalls=stalls.to_crs(4326),
         violations=cases.to_crs(4326),
+        ads=ads.to_crs(4326),
         inspectors=inspectors,
         extent=gpd.GeoSeries([extent], crs=EPSG).to_crs(4326).iloc[0],
     )
@@ -437,3 +440,62 @@ def _stalls(points, rng) -> gpd.GeoDataFrame:
             )
         )
     return gpd.GeoDataFrame(rows, crs=EPSG)
+
+
+AD_THEMES = (
+    "讲文明 树新风",
+    "社会主义核心价值观",
+    "文明交通 从我做起",
+    "垃圾分类 人人有责",
+    "创建全国文明城市 共建美好家园",
+    "光盘行动 节约粮食",
+    "志愿服务 你我同行",
+)
+
+
+def _ads(points, now: dt.datetime) -> gpd.GeoDataFrame:
+    """Public-service ads (invented, from their own generator so the other layers stay as
+    they are): a board at each advertising-site point, and near most other points one within
+    or beyond the category's sight distance, mostly facing the point, some facing away, some
+    not checked for weeks."""
+    import json
+
+    from service.layers.catalogues import CATALOGUES
+
+    rng = np.random.default_rng(SEED + 1)
+    sight = {
+        c["code"]: c.get("ad_sight_m")
+        for c in json.loads(
+            (CATALOGUES / "assessment_point_categories.json").read_text(encoding="utf-8")
+        )["categories"]
+    }
+    rows = []
+    for _, p in points.iterrows():
+        at = p.geometry.representative_point()
+        reach = sight.get(p["category_code"])
+        if reach is None:  # an advertising site: its board is the point
+            bearing, site = float(rng.uniform(0, 360)), at
+        elif rng.random() < 0.7:
+            bearing = float(rng.uniform(0, 360))
+            distance = float(rng.uniform(0.2, 1.3)) * reach
+            rad = np.radians(bearing)
+            site = shapely.Point(at.x + distance * np.sin(rad), at.y + distance * np.cos(rad))
+        else:
+            continue
+        # the face looks back at the point, give or take; one board in eight the other way
+        facing = (bearing + 180 + float(rng.uniform(-40, 40))) % 360
+        if rng.random() < 0.125:
+            facing = (facing + 180) % 360
+        rows.append(
+            dict(
+                code=f"AD{len(rows) + 1:04d}",
+                name=f"{p['name'].rstrip(' *')}公益广告牌 *",
+                content=str(rng.choice(AD_THEMES)),
+                facing_deg=round(facing, 1),
+                width_m=float(rng.choice([2.0, 3.0, 4.0, 6.0])),
+                height_m=float(rng.choice([1.0, 1.5, 2.0])),
+                last_checked=(now - dt.timedelta(days=int(rng.integers(0, 50)))).date(),
+                geometry=site,
+            )
+        )
+    return gpd.GeoDataFrame(rows, crs=points.crs)

@@ -195,6 +195,21 @@ def load(conn: Connection, city: DemoCity) -> tuple[int, dict[str, int], str | N
             for r in city.stalls.itertuples()
         ],
     )
+    added["ad_site"] = _insert(
+        conn,
+        "INSERT INTO ad_site (city_id, code, name, content, facing_deg, width_m, height_m, "
+        "last_checked, provenance, geom) VALUES (:c, :code, :name, :content, :facing_deg, "
+        f":width_m, :height_m, :last_checked, 'invented', {geom}) "
+        "ON CONFLICT (city_id, code) DO NOTHING",
+        [
+            dict(c=c, **r, wkb=_wkb(g))
+            for r, g in zip(
+                _records(city.ads.drop(columns="geometry")), city.ads.geometry, strict=True
+            )
+        ]
+        if city.ads is not None
+        else [],
+    )
     inspectors = [
         _ensure_user(conn, c, name, "inspector", display) for name, display in city.inspectors
     ]

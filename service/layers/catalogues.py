@@ -33,9 +33,9 @@ def load_catalogues(conn: Connection, city_id: int) -> dict[str, int]:
     added["assessment_point_categories"] = conn.execute(
         text(
             "INSERT INTO assessment_point_category (city_id, code, name_zh, name_en, "
-            "default_radius_m, default_weight, dwell_s, checklist, color) "
+            "default_radius_m, default_weight, dwell_s, checklist, color, ad_sight_m) "
             "VALUES (:city_id, :code, :name_zh, :name_en, :radius_m, :weight, :dwell_s, "
-            "CAST(:checklist AS jsonb), :color) ON CONFLICT DO NOTHING"
+            "CAST(:checklist AS jsonb), :color, :ad_sight_m) ON CONFLICT DO NOTHING"
         ),
         [
             {"city_id": city_id, **c, "checklist": json.dumps(c["checklist"], ensure_ascii=False)}

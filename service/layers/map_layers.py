@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from service.accounts.scope import CaseScope, and_where, scope_params
+from service.ads.coverage import COVERAGE_SQL, stale_sql
 from service.errors import Problem, field_error
 from service.layers.tiles import _Cache
 
@@ -64,6 +65,14 @@ _CASES_VERSION = (
 _VALID_NOW = " AND t.valid_from <= now() AND (t.valid_to IS NULL OR t.valid_to > now())"
 # a zone comes into force or ends at a time: the zones valid now are counted too
 _ZONES_NOW = f"(SELECT count(*) FROM zone t WHERE t.city_id = :c{_VALID_NOW})::text"
+
+# what makes an advertising site stale or a point uncovered beyond the rows themselves: the
+# city's day and stale days, the categories' sight distances
+_ADS_RULES = (
+    "(SELECT (now() AT TIME ZONE c.timezone)::date || ':' || c.ad_stale_days || ':' || "
+    "(SELECT string_agg(k.code || '=' || coalesce(k.ad_sight_m, 0), ',' ORDER BY k.code) "
+    "FROM assessment_point_category k WHERE k.city_id = c.id) FROM city c WHERE c.id = :c)"
+)
 
 LAYERS: dict[str, MapLayer] = {
     layer.name: layer
@@ -107,6 +116,28 @@ LAYERS: dict[str, MapLayer] = {
             where=" AND t.active",
             order="t.code",
             signature=_versions("assessment_point"),
+        ),
+        MapLayer(
+            "ad_sites",
+            "ad_site",
+            "t.id, t.code, t.name, t.content, t.facing_deg, t.width_m, t.height_m, "
+            f"t.last_checked::text AS last_checked, u.name AS unit_name, {stale_sql('t')} AS stale",
+            "JOIN city c ON c.id = t.city_id "
+            "LEFT JOIN unit u ON u.city_id = t.city_id AND u.id = t.unit_id",
+            order="t.code",
+            signature=_versions("ad_site", "unit") + " || ':' || " + _ADS_RULES,
+        ),
+        # the points without a public-service ad in sight, or with stale ones only
+        MapLayer(
+            "ad_gaps",
+            "assessment_point",
+            "t.id, t.code, t.name, t.category_code AS category, a.ad_status, a.reason, a.sight_m",
+            f"JOIN ({COVERAGE_SQL}) a ON a.point_id = t.id",
+            " AND a.ad_status <> 'covered'",
+            order="t.code",
+            signature=_versions("assessment_point", "ad_site", "basemap_feature")
+            + " || ':' || "
+            + _ADS_RULES,
         ),
         MapLayer(
             "violations",
@@ -156,7 +187,8 @@ def size(conn: Connection, city: int, name: str, scope: CaseScope | None, most: 
     where = layer.where + (and_where(scope) if layer.scoped else "")
     return conn.execute(
         text(
-            f"SELECT count(*) FROM (SELECT 1 FROM {layer.table} t WHERE t.city_id = :c{where} "
+            f"SELECT count(*) FROM (SELECT 1 FROM {layer.table} t {layer.joins} "
+            f"WHERE t.city_id = :c{where} "
             "LIMIT :n) s"
         ),
         {"c": city, "n": most + 1, **(scope_params(scope) if layer.scoped else {})},

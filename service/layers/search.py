@@ -25,6 +25,7 @@ _LAYERS = (
     ),
     ("assessment_points", "assessment_point", "t.name", "true"),
     ("stall_areas", "stall_area", "t.name", "true"),
+    ("ad_sites", "ad_site", "coalesce(t.name, t.content)", "true"),
     ("grid_cells", "grid_cell", "NULL::text", "true"),
 )
 

@@ -34,6 +34,7 @@ CHECKLIST = (
     Item("assessment_point_categories", "assessment_point_category"),
     Item("assessment_points", "assessment_point", collection="assessment_points"),
     Item("stall_areas", "stall_area", collection="stall_areas"),
+    Item("ad_sites", "ad_site", collection="ad_sites"),
     Item("roads", "road"),
     Item("grid_cells", "grid_cell", collection="grid_cells"),
     Item("zones", "zone", _CURRENT_ZONE, "zones"),

@@ -50,6 +50,18 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "unit": ("管理单位编码", "单位编码"),
         "wkt": ("范围WKT", "WKT"),
     },
+    "ad_sites": {
+        "code": ("广告编码", "编码"),
+        "name": ("广告名称", "名称"),
+        "content": ("广告内容", "内容", "主题"),
+        "facing_deg": ("朝向", "朝向(度)"),
+        "width_m": ("宽(米)", "宽度"),
+        "height_m": ("高(米)", "高度"),
+        "last_checked": ("最近检查日期", "检查日期"),
+        "unit": ("维护单位编码", "单位编码"),
+        "lon": ("经度",),
+        "lat": ("纬度",),
+    },
 }
 
 EXAMPLES: dict[str, dict[str, object]] = {
@@ -86,6 +98,18 @@ EXAMPLES: dict[str, dict[str, object]] = {
         "allowed_categories": '["street_vending"]',
         "unit": "XYL-JD",
         "wkt": "POLYGON ((116.35 39.99, 116.351 39.99, 116.351 39.991, 116.35 39.99))",
+    },
+    "ad_sites": {
+        "code": "AD0001",
+        "name": "学院路农贸市场东门公益广告牌",
+        "content": "讲文明 树新风",
+        "facing_deg": "西",
+        "width_m": 4,
+        "height_m": 2,
+        "last_checked": "2026-11-30",
+        "unit": "XYL-JD",
+        "lon": 116.3505,
+        "lat": 39.9900,
     },
 }
 

@@ -114,6 +114,9 @@ class City(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # an advertising site last checked longer ago than this is stale
+    ad_stale_days: Mapped[int] = mapped_column(Integer, server_default=text("30"))
+    __table_args__ = (CheckConstraint("ad_stale_days > 0", name="city_ad_stale_days"),)
 
 
 class AdminArea(TenantMixin, Base):
@@ -234,7 +237,12 @@ class AssessmentPointCategory(Base):
     dwell_s: Mapped[int] = mapped_column(Integer)
     checklist: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     color: Mapped[str] = mapped_column(String(7))
-    __table_args__ = (CheckConstraint("default_radius_m > 0", name="apc_radius_positive"),)
+    # a public-service ad should be in sight within this distance (None: none needed)
+    ad_sight_m: Mapped[int | None] = mapped_column(Integer)
+    __table_args__ = (
+        CheckConstraint("default_radius_m > 0", name="apc_radius_positive"),
+        CheckConstraint("ad_sight_m > 0 AND ad_sight_m <= 500", name="apc_ad_sight"),
+    )
 
 
 class ViolationCategory(Base):
@@ -322,6 +330,34 @@ class StallArea(TenantMixin, Base):
         UniqueConstraint("city_id", "code"),
         _tenant_fk(["unit_id"], "unit(id)"),
         CheckConstraint("opens_at <> closes_at", name="stall_hours_nonempty"),
+    )
+
+
+class AdSite(TenantMixin, Base):
+    """A public-service advertising site (公益广告): a board, a wall, a screen. ``facing_deg``:
+    the way its face looks, clockwise from north (None: seen from all sides, a column)."""
+
+    __tablename__ = "ad_site"
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[str | None] = mapped_column(Text)
+    facing_deg: Mapped[float | None] = mapped_column(REAL)
+    width_m: Mapped[float | None] = mapped_column(REAL)
+    height_m: Mapped[float | None] = mapped_column(REAL)
+    last_checked: Mapped[dt.date | None] = mapped_column(Date)
+    unit_id: Mapped[int | None] = mapped_column(BigInteger)
+    provenance: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=False)
+    __table_args__ = (
+        Index("ix_ad_site_city_geom", "city_id", "geom", postgresql_using="gist"),
+        UniqueConstraint("city_id", "code"),
+        _tenant_fk(["unit_id"], "unit(id)"),
+        CheckConstraint("facing_deg >= 0 AND facing_deg < 360", name="ad_site_facing"),
+        CheckConstraint(
+            "width_m > 0 AND width_m <= 200 AND height_m > 0 AND height_m <= 200",
+            name="ad_site_size",
+        ),
     )
 
 

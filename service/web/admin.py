@@ -28,10 +28,11 @@ IMPORTABLE = (
     "persons",
     "assessment_points",
     "stall_areas",
+    "ad_sites",
     "zones",
     "grid_cells",
 )
-WITH_TEMPLATE = ("areas", "units", "persons", "assessment_points", "stall_areas")
+WITH_TEMPLATE = ("areas", "units", "persons", "assessment_points", "stall_areas", "ad_sites")
 ACTIONS = ("INSERT", "UPDATE", "DELETE", "view", "refused")  # those the audit page names
 ZONE_PROBLEMS = (
     "gap",

@@ -41,6 +41,8 @@ class PointCategoryPatch(BaseModel):
     dwell_s: int | None = Field(default=None, gt=0, le=86_400)
     checklist: list[str] | None = None
     color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
+    # how near a public-service ad should be in sight of the category's points
+    ad_sight_m: int | None = Field(default=None, gt=0, le=500)
 
 
 CATALOGUES = {

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, json, render_template
 
 from service.cases import loop
 from service.layers.basemap import MAX_ZOOM as BASEMAP_MAX_ZOOM
+from service.layers.map_layers import LAYERS as MAP_LAYERS
 from service.layers.search import MAX_RESULTS
 from service.layers.sheets import HEADERS
 from service.layers.tiles import MAX_ZOOM
@@ -293,13 +294,7 @@ def document() -> dict:
                         "required": True,
                         "schema": {
                             "type": "string",
-                            "enum": [
-                                "areas",
-                                "zones",
-                                "stall_areas",
-                                "assessment_points",
-                                "violations",
-                            ],
+                            "enum": list(MAP_LAYERS),
                         },
                     },
                     {

@@ -232,6 +232,16 @@ def _tools_config(t, lang, city, picks, layer_names, tiled, tile_url) -> dict:
             field("allowed_categories", "multi", "field.allowed", required=True, options=vcats),
             field("unit", "select", options=units),
         ],
+        "ad_sites": [
+            field("code", required=True),
+            field("name"),
+            field("content"),
+            field("facing_deg", "number"),
+            field("width_m", "number"),
+            field("height_m", "number"),
+            field("last_checked", "date"),
+            field("unit", "select", options=units),
+        ],
         "grid_cells": [
             field("code", required=True),
             field(
@@ -370,7 +380,12 @@ def _planner_layers(conn, city_id: int, lang: str) -> tuple[dict, PlannerLayers]
     stall areas in all, the smallest layers first — and the catalogues naming their codes."""
     city = layers.city(conn, city_id)
     budget = current_app.config["EMBED_FEATURES"]
-    tables = {"stall_areas": "stall_area", "zones": "zone", "assessment_points": "assessment_point"}
+    tables = {
+        "stall_areas": "stall_area",
+        "ad_sites": "ad_site",
+        "zones": "zone",
+        "assessment_points": "assessment_point",
+    }
     sizes = {
         name: conn.execute(
             text(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE city_id = :c LIMIT :n) s"),

@@ -184,3 +184,61 @@ def test_a_map_view_prints_without_the_tools(page, server):
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     page.emulate_media(media="screen")
     assert page.watch.outside == [] and page.watch.errors == []
+
+
+def test_points_without_an_ad_in_sight_are_drawn_on_demand(page, server, engine, demo):
+    """The ads and the points without one in sight are layers to switch on: each drawn
+    once, the rings as the coverage lists them, the popup in the page's words."""
+    from service.ads import coverage
+
+    with engine.connect() as conn:
+        found = coverage.coverage(conn, demo[0])
+        n_sites = conn.execute(
+            text("SELECT count(*) FROM ad_site WHERE city_id = :c"), {"c": demo[0]}
+        ).scalar()
+    gaps = {p["code"]: p for p in found["points"] if p["status"] != "covered"}
+    assert gaps and n_sites
+    _sign_in(page, server)
+    layers = page.evaluate(LAYERS)
+    assert _by(layers, "ad_gaps")["all"] == 0  # not asked for until switched on
+    for label in ("无公益广告可见的点位", "公益广告"):
+        page.locator(".leaflet-control-layers-overlays label", has_text=label).first.locator(
+            "input"
+        ).check()
+    page.wait_for_function(
+        "() => Object.values(window).filter(v => v instanceof L.GeoJSON && v.cwOptions && "
+        "['ad_gaps', 'ad_sites'].includes(v.cwOptions.url.split('/').pop()) && "
+        "v.cwAll.length > 0).length === 2",
+        timeout=30000,
+    )
+    layers = page.evaluate(LAYERS)
+    assert _by(layers, "ad_gaps")["all"] == len(gaps)
+    assert _by(layers, "ad_sites")["all"] == n_sites
+    drawn = page.evaluate(
+        """() => Object.values(window).find(v => v instanceof L.GeoJSON && v.cwOptions
+                && v.cwOptions.url.endsWith('/ad_gaps')).cwAll
+                .map(m => [m.feature.properties.code, m.options.color, m.options.fill])"""
+    )
+    colours = {"uncovered": "#d62728", "stale": "#f781bf"}
+    assert {code: colour for code, colour, _ in drawn} == {
+        code: colours[p["status"]] for code, p in gaps.items()
+    }
+    assert all(fill is False for *_, fill in drawn)  # a ring: the point stays visible
+    # a ring's popup says why in Chinese
+    code, gap = next((c, p) for c, p in gaps.items() if p["status"] == "uncovered")
+    page.evaluate(
+        """(code) => { Object.values(window).find(v => v instanceof L.GeoJSON && v.cwOptions
+                && v.cwOptions.url.endsWith('/ad_gaps')).cwAll
+                .find(m => m.feature.properties.code === code).openPopup(); }""",
+        code,
+    )
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    words = {
+        "none_within": "可视距离内无广告",
+        "facing_away": "广告背向点位",
+        "behind_building": "被建筑遮挡",
+    }
+    assert "未覆盖" in popup and words[gap["reason"]] in popup and code in popup
+    page.click("[data-tab=legend]")
+    assert "无公益广告可见的点位" in page.locator("#cw-panel #legend").inner_text()
+    assert page.watch.outside == [] and page.watch.errors == []

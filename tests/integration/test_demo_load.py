@@ -10,6 +10,7 @@ COUNTED = [
     "zone",
     "assessment_point",
     "stall_area",
+    "ad_site",
     "violation",
     "assessment_point_category",
     "violation_category",

@@ -51,6 +51,7 @@ def test_landing_conformance_collections(client, tokens):
         "zones",
         "assessment_points",
         "stall_areas",
+        "ad_sites",
         "violations",
         "units",
         "persons",

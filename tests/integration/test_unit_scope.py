@@ -29,6 +29,7 @@ from PIL import Image
 from sqlalchemy import text
 
 from gis.webtiles import tiles_over
+from service.layers.map_layers import LAYERS
 from service.layers.problems import OPEN_STATUSES
 from service.store.db import Actor, set_actor
 from tests.conftest import bearer
@@ -248,7 +249,7 @@ def _map_page(p: Prober) -> None:
 def _map_layer(p: Prober) -> None:
     own = set(p.truth.own)
     w, s, e, n = p.world.extent
-    for layer in ("areas", "zones", "stall_areas", "assessment_points", "violations"):
+    for layer in LAYERS:
         resp, seen = p.get(f"/api/map/layers/{layer}")
         if layer == "violations":
             _all_own(p, "/api/map/layers/violations", seen.ids, own)
@@ -618,6 +619,9 @@ PROBES: dict[str, Callable[[Prober], None]] = {
     "assess.assess_page": _plain("/assess/P00001", status=(403,)),
     "assess.lost_points": _lost_points(""),
     "assess.lost_points_xlsx": _lost_points(".xlsx"),
+    # advertising coverage is the office's and the inspectors': a unit's user is refused
+    "ads.ad_coverage": _plain("/api/ad-coverage", status=(403,)),
+    "ads.ad_coverage_xlsx": _plain("/api/ad-coverage.xlsx", status=(403,)),
     "kpis.kpis_xlsx": _kpis(".xlsx"),
     # Open311 is for client systems (role system): a unit's user is refused every route
     "open311.service_list": _plain("/open311/v2/services.json", status=(403,)),

@@ -57,7 +57,15 @@ def test_user_text_is_escaped_in_the_page():
 def test_the_page_is_a_shell_whose_layers_are_asked_for():
     page = build_planner_map(_layers(), translator("zh"), tiles="none").get_root().render()
     asked = set(re.findall(r'"url": "/api/map/layers/(\w+)"', page))
-    assert asked == {"areas", "zones", "stall_areas", "assessment_points", "violations"}
+    assert asked == {
+        "areas",
+        "zones",
+        "stall_areas",
+        "ad_sites",
+        "ad_gaps",
+        "assessment_points",
+        "violations",
+    }
     assert '"type": "Feature"' not in page and "FeatureCollection" not in page
     assert "L.control.scale({imperial: false" in page
 

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import service
 
-DOMAIN_ROOMS = ("layers", "rounds", "accounts", "cases", "ranking", "assessments", "summaries")
+DOMAIN_ROOMS = (
+    "layers",
+    "rounds",
+    "accounts",
+    "cases",
+    "ranking",
+    "assessments",
+    "summaries",
+    "ads",
+)
 SERVICE = Path(service.__file__).parent
 
 

@@ -170,6 +170,31 @@ STALL_AREAS = Collection(
     filters={"code": Filter("t.code = :value")},
 )
 
+AD_SITES = Collection(
+    id="ad_sites",
+    title_zh="公益广告",
+    title_en="Public-service advertising sites",
+    table="ad_site",
+    geometry_types=("Point",),
+    from_sql="ad_site t LEFT JOIN unit u ON u.city_id = t.city_id AND u.id = t.unit_id",
+    properties={
+        "code": "t.code",
+        "name": "t.name",
+        "content": "t.content",
+        "facing_deg": "t.facing_deg",
+        "width_m": "t.width_m",
+        "height_m": "t.height_m",
+        "last_checked": "t.last_checked",
+        "unit": "u.code",
+        "provenance": "t.provenance",
+        "version": "t.version",
+    },
+    filters={
+        "code": Filter("t.code = :value"),
+        "unit": Filter("u.code = :value", doc="maintaining unit's code"),
+    },
+)
+
 OVERDUE_SQL = (
     "(t.due_at < now() AND NOT t.permitted AND t.status NOT IN ('resolved', 'closed', 'invalid'))"
 )
@@ -291,6 +316,7 @@ COLLECTIONS = {
         ZONES,
         ASSESSMENT_POINTS,
         STALL_AREAS,
+        AD_SITES,
         VIOLATIONS,
         UNITS,
         PERSONS,

@@ -147,6 +147,43 @@ class StallIn(_In):
         return v
 
 
+# a face's direction as a sheet may give it: degrees clockwise from north, or a compass word
+COMPASS = {
+    "n": 0, "ne": 45, "e": 90, "se": 135, "s": 180, "sw": 225, "w": 270, "nw": 315,
+    "北": 0, "东北": 45, "东": 90, "东南": 135, "南": 180, "西南": 225, "西": 270, "西北": 315,
+}  # fmt: skip
+
+
+class AdSiteIn(_In):
+    code: str = Field(min_length=1, max_length=32)
+    name: str | None = Field(default=None, max_length=200)
+    content: str | None = Field(default=None, max_length=2000)
+    facing_deg: float | None = Field(default=None, ge=0, lt=360)
+    width_m: float | None = Field(default=None, gt=0, le=200)
+    height_m: float | None = Field(default=None, gt=0, le=200)
+    last_checked: dt.date | None = None
+    unit: str | None = None
+
+    @field_validator("facing_deg", mode="before")
+    @classmethod
+    def _compass(cls, v):
+        if isinstance(v, str) and v.strip().lower() in COMPASS:
+            return COMPASS[v.strip().lower()]
+        return v
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _text(cls, v):
+        return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+
+    @field_validator("last_checked")
+    @classmethod
+    def _past(cls, v: dt.date | None) -> dt.date | None:
+        if v is not None and v > dt.date.today() + dt.timedelta(days=1):
+            raise ValueError("should not be in the future")
+        return v
+
+
 class ViolationIn(_In):
     case_no: str | None = Field(default=None, min_length=1, max_length=32)
     category: str = Field(min_length=1, max_length=32)
@@ -332,6 +369,19 @@ SPECS: dict[str, Spec] = {
         },
         {"unit": ("unit_id", _BY_CODE.format(table="unit"))},
         _stall_times,
+    ),
+    "ad_sites": Spec(
+        AdSiteIn,
+        {
+            "code": "code",
+            "name": "name",
+            "content": "content",
+            "facing_deg": "facing_deg",
+            "width_m": "width_m",
+            "height_m": "height_m",
+            "last_checked": "last_checked",
+        },
+        {"unit": ("unit_id", _BY_CODE.format(table="unit"))},
     ),
     "units": Spec(
         UnitIn,

@@ -296,7 +296,8 @@ document.addEventListener("DOMContentLoaded", function () {
 
     function drawNew() {
       release();
-      var shape = state.cid === "assessment_points" ? "Marker" : "Polygon";
+      var shape = ["assessment_points", "ad_sites"].indexOf(state.cid) >= 0 ? "Marker"
+                                                                            : "Polygon";
       map.pm.enableDraw(shape, {snappable: true, snapDistance: 15,
                                 allowSelfIntersection: false, continueDrawing: false,
                                 markerStyle: {icon: L.divIcon({className: "cw-point-icon",
