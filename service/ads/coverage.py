@@ -54,7 +54,7 @@ JOIN assessment_point_category k ON k.city_id = p.city_id AND k.code = p.categor
 JOIN ad_site s ON s.city_id = p.city_id
   -- the index's box first: a degree of longitude is the shorter, so this is a superset
   AND ST_DWithin(s.geom, p.geom,
-                 k.ad_sight_m / (111000.0 * cos(radians(abs(ST_Y(ST_Centroid(p.geom))) + 0.5))))
+                 k.ad_sight_m / (110000.0 * cos(radians(abs(ST_Y(ST_Centroid(p.geom))) + 0.5))))
   AND ST_DWithin(s.geom::geography, p.geom::geography, k.ad_sight_m)
 CROSS JOIN LATERAL (SELECT ST_ClosestPoint(p.geom, s.geom) AS at) v0
 CROSS JOIN LATERAL (SELECT v0.at, ST_MakeLine(s.geom, v0.at) AS line) v

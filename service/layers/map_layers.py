@@ -45,6 +45,8 @@ class MapLayer:
     order: str = "t.id"
     signature: str = ""
     scoped: bool = False  # cases: only those in the reader's scope
+    # how the layer is counted when it is not ``where`` on the table alone (an upper bound)
+    count_where: str | None = None
 
 
 def _versions(*layers: str) -> str:
@@ -135,6 +137,7 @@ LAYERS: dict[str, MapLayer] = {
             f"JOIN ({COVERAGE_SQL}) a ON a.point_id = t.id",
             " AND a.ad_status <> 'covered'",
             order="t.code",
+            count_where=" AND t.active",
             signature=_versions("assessment_point", "ad_site", "basemap_feature")
             + " || ':' || "
             + _ADS_RULES,
@@ -184,11 +187,11 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
 def size(conn: Connection, city: int, name: str, scope: CaseScope | None, most: int) -> int:
     """How many features the whole layer has for ``scope``, counted up to ``most`` + 1."""
     layer = _layer(name)
-    where = layer.where + (and_where(scope) if layer.scoped else "")
+    where = layer.where if layer.count_where is None else layer.count_where
+    where += and_where(scope) if layer.scoped else ""
     return conn.execute(
         text(
-            f"SELECT count(*) FROM (SELECT 1 FROM {layer.table} t {layer.joins} "
-            f"WHERE t.city_id = :c{where} "
+            f"SELECT count(*) FROM (SELECT 1 FROM {layer.table} t WHERE t.city_id = :c{where} "
             "LIMIT :n) s"
         ),
         {"c": city, "n": most + 1, **(scope_params(scope) if layer.scoped else {})},

@@ -168,6 +168,8 @@ def table_xlsx(
         for cell, name in zip(ws[ws.max_row], fields, strict=True):
             if name in percent and cell.value is not None:
                 cell.number_format = "0.0%"
+            elif isinstance(cell.value, str):
+                cell.data_type = "s"  # a name starting with = stays a name, not a formula
     ws.append([])
     ws.append([note])
     buf = io.BytesIO()

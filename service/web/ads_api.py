@@ -14,7 +14,8 @@ from service.web.downloads import XLSX, attachment
 
 bp = Blueprint("ads", __name__)
 
-READERS = ("planner", "leader", "inspector")  # and admins
+# and admins; a unit's users too: a unit puts up and keeps ads (no case is read here)
+READERS = ("planner", "leader", "inspector", "unit")
 
 
 def _coverage() -> dict:

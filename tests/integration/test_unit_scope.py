@@ -619,9 +619,9 @@ PROBES: dict[str, Callable[[Prober], None]] = {
     "assess.assess_page": _plain("/assess/P00001", status=(403,)),
     "assess.lost_points": _lost_points(""),
     "assess.lost_points_xlsx": _lost_points(".xlsx"),
-    # advertising coverage is the office's and the inspectors': a unit's user is refused
-    "ads.ad_coverage": _plain("/api/ad-coverage", status=(403,)),
-    "ads.ad_coverage_xlsx": _plain("/api/ad-coverage.xlsx", status=(403,)),
+    # advertising coverage reads no case: every role reads it, a unit's users included
+    "ads.ad_coverage": _plain("/api/ad-coverage"),
+    "ads.ad_coverage_xlsx": _plain("/api/ad-coverage.xlsx"),
     "kpis.kpis_xlsx": _kpis(".xlsx"),
     # Open311 is for client systems (role system): a unit's user is refused every route
     "open311.service_list": _plain("/open311/v2/services.json", status=(403,)),

@@ -159,8 +159,8 @@ class AdSiteIn(_In):
     name: str | None = Field(default=None, max_length=200)
     content: str | None = Field(default=None, max_length=2000)
     facing_deg: float | None = Field(default=None, ge=0, lt=360)
-    width_m: float | None = Field(default=None, gt=0, le=200)
-    height_m: float | None = Field(default=None, gt=0, le=200)
+    width_m: float | None = Field(default=None, ge=0.01, le=200)
+    height_m: float | None = Field(default=None, ge=0.01, le=200)
     last_checked: dt.date | None = None
     unit: str | None = None
 
@@ -170,6 +170,11 @@ class AdSiteIn(_In):
         if isinstance(v, str) and v.strip().lower() in COMPASS:
             return COMPASS[v.strip().lower()]
         return v
+
+    @field_validator("facing_deg")
+    @classmethod
+    def _tenth(cls, v: float | None) -> float | None:
+        return None if v is None else round(v, 1) % 360  # 359.99 is north
 
     @field_validator("code", mode="before")
     @classmethod
