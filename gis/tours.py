@@ -207,7 +207,7 @@ def verify(durations: np.ndarray, dwell: np.ndarray, order: list[int], horizon: 
         leg = durations[here, 0]
         t += leg
         travel += leg
-        if t <= horizon + 1 or not order:
+        if t <= horizon or not order:
             return Tour(
                 order=order,
                 start_s=0,

@@ -1,12 +1,18 @@
 """Unannounced inspection plans (暗访): drawn, routed on the streets, and kept secret.
 
-A plan's stops are drawn by gis/tours.py from the city's active assessment points: each
-point's priority (config INSPECTION_WEIGHTS: open cases near it by severity, overdue ones,
-its weight, days since its last visit, and past findings there) sets its target visit rate
-(never below one visit per INSPECTION_FLOOR_DAYS); its hidden next-visit date
-(``inspection_due``) was drawn at its last visit. Travel times come from the city's street
+A plan's stops are drawn from the city's active assessment points that can be reached and
+left within the window (service/rounds/coverage.py): each is *wanted* tonight at its own odds
+(gis/visits.py) — its priority (config INSPECTION_WEIGHTS: open cases near it by severity,
+overdue ones, its weight, past findings there) within a narrow spread, times a hazard of the
+days since its last visit shaped so that those days tell an observer little — and a point
+at the end of the floor kept must go. The floor kept is INSPECTION_FLOOR_DAYS when the
+night's capacity (stops a night from past rounds or the travel times) keeps it
+unforeseeably, else the shortest that can (INSPECTION_FLOOR_STRICT: the asked one whenever
+it can be kept at all), and the plan says so. The solver (gis/tours.py) then takes the
+wanted ones that fit and the others nearby. A visit counts when the team checks in
+(``arrive``), never when the round is planned. Travel times come from the city's street
 network (service/rounds/roads.py) for the plan's mode; without one, from straight lines times a
-detour factor, and the plan says so. Every plan records the targets and draws behind it.
+detour factor, and the plan says so. Every plan records the odds and draws behind it.
 
 Secrecy: a plan exists only for its team, leaders and admins; anyone else gets 404 for it
 and every export of it. Team members see its stops from ``release_at``. Every read of a plan
@@ -24,21 +30,24 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, text
 
-from gis import tours
+from gis import tours, visits
 from gis.crs import metric_epsg, to_metric_xy
 from gis.roads import speed_kmh
 from service.accounts.scope import and_where, case_scope, scope_params
 from service.errors import NotFound, Problem, field_error, validated
-from service.rounds import roads
+from service.rounds import coverage, roads
 from service.store.models import TRAVEL_MODES
 
 PLANNERS = ("leader", "admin")
-WEIGHTS = {"severity": 1.0, "overdue": 2.0, "days_since": 1.0, "findings": 0.5, "verify": 20.0}
+# days_since: 0 — the days since a visit act through the hazard (gis/visits.py) alone; a
+# weight here would make them name tonight's stops. verify: against wanted points' 40..80
+WEIGHTS = {"severity": 1.0, "overdue": 2.0, "days_since": 0.0, "findings": 0.5, "verify": 50.0}
 FLOOR_DAYS = 28
 VERIFY_DWELL_S = 300  # a verification visit (INSPECTION_DWELL_S["verify"] overrides)
 VERIFY_MAX = 200  # the cases awaiting verification a plan draws from: those waiting longest
 VERIFY_PER_ROUND = 4  # verification targets offered to one round (INSPECTION_VERIFY_PER_ROUND)
 STRAIGHT_DETOUR = 1.4  # used when a city has no street network at all
+DEFICIT_DAYS = 56  # a point's visits against its share over these days (gis/visits.deficit)
 
 
 class PlanIn(BaseModel):
@@ -307,21 +316,42 @@ def create(
     )
     lonlat = np.array([plan.depot, *[(r.lon, r.lat) for r in [*rows, *cases]]], float)
     times, leg_metres, paths, notes = travel_matrix(conn, city_id, plan.mode, lonlat)
-    per_day = budget / float(
-        np.median(dwell[:n] + np.sort(times[1 : n + 1, 1 : n + 1], axis=1)[:, 1:4].mean(axis=1))
-    )
-    rates = tours.target_rates(pri, per_day, floor_days)
-    due = np.array([r.due_on is not None and r.due_on <= day for r in rows])
-    # days since the last visit; a point never visited counts from the city's first plan
+    # first day with a plan: a point never visited counts its days from it
     first = (
         conn.execute(
             text("SELECT min(plan_date) FROM inspection_plan WHERE city_id = :c"), {"c": city_id}
         ).scalar()
         or day
     )
-    since = np.array([(day - (r.last_visit_on or min(first, day))).days for r in rows])
-    at_floor = tours.must_go(since, floor_days, per_day)  # or some would pass their floor
-    prize = tours.prizes(pri, due, at_floor, rng)
+    since = np.array([max((day - (r.last_visit_on or min(first, day))).days, 0) for r in rows])
+    # what the city can do tonight: the points within reach, the stops a night, the floor
+    ok = coverage.reachable(times, dwell, budget)
+    area_id = conn.execute(
+        text("SELECT id FROM admin_area WHERE city_id = :c AND code = :a"),
+        {"c": city_id, "a": plan.area},
+    ).scalar()
+    past = coverage.past_rounds(conn, city_id, plan.mode, area_id, tuple(plan.depot), budget, day)
+    stops, source = coverage.capacity(past, times[: n + 1, : n + 1], dwell[:n], budget, ok[:n])
+    strict = bool(config.get("INSPECTION_FLOOR_STRICT", False))
+    fp = coverage.plan_of(int(ok[:n].sum()), stops, floor_days, strict)
+    # the floor kept shortens by a day a night at most, and only when it is clearly longer
+    # than the capacity needs: a floor that jumps or wavers shorter forces the points between
+    # the two, and so names them
+    before = coverage.last_kept(conn, city_id, plan.mode, area_id, day)
+    kept = fp.keep_days or visits.LONGEST_FLOOR
+    if before and kept < before:
+        kept = before - 1 if before - kept > coverage.FLOOR_SLACK_DAYS else before
+    hz = coverage.hazard_for(int(ok[:n].sum()), stops, kept)
+    # tonight's draw: each reachable point wanted at its odds (a fresh coin: nothing seen
+    # of past visits but the floor moves them), those at the floor kept must go
+    share = visits.weights(pri, ok[:n])
+    behind = visits.deficit(share, _visited(conn, city_id, [r.id for r in rows], day))
+    odds = np.minimum(share * behind * hz.at(since), 1.0)
+    wanted, must = visits.tonight(odds, since, kept, rng)
+    if strict:  # also those so near the floor that the nights left cannot take them all
+        must |= tours.must_go(since, kept, stops) & ok[:n]
+    prize = visits.prizes(wanted, must, rng, tours.MANDATORY)
+    prize[~ok[:n]] = 0  # out of reach: never asked for
     waiting = np.array([float(c.waiting_days) for c in cases])
     vprize = verify_prizes(waiting, weights["verify"], rng)
     tour = tours.solve(
@@ -333,9 +363,27 @@ def create(
         start_jitter_s=min(900, budget // 10),
         urgency=np.concatenate([since, np.zeros(len(cases), int)]),
     )
+    far = [rows[i].code for i in np.flatnonzero(~ok[:n])]
+    if far:
+        notes.append(
+            f"{len(far)} points cannot be reached, inspected and left within this window by "
+            f"{plan.mode} from this depot: " + ", ".join(far[:20])
+        )
+    if not fp.unforeseeable:
+        notes.append(
+            f"The {floor_days}-day floor cannot be kept unforeseeably with about {stops:.1f} "
+            f"stops a night over {int(ok[:n].sum())} points"
+            + (f": kept at {kept} days" if fp.keep_days else "")
+            + (
+                f"; it needs about {fp.needed_capacity:g} stops a night"
+                if fp.needed_capacity
+                else ""
+            )
+            + " (GET /api/inspection-coverage says what would keep it)."
+        )
     if tour.missed_mandatory:
         notes.append(
-            f"{len(tour.missed_mandatory)} points at the end of their {floor_days}-day floor do "
+            f"{len(tour.missed_mandatory)} points at the end of their {kept}-day floor do "
             "not fit in this window: " + ", ".join(rows[i].code for i in tour.missed_mandatory[:20])
         )
     route = _route(lonlat, tour.order, paths)
@@ -351,7 +399,11 @@ def create(
         "seeded_from": "given" if seeded else "secrets",
         "floor_days": floor_days,
         "weights": weights,
-        "stops_per_day_estimate": round(per_day, 2),
+        "stops_per_night": round(float(stops), 2),
+        "stops_from": source,
+        "floor_kept_days": kept,
+        "floor": coverage.describe(fp),
+        "hazard": {"low": hz.low, "high": hz.high, "step": hz.step},
         "start_offset_s": tour.start_s,
         "reversed": tour.reversed,
         "notes": notes,
@@ -359,12 +411,17 @@ def create(
             {
                 "point_id": r.id,
                 "priority": round(float(p), 3),
-                "target_rate": round(float(t), 4),
-                "prize": int(z),
-                "due": bool(d),
+                "since_days": int(d),
+                "odds": round(float(o), 4),
+                "behind": round(float(b), 3),
+                "wanted": bool(w),
                 "at_floor": bool(f),
+                "reachable": bool(k),
+                "prize": int(z),
             }
-            for r, p, t, z, d, f in zip(rows, pri, rates, prize, due, at_floor, strict=True)
+            for r, p, d, o, b, w, f, k, z in zip(
+                rows, pri, since, odds, behind, wanted, must, ok[:n], prize, strict=True
+            )
         ],
         "verify_candidates": [
             {"case_id": c.id, "waiting_days": round(float(w), 2), "prize": int(z)}
@@ -422,22 +479,23 @@ def create(
                 for k, (i, a) in enumerate(zip(tour.order, tour.arrive_s, strict=True))
             ],
         )
-    # the visited points draw their next hidden date (verification stops draw nothing)
-    chosen = np.array([i for i in tour.order if i < n], int)
-    if len(chosen):
-        gaps = tours.draw_gap_days(rates[chosen], floor_days, rng)
+    return pid
+
+
+def _visited(conn, city_id: int, point_ids: list[int], day: dt.date) -> np.ndarray:
+    """Each point's visits checked in on the rounds of the ``DEFICIT_DAYS`` before ``day``."""
+    counts = dict(
         conn.execute(
             text(
-                "INSERT INTO inspection_due (city_id, point_id, last_visit_on, due_on) "
-                "VALUES (:c, :p, :d, :due) ON CONFLICT (city_id, point_id) DO UPDATE SET "
-                "last_visit_on = excluded.last_visit_on, due_on = excluded.due_on"
+                "SELECT s.point_id, count(*) FROM inspection_stop s JOIN inspection_plan p "
+                "ON p.city_id = s.city_id AND p.id = s.plan_id WHERE s.city_id = :c "
+                "AND s.point_id IS NOT NULL AND s.arrived_at IS NOT NULL "
+                "AND p.plan_date >= :since AND p.plan_date < :day GROUP BY s.point_id"
             ),
-            [
-                {"c": city_id, "p": rows[i].id, "d": day, "due": day + dt.timedelta(days=int(g))}
-                for i, g in zip(chosen, gaps, strict=True)
-            ],
-        )
-    return pid
+            {"c": city_id, "since": day - dt.timedelta(days=DEFICIT_DAYS), "day": day},
+        ).all()
+    )
+    return np.array([counts.get(p, 0) for p in point_ids], float)
 
 
 def _route(lonlat: np.ndarray, order: list[int], paths) -> str:
@@ -522,6 +580,7 @@ def read(conn: Connection, city_id: int, user, pid: int, what: str = "json") -> 
         "window_start": row["window_start"].isoformat(),
         "window_end": row["window_end"].isoformat(),
         "release_at": row["release_at"].isoformat(),
+        "cancelled_at": row["cancelled_at"].isoformat() if row["cancelled_at"] else None,
     }
     if not released:
         return {
@@ -656,19 +715,69 @@ def geojson(plan: dict) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def arrive(conn: Connection, city_id: int, user, pid: int, seq: int) -> dict | None:
-    """Check in at a stop; None (logged as refused) when the plan is not the user's to see."""
+def _at(row, at: object, now: dt.datetime) -> dt.datetime:
+    """When a check-in happened: ``at`` (ISO with its zone, for a round recorded afterwards
+    from paper) within the plan's window and not ahead of now, or now."""
+    if at is None:
+        return now
+    when = None
+    if isinstance(at, str):
+        try:
+            when = dt.datetime.fromisoformat(at)
+        except ValueError:
+            when = None
+    if when is None or when.tzinfo is None:
+        raise Problem(
+            "The time of the visit is not understood.",
+            status=422,
+            errors=[field_error("at", "an ISO date-time with its zone")],
+        )
+    if not row["window_start"] <= when <= row["window_end"] or when > now + dt.timedelta(minutes=5):
+        raise Problem(
+            "The visit lies outside the round's window.",
+            status=422,
+            errors=[
+                field_error(
+                    "at",
+                    f"within {row['window_start'].isoformat()} .. "
+                    f"{row['window_end'].isoformat()}, and not ahead of now",
+                )
+            ],
+        )
+    return when
+
+
+def arrive(
+    conn: Connection,
+    city_id: int,
+    user,
+    pid: int,
+    seq: int,
+    at: object = None,
+    now: dt.datetime | None = None,
+) -> dict | None:
+    """Check in at a stop: the point's last visit is then (``at``, default ``now``), dated
+    in the city's time; a second check-in keeps the first. None (logged as refused) when the
+    plan is not the user's to see. ``now``: the clock (injected by tests and the bench)."""
+    now = now or dt.datetime.now(dt.UTC)
     row = visible(conn, city_id, user, pid)
-    if row is None or not (user.role in PLANNERS or row["release_at"] <= dt.datetime.now(dt.UTC)):
+    if row is None or not (user.role in PLANNERS or row["release_at"] <= now):
         log_view(conn, city_id, user, pid, "arrive", refused=True)
         return None
+    if row["cancelled_at"] is not None:
+        raise Problem(
+            "The round was cancelled: it takes no check-in.",
+            status=409,
+            errors=[field_error("plan", f"cancelled at {row['cancelled_at'].isoformat()}")],
+        )
+    when = _at(row, at, now)
     done = conn.execute(
         text(
-            "UPDATE inspection_stop SET arrived_at = coalesce(arrived_at, now()) "
+            "UPDATE inspection_stop SET arrived_at = coalesce(arrived_at, :at) "
             "WHERE city_id = :c AND plan_id = :p AND seq = :s "
             "RETURNING point_id, violation_id, arrived_at"
         ),
-        {"c": city_id, "p": pid, "s": seq},
+        {"c": city_id, "p": pid, "s": seq, "at": when},
     ).first()
     if done is None:
         raise NotFound(f"No stop {seq} in plan {pid}.")
@@ -690,9 +799,30 @@ def arrive(conn: Connection, city_id: int, user, pid: int, seq: int) -> dict | N
     conn.execute(
         text(
             "INSERT INTO inspection_due (city_id, point_id, last_visit_on, due_on) "
-            "VALUES (:c, :pt, :d, :d + :floor) ON CONFLICT (city_id, point_id) DO UPDATE SET "
-            "last_visit_on = greatest(inspection_due.last_visit_on, excluded.last_visit_on)"
+            "SELECT :c, :pt, d, d + :floor FROM (SELECT (CAST(:at AS timestamptz) "
+            "AT TIME ZONE timezone)::date AS d FROM city WHERE id = :c) t "
+            "ON CONFLICT (city_id, point_id) DO UPDATE SET "
+            "last_visit_on = excluded.last_visit_on, due_on = excluded.due_on "
+            "WHERE inspection_due.last_visit_on < excluded.last_visit_on"
         ),
-        {"c": city_id, "pt": done.point_id, "d": done.arrived_at.date(), "floor": FLOOR_DAYS},
+        {"c": city_id, "pt": done.point_id, "at": done.arrived_at, "floor": FLOOR_DAYS},
     )
     return {"seq": seq, "point_id": done.point_id, "arrived_at": done.arrived_at.isoformat()}
+
+
+def cancel(conn: Connection, city_id: int, user, pid: int) -> dict | None:
+    """Cancel a round (leaders and admins): it takes no more check-ins; the visits it made
+    stand, and nothing else of it counted. None when the plan is not the user's to see."""
+    row = visible(conn, city_id, user, pid)
+    if row is None or user.role not in PLANNERS:
+        log_view(conn, city_id, user, pid, "cancel", refused=True)
+        return None
+    at = conn.execute(
+        text(
+            "UPDATE inspection_plan SET cancelled_at = coalesce(cancelled_at, now()), "
+            "cancelled_by = coalesce(cancelled_by, :u) WHERE city_id = :c AND id = :p "
+            "RETURNING cancelled_at"
+        ),
+        {"c": city_id, "p": pid, "u": user.id},
+    ).scalar()
+    return {"id": pid, "cancelled_at": at.isoformat()}

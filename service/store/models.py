@@ -592,9 +592,13 @@ class InspectionPlan(TenantMixin, Base):
     )
     depot = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=False)
     route = mapped_column(Geometry("LINESTRING", srid=SRID, spatial_index=False))
+    # a cancelled round takes no more check-ins; the visits it had made stand (0019)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_by: Mapped[int | None] = mapped_column(BigInteger)
     __table_args__ = (
         _tenant_fk(["area_id"], "admin_area(id)"),
         _tenant_fk(["created_by"], "app_user(id)"),
+        _tenant_fk(["cancelled_by"], "app_user(id)"),
         CheckConstraint(_in("mode", TRAVEL_MODES), name="plan_mode"),
         CheckConstraint("window_end > window_start", name="plan_window"),
     )

@@ -472,9 +472,40 @@ def document() -> dict:
         },
         "/api/inspection-plans/{planId}/stops/{seq}/arrive": {
             "post": {
-                "summary": "Check in at a stop: the point's last inspection is now",
+                "summary": "Check in at a stop: the point's last visit is now, or at 'at' (a "
+                'JSON body {"at": ISO time with its zone} within the round\'s window and not '
+                "ahead of now, for a round recorded from paper); 409 once the round is "
+                "cancelled",
                 "parameters": [_PLAN, _path("seq", {"type": "integer", "minimum": 0})],
-                "responses": {"200": _ok("the check-in", schema=_ref("Arrival"))},
+                "responses": {
+                    "200": _ok("the check-in", schema=_ref("Arrival")),
+                    "409": _PROBLEM,
+                    "422": _PROBLEM,
+                },
+            }
+        },
+        "/api/inspection-plans/{planId}/cancel": {
+            "post": {
+                "summary": "Cancel a round (leaders, admins): no more check-ins; the visits it "
+                "made stand",
+                "parameters": [_PLAN],
+                "responses": {"200": _ok("id, cancelled_at"), "404": _PROBLEM},
+            }
+        },
+        "/api/inspection-coverage": {
+            "get": {
+                "summary": "What rounds of a mode, window and depot can promise (leaders, "
+                "admins): points out of reach, stops a night, whether the floor is kept "
+                "unforeseeably, the floor kept, the stops a night it needs, and the same for "
+                "other modes, longer windows and more teams",
+                "parameters": [
+                    _q("mode", "walk, bike or drive (default walk)"),
+                    _q("window", "HH:MM-HH:MM in the city's time (required)"),
+                    _q("depot", "lon,lat (required)"),
+                    _q("area", "an area's code"),
+                    _q("teams", "teams a night, 1 to 20 (default 1)"),
+                ],
+                "responses": {"200": _ok("the report"), "400": _PROBLEM, "403": _PROBLEM},
             }
         },
         "/inspection-plans/{planId}": {

@@ -333,6 +333,7 @@ def _planning(t, city: dict, picks: dict) -> dict:
     tomorrow = dt.datetime.now(ZoneInfo(city["timezone"])).date() + dt.timedelta(days=1)
     return {
         "url": url_for("plans.create_plan"),
+        "coverage": url_for("plans.inspection_coverage"),
         "round": url_for("plans.route_page", pid=0).replace("/0", "/{id}"),
         "team": team,
         "modes": [(m, t(f"mode.{m}")) for m in TRAVEL_MODES],
@@ -349,7 +350,7 @@ def ui_messages() -> list[str]:
     """The catalogue keys the page's scripts use."""
     from service.web.i18n import catalogue
 
-    prefixes = ("ui.", "layer.", "status.", "check.", "field.")
+    prefixes = ("ui.", "layer.", "status.", "check.", "field.", "mode.")
     return [k for k in catalogue("zh") if k.startswith(prefixes)]
 
 

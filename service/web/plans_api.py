@@ -11,7 +11,7 @@ from flask_login import current_user
 from service.errors import Forbidden, NotFound, Problem, field_error
 from service.layers.features.collections import WRITERS_CASES
 from service.layers.features.params import whole_number
-from service.rounds import inspections, listing
+from service.rounds import inspections, listing, promise
 from service.store.db import reading, writing
 from service.web.auth import actor
 from service.web.downloads import attachment
@@ -129,12 +129,47 @@ def plan_views(pid: int):
 
 @bp.post("/api/inspection-plans/<int:pid>/stops/<int:seq>/arrive")
 def arrive(pid: int, seq: int):
-    """The team has arrived at a stop: the point's last inspection is now."""
+    """The team has arrived at a stop: the point's last inspection is now, or at ``at``
+    (a JSON body ``{"at": ISO time}`` within the round's window, for a round recorded from
+    paper)."""
+    at = None
+    if request.get_data(cache=True):
+        body = json_body()
+        if not isinstance(body, dict) or set(body) - {"at"}:
+            raise Problem(
+                "The check-in is not understood.",
+                status=400,
+                errors=[field_error("body", "an object with at most 'at'")],
+            )
+        at = body.get("at")
     with writing(actor()) as conn:
-        done = inspections.arrive(conn, current_user.city_id, current_user, pid, seq)
+        done = inspections.arrive(conn, current_user.city_id, current_user, pid, seq, at)
     if done is None:
         raise NotFound(f"No inspection plan {pid}.")
     return jsonify(done)
+
+
+@bp.post("/api/inspection-plans/<int:pid>/cancel")
+def cancel(pid: int):
+    """Cancel a round (leaders and admins): no more check-ins; nothing of it counted."""
+    with writing(actor()) as conn:
+        done = inspections.cancel(conn, current_user.city_id, current_user, pid)
+    if done is None:
+        raise NotFound(f"No inspection plan {pid}.")
+    return jsonify(done)
+
+
+@bp.get("/api/inspection-coverage")
+def inspection_coverage():
+    """What rounds of a mode, window and depot can promise (leaders and admins)."""
+    if current_user.role not in inspections.PLANNERS:
+        raise Forbidden("The coverage report is for leaders and admins.")
+    with reading() as conn:
+        return jsonify(
+            promise.report(
+                conn, current_user.city_id, current_user.id, request.args, current_app.config
+            )
+        )
 
 
 @bp.get("/inspection-plans/<int:pid>")

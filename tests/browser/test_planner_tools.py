@@ -109,6 +109,14 @@ def test_a_leader_plans_a_round_from_the_map(browser, server, engine, tokens):
         page.select_option("#cw-plan-team", label="t_inspector")
         page.select_option("#cw-plan-mode", "walk")
         assert submit.is_enabled() and submit.get_attribute("title") is None
+        # before planning: what rounds on foot from here can promise, in words
+        page.click("#cw-plan-check")
+        page.wait_for_function(
+            "document.getElementById('cw-plan-coverage').textContent.includes('可到达')",
+            timeout=60000,
+        )
+        said = page.inner_text("#cw-plan-coverage")
+        assert "每晚约" in said and "28 天" in said and "{" not in said, said
         submit.click()
         link = page.locator("#cw-plan-open")
         link.wait_for(timeout=60000)

@@ -581,6 +581,14 @@ PROBES: dict[str, Callable[[Prober], None]] = {
     "plans.plan_geojson": _plan_json(".geojson"),
     "plans.plan_views": _plan_json("/views", status=(403,)),
     "plans.arrive": _arrive,
+    # a unit's user cancels no round, its own or another's, and reads no coverage report
+    "plans.cancel": lambda p: [
+        p.call("POST", f"/api/inspection-plans/{plan}/cancel", (404,))
+        for plan in (p.world.member_plan, p.world.other_plan)
+    ],
+    "plans.inspection_coverage": _plain(
+        "/api/inspection-coverage?window=20:00-23:00&depot=117.215,28.29", status=(403,)
+    ),
     "plans.route_page": _route_page,
     "reports.report_page": _plain("/report", status=(403,)),
     "tasks.tasks_page": _tasks_page,

@@ -592,15 +592,53 @@ document.addEventListener("DOMContentLoaded", function () {
       el("div", {class: "cw-row"}, pick), where,
       el("p", {class: "cw-field-error", "data-field": "depot", hidden: true})));
     var submit = el("button", {type: "submit", id: "cw-plan-submit", text: t("ui.plan.create")});
-    form.appendChild(el("div", {class: "cw-row"}, submit));
+    var check = el("button", {type: "button", id: "cw-plan-check", text: t("ui.plan.check"),
+                              onclick: promise});
+    form.appendChild(el("div", {class: "cw-row"}, check, submit));
+    var promised = el("div", {id: "cw-plan-coverage", class: "cw-note", hidden: true});
     var status = el("p", {id: "cw-plan-status", class: "cw-note", hidden: true});
     body.appendChild(el("p", {class: "cw-hint", text: t("ui.plan.hint")}));
     body.appendChild(form);
     body.appendChild(status);
+    body.appendChild(promised);
 
     function ready() {
       var chosen = Array.prototype.some.call(team.options, function (o) { return o.selected; });
       why(submit, !depot ? t("ui.why.no_depot") : !chosen ? t("ui.why.no_team") : null);
+      why(check, !depot ? t("ui.why.no_depot") : null);
+    }
+
+    // what rounds of this mode, window and depot can promise, before any is planned
+    function promise() {
+      var q = "?mode=" + encodeURIComponent(mode.value) + "&window=" +
+        encodeURIComponent(form.elements.window_start.value + "-" +
+                           form.elements.window_end.value) +
+        "&depot=" + depot.join(",") + (area.value ? "&area=" + encodeURIComponent(area.value)
+                                                  : "");
+      promised.hidden = false;
+      promised.textContent = t("ui.plan.working");
+      api("GET", p.coverage + q).then(function (r) {
+        promised.textContent = "";
+        if (!r.ok) { promised.textContent = said(r); return; }
+        var c = r.data, lines = [
+          t("ui.plan.cov_reach", {reachable: c.reachable, points: c.points,
+                                  stops: c.stops_per_night}),
+          c.unforeseeable ? t("ui.plan.cov_kept", {floor: c.floor_days})
+                          : t("ui.plan.cov_not_kept", {floor: c.floor_days,
+                                                       kept: c.kept_floor_days || "—",
+                                                       need: c.needed_stops_per_night || "—"})
+        ];
+        c.keeps_floor.forEach(function (o) {
+          lines.push(t("ui.plan.cov_option", {mode: t("mode." + o.mode), hours: o.window_hours,
+                                              teams: o.teams, floor: c.floor_days}));
+        });
+        if (c.unreachable.length) {
+          lines.push(t("ui.plan.cov_far", {n: c.unreachable.length}) + " " +
+                     c.unreachable.slice(0, 10).map(function (u) { return u.name; })
+                       .join("、"));
+        }
+        lines.forEach(function (line) { promised.appendChild(el("p", {text: line})); });
+      });
     }
     team.addEventListener("change", ready);
     ready();

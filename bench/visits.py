@@ -1,0 +1,371 @@
+"""Can the rounds be foretold? 90 nights driven through the service, three regimes.
+
+    .venv/bin/python bench/visits.py [--days 90] [--home var/bench-rounds] [--quick]
+
+(also run by ``bench/routes.py``). A cluster of its own under ``--home`` holds the demo city
+(Guixi, 146 points) and a 300-point city on Jinan's whole-city street network (points within
+3 km of a central node, weights log-normal). Each night a leader's round is created by
+``service.rounds.inspections.create`` for that night's date (depot at the centre) and every
+stop is checked in by ``inspections.arrive`` at its ETA with the clock set to it: the
+service's own planning, capacity, floor and check-ins, nothing re-implemented. Regimes:
+(a) Guixi on foot 20:00-23:00, (b) Guixi by bike 20:00-23:00, (c) Jinan's 300 points by bike
+for 6 hours. Beside each, a deterministic "highest priority first" planner on the same
+travel matrix and solver (priority × (1 + days since / 28), the floor forced earliest
+deadline first), in memory.
+
+Printed per regime: what the coverage report says (stops a night, the 28-day floor kept
+unforeseeably or the floor kept), visits beyond 28 days and beyond the floor kept, the total
+variation distance between the visits' shares and the targets' (each reachable point's
+weight), the normalised entropy of the gaps over 1 .. 28 (longer ones in the last bin, as
+bench/routes.py measured it before) and the largest share of one gap among the gaps as
+they are,
+stops a night against the deterministic planner's, and two observers' precision@k (nights
+60-89) against chance k/N: the points with the most days since their last visit, and a
+logistic model on days since, priority, visited yesterday, weekday and the last gap
+(trained on nights 30-59).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.layers import log, running_cluster  # noqa: E402
+from gis import tours  # noqa: E402
+from service.accounts.users import create_user  # noqa: E402
+from service.rounds import inspections  # noqa: E402
+from service.store.db import Actor, set_actor  # noqa: E402
+
+FLOOR = 28
+START = dt.date(2027, 3, 1)
+CONFIG = {"INSPECTION_WEIGHTS": {"verify": 0.0}, "INSPECTION_FLOOR_DAYS": FLOOR}
+
+
+def _leader(conn, city: int, name: str):
+    row = conn.execute(
+        text("SELECT id FROM app_user WHERE city_id = :c AND name = :n"), {"c": city, "n": name}
+    ).scalar()
+    uid = row or create_user(conn, city, name, "leader", password=None).id
+    return SimpleNamespace(id=uid, role="leader", name=name, unit_id=None, city_id=city)
+
+
+def demo_city(conn) -> tuple[int, list[float]]:
+    from service.demo.build import build
+    from service.demo.load import load
+
+    city, _, _ = load(conn, build(dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)))
+    return city, [117.2150, 28.2900]
+
+
+def jinan_city(conn, roads_path: Path) -> tuple[int, list[float]]:
+    """A city on Jinan's street network with 300 points within 3 km of a central node."""
+    from gis import roads as graph
+    from service.layers.catalogues import load_catalogues
+    from service.rounds import roads
+    from service.rounds.roads import read_lines
+
+    have = conn.execute(text("SELECT id FROM city WHERE code = '370100'")).scalar()
+    frame = read_lines(roads_path)
+    net = graph.build(list(frame.geometry.values), list(frame["highway"]), [0] * len(frame), "bike")
+    centre = net.reachable[len(net.reachable) // 2]
+    if have:
+        return have, [float(v) for v in net.lonlat[centre]]
+    w, s, e, n = frame.total_bounds
+    city = conn.execute(
+        text(
+            "INSERT INTO city (code, name, crs_epsg, extent) VALUES ('370100', '济南市', 4549, "
+            "ST_MakeEnvelope(:w, :s, :e, :n, 4326)) RETURNING id"
+        ),
+        {"w": w, "s": s, "e": e, "n": n},
+    ).scalar()
+    load_catalogues(conn, city)
+    roads.store(conn, city, frame, "osm", roads_path.name)
+    rng = np.random.default_rng(300)
+    near = net.reachable[np.hypot(*(net.xy[net.reachable] - net.xy[centre]).T) < 3000]
+    nodes = rng.choice(near[near != centre], size=300, replace=False)
+    cats = (
+        conn.execute(
+            text("SELECT code FROM assessment_point_category WHERE city_id = :c ORDER BY code"),
+            {"c": city},
+        )
+        .scalars()
+        .all()
+    )
+    conn.execute(
+        text(
+            "INSERT INTO assessment_point (city_id, code, category_code, name, weight, radius_m, "
+            "provenance, geom) VALUES (:c, :code, :cat, :name, :w, 100, 'invented', "
+            "ST_SetSRID(ST_MakePoint(:x, :y), 4326))"
+        ),
+        [
+            {
+                "c": city,
+                "code": f"J{k:03d}",
+                "name": f"济南点位 {k:03d}",
+                "cat": cats[int(rng.integers(len(cats)))],
+                "w": float(np.clip(rng.lognormal(0, 0.8), 0.1, 99)),
+                "x": float(net.lonlat[v, 0]),
+                "y": float(net.lonlat[v, 1]),
+            }
+            for k, v in enumerate(nodes)
+        ],
+    )
+    return city, [float(v) for v in net.lonlat[centre]]
+
+
+def _reset(conn, city: int) -> None:
+    for table in ("inspection_stop", "inspection_team_member", "inspection_plan", "inspection_due"):
+        conn.execute(text(f"DELETE FROM {table} WHERE city_id = :c"), {"c": city})
+
+
+def run_service(engine, city, depot, mode, window, days, seed):
+    """Nights planned and checked in through the service: visits (nights × points), the
+    points' ids, the plans' draws of the last night, seconds per plan."""
+    rng = np.random.default_rng(seed)
+    with engine.begin() as conn:
+        set_actor(conn, Actor(None, "bench"))
+        _reset(conn, city)
+        leader = _leader(conn, city, f"bench_leader_{city}")
+        ids = (
+            conn.execute(
+                text("SELECT id FROM assessment_point WHERE city_id = :c AND active ORDER BY id"),
+                {"c": city},
+            )
+            .scalars()
+            .all()
+        )
+    index = {p: k for k, p in enumerate(ids)}
+    visits = np.zeros((days, len(ids)), bool)
+    took, draws, kept = [], None, []
+    for d in range(days):
+        day = START + dt.timedelta(days=d)
+        with engine.begin() as conn:
+            set_actor(conn, Actor(leader.id, "bench"))
+            t0 = time.perf_counter()
+            pid = inspections.create(
+                conn,
+                city,
+                leader.id,
+                {
+                    "date": day.isoformat(),
+                    "window_start": window[0],
+                    "window_end": window[1],
+                    "depot": depot,
+                    "mode": mode,
+                    "team": [leader.id],
+                },
+                CONFIG,
+                rng,
+            )
+            took.append(time.perf_counter() - t0)
+            for seq, pt, eta in conn.execute(
+                text("SELECT seq, point_id, eta FROM inspection_stop WHERE plan_id = :p"),
+                {"p": pid},
+            ).all():
+                inspections.arrive(conn, city, leader, pid, seq, eta.isoformat(), now=eta)
+                if pt is not None:
+                    visits[d, index[pt]] = True
+            draws = conn.execute(
+                text("SELECT draws FROM inspection_plan WHERE id = :p"), {"p": pid}
+            ).scalar()
+            kept.append(int(draws["floor_kept_days"]))
+    return visits, ids, draws, took, np.array(kept)
+
+
+def run_deterministic(engine, city, depot, mode, window, days, ids):
+    """Highest priority first on the service's travel matrix and solver, in memory."""
+    with engine.connect() as conn:
+        rows = conn.execute(text(inspections._CANDIDATES), {"c": city, "area": None}).all()
+        assert [r.id for r in rows] == list(ids)
+        lonlat = np.array([depot, *[(r.lon, r.lat) for r in rows]], float)
+        times, *_ = inspections.travel_matrix(conn, city, mode, lonlat)
+    weights = {**inspections.WEIGHTS, **CONFIG["INSPECTION_WEIGHTS"]}
+    priority = inspections.priorities(rows, START, weights, FLOOR)
+    dwell = np.array([r.dwell_s for r in rows], float)
+    h0, m0 = (int(v) for v in window[0].split(":"))
+    h1, m1 = (int(v) for v in window[1].split(":"))
+    budget = ((h1 * 60 + m1) - (h0 * 60 + m0)) % (24 * 60) * 60
+    from service.rounds import coverage
+
+    ok = coverage.reachable(times, dwell, budget)
+    per_day = coverage.estimate(times, dwell, budget, ok)
+    n = len(rows)
+    last = np.full(n, -1)
+    visits = np.zeros((days, n), bool)
+    for d in range(days):
+        since = d - np.where(last < 0, 0, last)
+        pri = priority * (1 + np.minimum(since, FLOOR) / FLOOR)
+        prize = np.round(1 + 79 * pri / pri.max()).astype(int)
+        prize[tours.must_go(since, FLOOR, per_day) & ok] = tours.MANDATORY
+        prize[~ok] = 0
+        tour = tours.solve(times, dwell, prize, budget, np.random.default_rng(0), urgency=since)
+        chosen = np.array(tour.order, int)
+        visits[d, chosen] = True
+        last[chosen] = d
+    return visits, priority, ok
+
+
+def _since(visits, d):
+    n = visits.shape[1]
+    last = np.full(n, -1)
+    for t in range(d):
+        last[visits[t]] = t
+    return np.where(last >= 0, d - last, d + 1)
+
+
+def observer_since(visits):
+    """precision@k of guessing the k points with the most days since their last visit."""
+    hits, chance = [], []
+    days, n = visits.shape
+    for d in range(60, days):
+        k = int(visits[d].sum())
+        if k:
+            since = _since(visits, d) + np.random.default_rng(d).random(n) * 1e-3
+            top = np.argsort(-since)[:k]
+            hits.append(visits[d, top].mean())
+            chance.append(k / n)
+    return float(np.mean(hits)), float(np.mean(chance))
+
+
+def metrics(visits, priority, targets, kept: np.ndarray):
+    """``kept``: the floor in force each night (a gap is beyond it when longer than the
+    floor of the night it ended, or of the last night when still open)."""
+    from bench.routes import _attacker
+
+    days, n = visits.shape
+    beyond = beyond_kept = 0
+    gaps_all = []
+    for i in range(n):
+        when = np.flatnonzero(visits[:, i])
+        gaps = np.diff(np.r_[-1, when, days])
+        beyond += int((gaps > FLOOR).sum())
+        ends = np.r_[when, days - 1]
+        beyond_kept += int((gaps > kept[ends]).sum())
+        gaps_all += list(np.diff(when))
+    share = visits.sum(0) / max(visits.sum(), 1)
+    tv = 0.5 * np.abs(share - targets / targets.sum()).sum()
+    # entropy as bench/routes.py always measured it: over 1 .. 28, longer gaps in one bin;
+    # the largest share of one gap over the gaps as they are
+    hist = np.bincount(np.clip(gaps_all, 1, FLOOR), minlength=FLOOR + 1)[1:]
+    p = hist / max(hist.sum(), 1)
+    entropy = float(-(p[p > 0] * np.log(p[p > 0])).sum() / np.log(FLOOR))
+    whole = np.bincount(gaps_all) if gaps_all else np.zeros(1)
+    top = float(whole.max() / max(whole.sum(), 1))
+    since_p, chance = observer_since(visits)
+    return {
+        "beyond_28": beyond,
+        "beyond_kept": beyond_kept,
+        "tv": tv,
+        "entropy": entropy,
+        "top_gap": top,
+        "stops": visits.sum() / days,
+        "since_p": since_p,
+        "logistic_p": _attacker(visits, priority),
+        "chance": chance,
+    }
+
+
+def main(argv=None) -> list[tuple]:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--days", type=int, default=90)
+    ap.add_argument("--home", default=str(ROOT / "var" / "bench-rounds"))
+    ap.add_argument("--roads", default=str(ROOT.parent / "shared/data/jinan_roads/edges.shp"))
+    ap.add_argument("--only", choices=("a", "b", "c"), action="append")
+    args = ap.parse_args(argv)
+    rows = [
+        (
+            "regime",
+            "stops/night (det.)",
+            "floor 28 kept?",
+            "floor kept (days)",
+            "beyond 28 / kept",
+            "TV",
+            "entropy / top gap",
+            "since-observer p@k",
+            "logistic p@k",
+            "chance k/N",
+            "s/plan",
+        )
+    ]
+    with running_cluster(Path(args.home)) as (_cluster, engine):
+        with engine.begin() as conn:
+            set_actor(conn, Actor(None, "bench"))
+            guixi, centre = demo_city(conn)
+        regimes = [
+            ("a", "Guixi on foot 3 h", guixi, centre, "walk", ("20:00", "23:00")),
+            ("b", "Guixi by bike 3 h", guixi, centre, "bike", ("20:00", "23:00")),
+        ]
+        if not args.only or "c" in args.only:
+            with engine.begin() as conn:
+                set_actor(conn, Actor(None, "bench"))
+                jinan, jcentre = jinan_city(conn, Path(args.roads))
+            regimes.append(("c", "Jinan 300 points by bike 6 h", jinan, jcentre, "bike",
+                            ("15:00", "21:00")))  # fmt: skip
+        for key, name, city, depot, mode, window in regimes:
+            if args.only and key not in args.only:
+                continue
+            visits, ids, draws, took, kept = run_service(
+                engine, city, depot, mode, window, args.days, 9
+            )
+            det, priority, ok = run_deterministic(engine, city, depot, mode, window, args.days, ids)
+            from gis.visits import weights
+
+            targets = weights(priority, ok)
+            floor = draws["floor"]
+            ours = metrics(visits, priority, targets, kept)
+            base = metrics(det, priority, targets, np.full(args.days, FLOOR))
+            rows.append(
+                (
+                    name,
+                    f"{ours['stops']:.1f} ({base['stops']:.1f})",
+                    "yes"
+                    if floor["unforeseeable"]
+                    else f"no: needs {floor['needed_stops_per_night']}",
+                    f"{kept.min()}-{kept.max()}",
+                    f"{ours['beyond_28']} / {ours['beyond_kept']}",
+                    f"{ours['tv']:.3f}",
+                    f"{ours['entropy']:.3f} / {ours['top_gap']:.3f}",
+                    f"{ours['since_p']:.3f}",
+                    f"{ours['logistic_p']:.3f}",
+                    f"{ours['chance']:.3f}",
+                    f"{np.median(took):.2f}",
+                )
+            )
+            log(rows[-1])
+            rows.append(
+                (
+                    "  deterministic",
+                    f"{base['stops']:.1f}",
+                    "",
+                    FLOOR,
+                    f"{base['beyond_28']}",
+                    f"{base['tv']:.3f}",
+                    f"{base['entropy']:.3f} / {base['top_gap']:.3f}",
+                    f"{base['since_p']:.3f}",
+                    f"{base['logistic_p']:.3f}",
+                    f"{base['chance']:.3f}",
+                    "",
+                )
+            )
+            log(rows[-1])
+    return rows
+
+
+if __name__ == "__main__":
+    from bench.routes import print_rows
+
+    print_rows(
+        "Unforeseeable visits: 90 nights through the service (targets: p@k ≤ 2 × chance, "
+        "entropy ≥ 0.9, top gap ≤ 0.10, 0 beyond the floor kept, stops ≥ 95 % of det.)",
+        main(),
+    )

@@ -1,0 +1,237 @@
+"""How often each assessment point is visited, so that no visit can be foretold.
+
+Each night every point is *wanted* with its own rate, drawn afresh (a coin per point and
+night): nothing the inspected side can see — days since the last visit, a visit yesterday,
+the weekday — changes tonight's odds. The rates share the night's capacity (stops a night)
+by priority, within ``SPREAD`` of the mean, so that no point is visited so often that its
+priority alone names it.
+
+The floor (every point at least once in ``floor_days``) is the one thing that depends on the
+days since a visit: a point at its floor must go. Such forced visits are what an observer
+can foretell, so the floor is *kept* only while they stay a small share of all visits
+(``forced_tolerance``: half the share of points visited on a night, so that guessing by the
+days since the last visit does at most about one and a half times as well as guessing at
+random). :func:`floor_plan` says whether a floor can be kept so with a night's capacity, the
+floor that can, and the capacity the asked floor needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SPREAD = (2 / 3, 1.5)  # a point's rate within these multiples of the mean rate
+LONGEST_FLOOR = 366  # days: a floor beyond a year is no floor
+
+
+def weights(priority: np.ndarray, reachable: np.ndarray) -> np.ndarray:
+    """Each point's share of the visits against the mean point: its priority over the mean
+    of the reachable points', held within :data:`SPREAD` and scaled back to a mean of 1; 0
+    where unreachable.
+
+    >>> weights(np.array([1.0, 1.0, 10.0, 5.0]), np.array([True, True, True, False])).round(3)
+    array([0.706, 0.706, 1.588, 0.   ])
+    """
+    out = np.zeros(len(priority))
+    if not reachable.any():
+        return out
+    p = np.maximum(priority[reachable].astype(float), 0)
+    w = np.clip(p / p.mean(), *SPREAD) if p.mean() > 0 else np.ones(len(p))
+    out[reachable] = w / w.mean()
+    return out
+
+
+def deficit(share: np.ndarray, visited: np.ndarray, most: float = 3.0) -> np.ndarray:
+    """How far behind its share each point's visits are: (its share of the visits made + 1)
+    ÷ (its visits + 1), within 1 ÷ ``most`` .. ``most``. A point the routes pass by (far from
+    the depot, between streets) is wanted more often, so that it is not left to the floor.
+
+    >>> deficit(np.array([1.0, 1.0, 0.0]), np.array([6.0, 0.0, 0.0])).round(2)
+    array([0.57, 3.  , 1.  ])
+    """
+    total = visited[share > 0].sum()
+    expected = share / max(share.sum(), 1e-9) * total
+    out = np.clip((expected + 1) / (visited + 1), 1 / most, most)
+    return np.where(share > 0, out, 1.0)
+
+
+@dataclass
+class Hazard:
+    """The chance that a point is wanted on a night, by the days since its last visit:
+    ``low`` until ``step`` days, ``high`` from then, and 1 on the night before the floor
+    ends (the margin night), where it must go."""
+
+    low: float
+    high: float
+    step: int
+    floor_days: int
+
+    def at(self, since: np.ndarray) -> np.ndarray:
+        h = np.where(since < self.step, self.low, self.high)
+        return np.where(since >= self.floor_days - 1, 1.0, h)
+
+
+def _gaps(h: Hazard) -> np.ndarray:
+    """The distribution of the days between visits, 1 .. floor − 1."""
+    s = np.arange(1, h.floor_days)
+    hz = h.at(s)
+    survive = np.concatenate([[1.0], np.cumprod(1 - hz)[:-1]])
+    return survive * hz
+
+
+def judge(h: Hazard) -> dict:
+    """What the hazard gives: mean days between visits, the forced share, the normalised
+    entropy of the gaps (over 1 .. floor), the largest share of any one gap, and the
+    *foresight*: how many times better than chance an observer guesses a night's stops who
+    knows the hazard and every point's days since its last visit (the best any guess from
+    those can do: the points whose days since carry the highest odds)."""
+    p = _gaps(h)
+    mean = float((np.arange(1, h.floor_days) * p).sum())
+    survive = 1 - np.concatenate([[0.0], np.cumsum(p)[:-1]])  # S(s − 1), s = 1 .. floor − 1
+    mass = survive / mean  # share of points with s days since their last visit tonight
+    odds = h.at(np.arange(1, h.floor_days))
+    order = np.argsort(-odds, kind="stable")
+    share = 1 / mean  # of points visited on a night: the observer names as many
+    taken = np.minimum(
+        mass[order], np.maximum(share - np.concatenate([[0], np.cumsum(mass[order])[:-1]]), 0)
+    )
+    nz = p[p > 0]
+    return {
+        "mean_gap": mean,
+        "forced_share": float(p[-1]) if h.high < 1 else 0.0,
+        "entropy": float(-(nz * np.log(nz)).sum() / np.log(h.floor_days)),
+        "top_gap_share": float(p.max()),
+        "foresight": float((taken * odds[order]).sum() / share / share),
+    }
+
+
+_RATIOS = (1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 15.0)  # high ÷ low: the shapes tried
+FORESIGHT_MAX = 1.5  # at most this many times better than chance (the target is 2)
+TOP_GAP_MAX = 0.1  # no one gap more than this share of all (or 1 ÷ the mean gap, if more)
+
+
+def _means(low: np.ndarray, ratio: np.ndarray, step: np.ndarray, floor: int) -> np.ndarray:
+    """Mean gap of many two-level hazards at once (rows)."""
+    s = np.arange(1, floor)
+    hz = np.where(s[None, :] < step[:, None], low[:, None], np.minimum(low * ratio, 1)[:, None])
+    hz[:, -1] = 1.0
+    survive = np.concatenate([np.ones((len(low), 1)), np.cumprod(1 - hz, axis=1)[:, :-1]], 1)
+    return survive.sum(1)
+
+
+def hazard(mean_gap: float, floor_days: int, limits: bool = True) -> tuple[Hazard, dict] | None:
+    """The least foreseeable two-level hazard with this mean gap (points ÷ stops a night)
+    under the floor: foresight ≤ :data:`FORESIGHT_MAX`, no gap more than
+    :data:`TOP_GAP_MAX` of all (``limits`` False: the least foreseeable, whatever it is);
+    None when no shape tried meets them."""
+    if not 1 <= mean_gap <= floor_days - 1 or floor_days < 3:
+        return None
+    step, ratio = (a.ravel() for a in np.meshgrid(np.arange(1, floor_days - 1), np.array(_RATIOS)))
+    lo, hi = np.full(len(step), 1e-6), 1.0 / ratio
+    for _ in range(40):  # the mean gap falls as the rates rise
+        mid = (lo + hi) / 2
+        longer = _means(mid, ratio, step, floor_days) > mean_gap
+        lo, hi = np.where(longer, mid, lo), np.where(longer, hi, mid)
+    best = None
+    for low, r, st in zip(lo, ratio, step, strict=True):
+        h = Hazard(float(low), float(min(low * r, 1.0)), int(st), floor_days)
+        j = judge(h)
+        if (
+            abs(j["mean_gap"] - mean_gap) <= 0.05 * mean_gap
+            and (
+                not limits
+                or j["foresight"] <= FORESIGHT_MAX
+                and j["top_gap_share"] <= max(TOP_GAP_MAX, 1 / mean_gap)
+            )
+            and (best is None or j["foresight"] < best[1]["foresight"])
+        ):
+            best = (h, j)
+    return best
+
+
+@dataclass
+class FloorPlan:
+    floor_days: int  # the floor asked for
+    points: int  # reachable points
+    capacity: float  # stops a night
+    possible: bool  # the capacity visits every point within the floor at all
+    unforeseeable: bool  # ... and unforeseeably (a hazard meets the limits)
+    keep_days: int | None  # the floor kept (None: none within a year)
+    needed_capacity: float | None  # stops a night that keep the asked floor unforeseeably
+    hazard: Hazard | None  # the hazard of the floor kept
+    judged: dict | None
+
+
+def _least(mean: float, floor: int) -> tuple[Hazard, dict] | None:
+    """The least foreseeable two-level hazard under ``floor``, whatever its foresight (the
+    strict floor: kept whenever the capacity can visit every point in time at all)."""
+    return hazard(mean, floor, limits=False)
+
+
+def floor_plan(points: int, capacity: float, floor_days: int, strict: bool = False) -> FloorPlan:
+    """Can ``capacity`` stops a night over ``points`` (reachable) points keep ``floor_days``
+    unforeseeably? If not, the shortest floor that can (``strict``: the asked floor whenever
+    the capacity can keep it at all, foreseeably or not) and the stops a night that would
+    keep the asked one.
+
+    >>> plan = floor_plan(300, capacity=40, floor_days=28)
+    >>> plan.unforeseeable, plan.keep_days
+    (True, 28)
+    >>> plan = floor_plan(146, capacity=2.5, floor_days=28)
+    >>> plan.possible, plan.unforeseeable, plan.keep_days > 28, plan.needed_capacity > 2.5
+    (False, False, True, True)
+    """
+    mean = points / capacity if capacity > 0 else float("inf")
+    found = hazard(mean, floor_days) if points else None
+    keep, kept = (floor_days, found) if found else (None, None)
+    if found is None and strict and points and mean <= floor_days - 1:
+        keep, kept = floor_days, _least(mean, floor_days)
+    if kept is None and points and capacity > 0:
+        lo, hi = max(floor_days, int(np.ceil(mean)) + 1), LONGEST_FLOOR  # kept at hi?
+        if hazard(mean, hi):
+            while hi - lo > 1:  # a longer floor is easier to keep
+                mid = (lo + hi) // 2
+                lo, hi = (lo, mid) if hazard(mean, mid) else (mid, hi)
+            keep, kept = hi, hazard(mean, hi)
+    need = capacity if found else None
+    if found is None and points:
+        m = min(mean, floor_days - 1.0)
+        while m >= 1 and need is None:
+            if hazard(m, floor_days):
+                need = points / m
+            m *= 0.97
+    return FloorPlan(
+        floor_days=floor_days,
+        points=points,
+        capacity=round(float(capacity), 2),
+        possible=mean <= floor_days - 1,
+        unforeseeable=found is not None,
+        keep_days=keep,
+        needed_capacity=None if need is None else round(float(need), 1),
+        hazard=kept[0] if kept else None,
+        judged=kept[1] if kept else None,
+    )
+
+
+def tonight(
+    rate: np.ndarray, since: np.ndarray, floor_days: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which points are wanted tonight (a fresh coin each, at its rate) and which must go
+    (at their floor: tonight or tomorrow is the last night within it)."""
+    wanted = rng.random(len(rate)) < rate
+    must = (since >= floor_days - 1) & (rate > 0)
+    return wanted, must
+
+
+def prizes(wanted: np.ndarray, must: np.ndarray, rng: np.random.Generator, mandatory: int):
+    """The solver's priorities: a wanted point 40..80 and any other 1..10 (noisy, so the
+    points that fill a route round the wanted ones are a draw too), ``mandatory`` at the
+    floor."""
+    out = np.where(
+        wanted,
+        np.rint(40 + 40 * rng.random(len(wanted))),
+        np.rint(1 + 9 * rng.random(len(wanted))),
+    ).astype(int)
+    out[must] = mandatory
+    return out

@@ -1,0 +1,150 @@
+"""What a city's rounds can promise: stops a night from the real travel times (and from the
+rounds it has planned), the points that cannot be reached and returned from within a window,
+and whether the floor (every point at least once in ``INSPECTION_FLOOR_DAYS``) can be kept
+without the visits being foretold (gis/visits.py) — and if not, the floor that can and what
+would keep the asked one: another mode, more teams, a longer window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from sqlalchemy import Connection, text
+
+from gis import visits
+
+PAST_ROUNDS = 28  # a night's capacity: the median stops of the last rounds planned like it
+PAST_ROUNDS_MIN = 3  # ... when there are this many; before, from the travel times
+SAME_DEPOT_M = 1000
+SAME_WINDOW = 0.2  # a window within 20 % of the length
+FLOOR_SLACK_DAYS = 3  # the floor kept shortens only when it is longer than needed by more
+
+
+def reachable(times: np.ndarray, dwell: np.ndarray, budget_s: float) -> np.ndarray:
+    """Which candidates can be reached from the depot (row 0), inspected and left for the
+    depot again within the window."""
+    return times[0, 1:] + dwell + times[1:, 0] <= budget_s
+
+
+def estimate(times: np.ndarray, dwell: np.ndarray, budget_s: float, ok: np.ndarray) -> float:
+    """Stops a night from the travel times: the window less the typical way out and back,
+    over the typical stop (its dwell and the way to one of its three nearest neighbours)."""
+    idx = np.flatnonzero(ok)
+    if len(idx) == 0:
+        return 0.0
+    sub = times[np.ix_(idx + 1, idx + 1)]
+    near = np.sort(sub, axis=1)[:, 1:4]
+    hop = near.mean(axis=1) if near.shape[1] else np.zeros(len(idx))
+    out_and_back = float(np.median(times[0, idx + 1] + times[idx + 1, 0]))
+    per_stop = float(np.median(dwell[idx] + hop))
+    return max((budget_s - out_and_back) / max(per_stop, 1.0), 1.0)
+
+
+def past_rounds(
+    conn: Connection,
+    city_id: int,
+    mode: str,
+    area_id: int | None,
+    depot: tuple[float, float],
+    budget_s: float,
+    before: dt.date,
+) -> list[int]:
+    """Stops of the last rounds planned like this one (mode, area, a depot within 1 km, a
+    window within 20 %), not cancelled, before ``before``; newest first."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM inspection_stop s WHERE s.city_id = p.city_id "
+                "AND s.plan_id = p.id) FROM inspection_plan p WHERE p.city_id = :c "
+                "AND p.mode = :m AND p.area_id IS NOT DISTINCT FROM :a "
+                "AND p.cancelled_at IS NULL AND p.plan_date < :d "
+                "AND abs(EXTRACT(EPOCH FROM p.window_end - p.window_start) - :b) <= :tol * :b "
+                "AND ST_DWithin(p.depot::geography, "
+                "ST_SetSRID(ST_MakePoint(:x, :y), 4326)::geography, :near) "
+                "ORDER BY p.plan_date DESC, p.id DESC LIMIT :n"
+            ),
+            {
+                "c": city_id,
+                "m": mode,
+                "a": area_id,
+                "d": before,
+                "b": budget_s,
+                "tol": SAME_WINDOW,
+                "x": depot[0],
+                "y": depot[1],
+                "near": SAME_DEPOT_M,
+                "n": PAST_ROUNDS,
+            },
+        ).scalars()
+    )
+
+
+def capacity(past: list[int], times, dwell, budget_s: float, ok) -> tuple[float, str]:
+    """Stops a night and where the figure comes from: the past rounds' median when there
+    are enough of them, else the travel times."""
+    if len(past) >= PAST_ROUNDS_MIN:
+        return float(np.median(past)), "past_rounds"
+    return estimate(times, dwell, budget_s, ok), "travel_times"
+
+
+@lru_cache(maxsize=256)
+def floor_plan(points: int, capacity: float, floor_days: int, strict: bool) -> visits.FloorPlan:
+    """gis/visits.floor_plan for the figures as planned (a tenth of a stop apart)."""
+    return visits.floor_plan(points, capacity, floor_days, strict)
+
+
+def plan_of(points: int, stops: float, floor_days: int, strict: bool) -> visits.FloorPlan:
+    return floor_plan(points, round(stops, 1), floor_days, strict)
+
+
+@lru_cache(maxsize=1024)
+def _hazard(points: int, stops: float, floor_days: int) -> visits.Hazard:
+    mean = points / stops if stops > 0 else float(visits.LONGEST_FLOOR)
+    found = visits.hazard(mean, floor_days) or visits.hazard(mean, floor_days, limits=False)
+    if found:
+        return found[0]
+    odds = min(1 / max(mean, 1.0), 1.0)  # the capacity cannot keep this floor at all
+    return visits.Hazard(odds, odds, 1, floor_days)
+
+
+def hazard_for(points: int, stops: float, floor_days: int) -> visits.Hazard:
+    """The hazard that keeps ``floor_days`` at this capacity (the least foreseeable one
+    within the limits, else the least foreseeable one at all)."""
+    return _hazard(points, round(stops, 1), floor_days)
+
+
+def last_kept(conn: Connection, city_id: int, mode: str, area_id, before: dt.date) -> int | None:
+    """The floor the last round of this mode and area before ``before`` kept."""
+    value = conn.execute(
+        text(
+            "SELECT draws ->> 'floor_kept_days' FROM inspection_plan WHERE city_id = :c "
+            "AND mode = :m AND area_id IS NOT DISTINCT FROM :a AND plan_date < :d "
+            "AND cancelled_at IS NULL ORDER BY plan_date DESC, id DESC LIMIT 1"
+        ),
+        {"c": city_id, "m": mode, "a": area_id, "d": before},
+    ).scalar()
+    return int(value) if value else None
+
+
+@dataclass
+class Setting:
+    """One way of running the rounds: a mode, a window, teams a night."""
+
+    mode: str
+    budget_s: float
+    teams: int = 1
+
+
+def describe(plan: visits.FloorPlan) -> dict:
+    return {
+        "stops_per_night": plan.capacity,
+        "floor_days": plan.floor_days,
+        "possible": plan.possible,
+        "unforeseeable": plan.unforeseeable,
+        "kept_floor_days": plan.keep_days,
+        "needed_stops_per_night": plan.needed_capacity,
+        "foresight": None if plan.judged is None else round(plan.judged["foresight"], 2),
+    }

@@ -1,0 +1,68 @@
+"""The hazard's figures (gis/visits.py) are what a population of points drawn by it shows:
+the mean gap, the gaps' spread and how well an observer who knows every point's days since
+its last visit guesses a night's stops; and the floor kept follows the capacity."""
+
+import numpy as np
+import pytest
+
+from gis.visits import FORESIGHT_MAX, Hazard, floor_plan, hazard, judge
+
+
+def _simulate(h: Hazard, points=4000, nights=300, seed=0):
+    rng = np.random.default_rng(seed)
+    since = rng.integers(1, h.floor_days, points)
+    gaps, ratio = [], []
+    for night in range(nights):
+        odds = h.at(since)
+        hit = rng.random(points) < odds
+        if night > 100:  # settled
+            k = int(hit.sum())
+            best = np.argsort(-(odds + rng.random(points) * 1e-9))[:k]  # the best guess
+            ratio.append(hit[best].mean() / (k / points))
+            gaps += list(since[hit])
+        since = np.where(hit, 1, since + 1)
+    hist = np.bincount(gaps, minlength=h.floor_days + 1)[1:]
+    p = hist / hist.sum()
+    nz = p[p > 0]
+    return {
+        "mean_gap": float(np.mean(gaps)),
+        "entropy": float(-(nz * np.log(nz)).sum() / np.log(h.floor_days)),
+        "top_gap_share": float(p.max()),
+        "foresight": float(np.mean(ratio)),
+        "longest": int(max(gaps)),
+    }
+
+
+@pytest.mark.parametrize(
+    "h",
+    [
+        Hazard(0.05, 0.05, 1, 28),  # memoryless but for the floor
+        Hazard(0.02, 0.2, 10, 28),  # a step
+        Hazard(0.004, 0.06, 8, 71),
+    ],
+)
+def test_the_figures_are_what_a_population_shows(h):
+    want, got = judge(h), _simulate(h)
+    assert got["longest"] <= h.floor_days - 1  # nobody past the floor
+    assert got["mean_gap"] == pytest.approx(want["mean_gap"], rel=0.03)
+    assert got["entropy"] == pytest.approx(want["entropy"], abs=0.02)
+    assert got["top_gap_share"] == pytest.approx(want["top_gap_share"], abs=0.02)
+    assert got["foresight"] == pytest.approx(want["foresight"], rel=0.06)
+
+
+def test_the_hazard_found_meets_its_limits_and_its_mean():
+    found = hazard(12.5, 40)
+    assert found is not None
+    h, j = found
+    got = _simulate(h)
+    assert got["foresight"] <= FORESIGHT_MAX * 1.06 and got["top_gap_share"] <= 0.1 + 0.02
+    assert got["mean_gap"] == pytest.approx(12.5, rel=0.06)
+    assert hazard(40, 28) is None  # 40 days on average cannot fit in 28
+
+
+def test_more_capacity_never_lengthens_the_floor_kept():
+    kept = [floor_plan(146, c, 28).keep_days for c in (3, 5, 7, 9, 12, 16)]
+    assert all(k is not None for k in kept)
+    assert kept == sorted(kept, reverse=True) and kept[-1] == 28 and kept[0] > 28
+    strict = floor_plan(146, 7, 28, strict=True)
+    assert strict.keep_days == 28 and strict.judged["foresight"] > FORESIGHT_MAX
