@@ -42,13 +42,13 @@ def weights(priority: np.ndarray, reachable: np.ndarray) -> np.ndarray:
     return out
 
 
-def deficit(share: np.ndarray, visited: np.ndarray, most: float = 3.0) -> np.ndarray:
+def deficit(share: np.ndarray, visited: np.ndarray, most: float = 2.0) -> np.ndarray:
     """How far behind its share each point's visits are: (its share of the visits made + 1)
     ÷ (its visits + 1), within 1 ÷ ``most`` .. ``most``. A point the routes pass by (far from
     the depot, between streets) is wanted more often, so that it is not left to the floor.
 
     >>> deficit(np.array([1.0, 1.0, 0.0]), np.array([6.0, 0.0, 0.0])).round(2)
-    array([0.57, 3.  , 1.  ])
+    array([0.57, 2.  , 1.  ])
     """
     total = visited[share > 0].sum()
     expected = share / max(share.sum(), 1e-9) * total
@@ -125,7 +125,10 @@ def hazard(mean_gap: float, floor_days: int, limits: bool = True) -> tuple[Hazar
     under the floor: foresight ≤ :data:`FORESIGHT_MAX`, no gap more than
     :data:`TOP_GAP_MAX` of all (``limits`` False: the least foreseeable, whatever it is);
     None when no shape tried meets them."""
-    if not 1 <= mean_gap <= floor_days - 1 or floor_days < 3:
+    if mean_gap <= 1 and floor_days >= 2:  # a stop a night for every point: all, every night
+        every = Hazard(1.0, 1.0, 1, floor_days)
+        return every, judge(every)
+    if mean_gap > floor_days - 1 or floor_days < 3:
         return None
     step, ratio = (a.ravel() for a in np.meshgrid(np.arange(1, floor_days - 1), np.array(_RATIOS)))
     lo, hi = np.full(len(step), 1e-6), 1.0 / ratio

@@ -58,7 +58,8 @@ def past_rounds(
         conn.execute(
             text(
                 "SELECT (SELECT count(*) FROM inspection_stop s WHERE s.city_id = p.city_id "
-                "AND s.plan_id = p.id) FROM inspection_plan p WHERE p.city_id = :c "
+                "AND s.plan_id = p.id AND s.point_id IS NOT NULL) "
+                "FROM inspection_plan p WHERE p.city_id = :c "
                 "AND p.mode = :m AND p.area_id IS NOT DISTINCT FROM :a "
                 "AND p.cancelled_at IS NULL AND p.plan_date < :d "
                 "AND abs(EXTRACT(EPOCH FROM p.window_end - p.window_start) - :b) <= :tol * :b "
@@ -116,17 +117,41 @@ def hazard_for(points: int, stops: float, floor_days: int) -> visits.Hazard:
     return _hazard(points, round(stops, 1), floor_days)
 
 
-def last_kept(conn: Connection, city_id: int, mode: str, area_id, before: dt.date) -> int | None:
-    """The floor the last round of this mode and area before ``before`` kept."""
+def last_kept(
+    conn: Connection,
+    city_id: int,
+    mode: str,
+    area_id: int | None,
+    depot: tuple[float, float],
+    budget_s: float,
+    before: dt.date,
+) -> int | None:
+    """The floor the last round planned like this one (as :func:`past_rounds` matches them)
+    before ``before`` kept; None when there is none, or it kept none within a year."""
     value = conn.execute(
         text(
-            "SELECT draws ->> 'floor_kept_days' FROM inspection_plan WHERE city_id = :c "
-            "AND mode = :m AND area_id IS NOT DISTINCT FROM :a AND plan_date < :d "
-            "AND cancelled_at IS NULL ORDER BY plan_date DESC, id DESC LIMIT 1"
+            "SELECT draws ->> 'floor_kept_days' FROM inspection_plan p WHERE p.city_id = :c "
+            "AND p.mode = :m AND p.area_id IS NOT DISTINCT FROM :a AND p.plan_date < :d "
+            "AND p.cancelled_at IS NULL "
+            "AND abs(EXTRACT(EPOCH FROM p.window_end - p.window_start) - :b) <= :tol * :b "
+            "AND ST_DWithin(p.depot::geography, "
+            "ST_SetSRID(ST_MakePoint(:x, :y), 4326)::geography, :near) "
+            "ORDER BY p.plan_date DESC, p.id DESC LIMIT 1"
         ),
-        {"c": city_id, "m": mode, "a": area_id, "d": before},
+        {
+            "c": city_id,
+            "m": mode,
+            "a": area_id,
+            "d": before,
+            "b": budget_s,
+            "tol": SAME_WINDOW,
+            "x": depot[0],
+            "y": depot[1],
+            "near": SAME_DEPOT_M,
+        },
     ).scalar()
-    return int(value) if value else None
+    kept = int(value) if value else None
+    return kept if kept and kept < visits.LONGEST_FLOOR else None
 
 
 @dataclass

@@ -41,7 +41,7 @@ from service.store.models import TRAVEL_MODES
 PLANNERS = ("leader", "admin")
 # days_since: 0 — the days since a visit act through the hazard (gis/visits.py) alone; a
 # weight here would make them name tonight's stops. verify: against wanted points' 40..80
-WEIGHTS = {"severity": 1.0, "overdue": 2.0, "days_since": 0.0, "findings": 0.5, "verify": 50.0}
+WEIGHTS = {"severity": 1.0, "overdue": 2.0, "days_since": 0.0, "findings": 0.5, "verify": 40.0}
 FLOOR_DAYS = 28
 VERIFY_DWELL_S = 300  # a verification visit (INSPECTION_DWELL_S["verify"] overrides)
 VERIFY_MAX = 200  # the cases awaiting verification a plan draws from: those waiting longest
@@ -319,13 +319,17 @@ def create(
     # first day with a plan: a point never visited counts its days from it
     first = (
         conn.execute(
-            text("SELECT min(plan_date) FROM inspection_plan WHERE city_id = :c"), {"c": city_id}
+            text(
+                "SELECT min(plan_date) FROM inspection_plan WHERE city_id = :c "
+                "AND cancelled_at IS NULL"
+            ),
+            {"c": city_id},
         ).scalar()
         or day
     )
     since = np.array([max((day - (r.last_visit_on or min(first, day))).days, 0) for r in rows])
     # what the city can do tonight: the points within reach, the stops a night, the floor
-    ok = coverage.reachable(times, dwell, budget)
+    ok = coverage.reachable(times, dwell, budget - min(900, budget // 10))  # late start too
     area_id = conn.execute(
         text("SELECT id FROM admin_area WHERE city_id = :c AND code = :a"),
         {"c": city_id, "a": plan.area},
@@ -334,13 +338,16 @@ def create(
     stops, source = coverage.capacity(past, times[: n + 1, : n + 1], dwell[:n], budget, ok[:n])
     strict = bool(config.get("INSPECTION_FLOOR_STRICT", False))
     fp = coverage.plan_of(int(ok[:n].sum()), stops, floor_days, strict)
-    # the floor kept shortens by a day a night at most, and only when it is clearly longer
-    # than the capacity needs: a floor that jumps or wavers shorter forces the points between
-    # the two, and so names them
-    before = coverage.last_kept(conn, city_id, plan.mode, area_id, day)
+    # the floor kept shortens by a day a night at most (a floor that jumps shorter forces at
+    # once every point between the two, and so names them), and lengthens only when the
+    # capacity clearly needs it (no wavering up and down with the stops a night)
+    before = coverage.last_kept(conn, city_id, plan.mode, area_id, tuple(plan.depot), budget, day)
     kept = fp.keep_days or visits.LONGEST_FLOOR
-    if before and kept < before:
-        kept = before - 1 if before - kept > coverage.FLOOR_SLACK_DAYS else before
+    if before:
+        if kept < before:
+            kept = before - 1
+        elif kept <= before + coverage.FLOOR_SLACK_DAYS:
+            kept = before
     hz = coverage.hazard_for(int(ok[:n].sum()), stops, kept)
     # tonight's draw: each reachable point wanted at its odds (a fresh coin: nothing seen
     # of past visits but the floor moves them), those at the floor kept must go

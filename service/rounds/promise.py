@@ -47,7 +47,7 @@ def _depot(value: str | None) -> list[float]:
 def _teams(value: str | None) -> int:
     if value is None:
         return 1
-    if not value.isdigit() or not 1 <= int(value) <= 20:
+    if not (value.isascii() and value.isdecimal()) or not 1 <= int(value) <= 20:
         raise Problem(
             "The number of teams is not understood.",
             status=400,
@@ -111,11 +111,11 @@ def report(conn: Connection, city_id: int, user_id: int, args: dict, config: dic
             matrices[mode] = inspections.travel_matrix(conn, city_id, mode, lonlat)
         times, _, _, notes = matrices[mode]
         window = budget + 3600 * hours_more
-        ok = coverage.reachable(times, dwell, window)
+        ok = coverage.reachable(times, dwell, window - min(900, window // 10))
         estimated = coverage.estimate(times, dwell, window, ok)
         stops = estimated
         if mode == plan.mode and past:  # the rounds planned so correct the travel times
-            base_ok = coverage.reachable(times, dwell, budget)
+            base_ok = coverage.reachable(times, dwell, budget - min(900, budget // 10))
             base = coverage.estimate(times, dwell, budget, base_ok)
             stops, _ = coverage.capacity(past, times, dwell, budget, base_ok)
             stops *= estimated / max(base, 1e-9)

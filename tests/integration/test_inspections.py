@@ -222,8 +222,9 @@ def test_a_visit_counts_when_checked_in_at_its_own_time(client, app, engine, dem
             )
 
     before = dues()
-    plan = _plan(client, token, member=tokens["inspector"][0].id, date="2026-11-20").get_json()
-    again = _plan(client, token, member=tokens["inspector"][0].id, date="2026-11-21").get_json()
+    member = tokens["inspector"][0].id
+    plan = _plan(client, token, member=member, date="2026-11-20", mode="bike").get_json()
+    again = _plan(client, token, member=member, date="2026-11-21", mode="bike").get_json()
     assert dues() == before  # two rounds planned, nobody went: nothing changed
     stop = next(s for s in plan["stops"] if s["kind"] == "point")
     url = f"/api/inspection-plans/{plan['id']}/stops/{stop['seq']}/arrive"
@@ -274,12 +275,13 @@ def test_a_visit_counts_when_checked_in_at_its_own_time(client, app, engine, dem
 
 
 def test_the_coverage_report_says_the_floor_on_foot_cannot_be_kept(client, tokens, demo):
-    """On foot for three hours from the centre: points out of reach are named, the 28-day
+    """On foot for four hours from the centre (a window no round of the tests has, so the
+    stops a night come from the travel times): points out of reach are named, the 28-day
     floor is reported as not kept unforeseeably, with the floor that is and the stops a
     night it would need; a bike, a drive, a longer window or more teams are weighed."""
     token = tokens["leader"][1]
     got = client.get(
-        "/api/inspection-coverage?mode=walk&window=20:00-23:00&depot=117.2150,28.2900",
+        "/api/inspection-coverage?mode=walk&window=19:00-23:00&depot=117.2150,28.2900",
         headers=bearer(token),
     )
     assert got.status_code == 200, got.get_json()
@@ -290,7 +292,8 @@ def test_the_coverage_report_says_the_floor_on_foot_cannot_be_kept(client, token
     assert r["kept_floor_days"] > 28
     assert r["needed_stops_per_night"] > r["stops_per_night"] > 0
     kinds = {(o["mode"], o["window_hours"], o["teams"]) for o in r["options"]}
-    assert {("bike", 3.0, 1), ("drive", 3.0, 1), ("walk", 4.0, 1), ("walk", 3.0, 2)} <= kinds
+    assert r["stops_from"] == "travel_times"
+    assert {("bike", 4.0, 1), ("drive", 4.0, 1), ("walk", 5.0, 1), ("walk", 4.0, 2)} <= kinds
     bike = next(o for o in r["options"] if o["mode"] == "bike")
     assert bike["reachable"] >= r["reachable"] and bike["stops_per_night"] > r["stops_per_night"]
     # only leaders and admins; a bad window or depot is named
