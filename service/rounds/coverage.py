@@ -8,7 +8,6 @@ would keep the asked one: another mode, more teams, a longer window.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -43,6 +42,31 @@ def estimate(times: np.ndarray, dwell: np.ndarray, budget_s: float, ok: np.ndarr
     return max((budget_s - out_and_back) / max(per_stop, 1.0), 1.0)
 
 
+# the rounds planned like this one: the city's, not cancelled, before the day, of the mode and
+# area, from a depot within SAME_DEPOT_M, with a window within SAME_WINDOW of the length
+_ALIKE = (
+    "p.city_id = :c AND p.mode = :m AND p.area_id IS NOT DISTINCT FROM :a "
+    "AND p.cancelled_at IS NULL AND p.plan_date < :d "
+    "AND abs(EXTRACT(EPOCH FROM p.window_end - p.window_start) - :b) <= :tol * :b "
+    "AND ST_DWithin(p.depot::geography, ST_SetSRID(ST_MakePoint(:x, :y), 4326)::geography, "
+    ":near)"
+)
+
+
+def _alike(city_id, mode, area_id, depot, budget_s, before) -> dict:
+    return {
+        "c": city_id,
+        "m": mode,
+        "a": area_id,
+        "d": before,
+        "b": budget_s,
+        "tol": SAME_WINDOW,
+        "x": depot[0],
+        "y": depot[1],
+        "near": SAME_DEPOT_M,
+    }
+
+
 def past_rounds(
     conn: Connection,
     city_id: int,
@@ -52,33 +76,16 @@ def past_rounds(
     budget_s: float,
     before: dt.date,
 ) -> list[int]:
-    """Stops of the last rounds planned like this one (mode, area, a depot within 1 km, a
-    window within 20 %), not cancelled, before ``before``; newest first."""
+    """Point stops of the last rounds planned like this one before ``before``; newest
+    first."""
     return list(
         conn.execute(
             text(
                 "SELECT (SELECT count(*) FROM inspection_stop s WHERE s.city_id = p.city_id "
-                "AND s.plan_id = p.id AND s.point_id IS NOT NULL) "
-                "FROM inspection_plan p WHERE p.city_id = :c "
-                "AND p.mode = :m AND p.area_id IS NOT DISTINCT FROM :a "
-                "AND p.cancelled_at IS NULL AND p.plan_date < :d "
-                "AND abs(EXTRACT(EPOCH FROM p.window_end - p.window_start) - :b) <= :tol * :b "
-                "AND ST_DWithin(p.depot::geography, "
-                "ST_SetSRID(ST_MakePoint(:x, :y), 4326)::geography, :near) "
-                "ORDER BY p.plan_date DESC, p.id DESC LIMIT :n"
+                f"AND s.plan_id = p.id AND s.point_id IS NOT NULL) FROM inspection_plan p "
+                f"WHERE {_ALIKE} ORDER BY p.plan_date DESC, p.id DESC LIMIT :n"
             ),
-            {
-                "c": city_id,
-                "m": mode,
-                "a": area_id,
-                "d": before,
-                "b": budget_s,
-                "tol": SAME_WINDOW,
-                "x": depot[0],
-                "y": depot[1],
-                "near": SAME_DEPOT_M,
-                "n": PAST_ROUNDS,
-            },
+            {**_alike(city_id, mode, area_id, depot, budget_s, before), "n": PAST_ROUNDS},
         ).scalars()
     )
 
@@ -126,44 +133,21 @@ def last_kept(
     budget_s: float,
     before: dt.date,
 ) -> int | None:
-    """The floor the last round planned like this one (as :func:`past_rounds` matches them)
-    before ``before`` kept; None when there is none, or it kept none within a year."""
+    """The floor the last round planned like this one before ``before`` kept; None when
+    there is none, or it kept none within a year."""
     value = conn.execute(
         text(
-            "SELECT draws ->> 'floor_kept_days' FROM inspection_plan p WHERE p.city_id = :c "
-            "AND p.mode = :m AND p.area_id IS NOT DISTINCT FROM :a AND p.plan_date < :d "
-            "AND p.cancelled_at IS NULL "
-            "AND abs(EXTRACT(EPOCH FROM p.window_end - p.window_start) - :b) <= :tol * :b "
-            "AND ST_DWithin(p.depot::geography, "
-            "ST_SetSRID(ST_MakePoint(:x, :y), 4326)::geography, :near) "
-            "ORDER BY p.plan_date DESC, p.id DESC LIMIT 1"
+            "SELECT p.draws ->> 'floor_kept_days' FROM inspection_plan p "
+            f"WHERE {_ALIKE} ORDER BY p.plan_date DESC, p.id DESC LIMIT 1"
         ),
-        {
-            "c": city_id,
-            "m": mode,
-            "a": area_id,
-            "d": before,
-            "b": budget_s,
-            "tol": SAME_WINDOW,
-            "x": depot[0],
-            "y": depot[1],
-            "near": SAME_DEPOT_M,
-        },
+        _alike(city_id, mode, area_id, depot, budget_s, before),
     ).scalar()
     kept = int(value) if value else None
     return kept if kept and kept < visits.LONGEST_FLOOR else None
 
 
-@dataclass
-class Setting:
-    """One way of running the rounds: a mode, a window, teams a night."""
-
-    mode: str
-    budget_s: float
-    teams: int = 1
-
-
 def describe(plan: visits.FloorPlan) -> dict:
+    """A floor plan as the API says it."""
     return {
         "stops_per_night": plan.capacity,
         "floor_days": plan.floor_days,
