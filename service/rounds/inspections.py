@@ -355,8 +355,11 @@ def create(
     behind = visits.deficit(share, _visited(conn, city_id, [r.id for r in rows], day))
     odds = np.minimum(share * behind * hz.at(since), 1.0)
     wanted, must = visits.tonight(odds, since, kept, rng)
-    if strict:  # also those so near the floor that the nights left cannot take them all
-        must |= tours.must_go(since, kept, stops) & ok[:n]
+    # and those so near the floor that the nights left cannot take them all (earliest
+    # deadline first: in a settled city only the points at the floor; a crowd of points that
+    # share their days — a city's first rounds — is forced a night's stops at a time, or
+    # with the strict floor a share of them)
+    must |= tours.must_go(since, kept, stops, share=0.6 if strict else 1.0) & ok[:n]
     prize = visits.prizes(wanted, must, rng, tours.MANDATORY)
     prize[~ok[:n]] = 0  # out of reach: never asked for
     waiting = np.array([float(c.waiting_days) for c in cases])

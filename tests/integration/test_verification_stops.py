@@ -54,7 +54,8 @@ def test_a_round_takes_cases_awaiting_verification_as_stops(app, client, engine,
     resolved = _resolved(engine, city)
     assert resolved, "fixture: the demo city has cases awaiting verification"
     depot = [resolved[0].lon, resolved[0].lat]
-    config = {"INSPECTION_VERIFY_PER_ROUND": 6}  # the default weight
+    # the default weight; a long floor, so that no point never visited is forced tonight
+    config = {"INSPECTION_VERIFY_PER_ROUND": 6, "INSPECTION_FLOOR_DAYS": 120}
     with engine.connect() as conn:
         due_before = conn.execute(
             text("SELECT count(*) FROM inspection_due WHERE city_id = :c"), {"c": city}
