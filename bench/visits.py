@@ -247,9 +247,11 @@ def metrics(visits, priority, targets, kept: np.ndarray):
     gaps_all = []
     for i in range(n):
         when = np.flatnonzero(visits[:, i])
-        gaps = np.diff(np.r_[-1, when, days])
-        beyond += int((gaps > FLOOR).sum())
+        # days since the last visit as the service counts them: a point not yet visited
+        # from the first night (night 0), the last gap up to the last night
         ends = np.r_[when, days - 1]
+        gaps = np.diff(np.r_[0, ends])
+        beyond += int((gaps > FLOOR).sum())
         beyond_kept += int((gaps > kept[ends]).sum())
         gaps_all += list(np.diff(when))
     share = visits.sum(0) / max(visits.sum(), 1)

@@ -356,10 +356,10 @@ def create(
     odds = np.minimum(share * behind * hz.at(since), 1.0)
     wanted, must = visits.tonight(odds, since, kept, rng)
     # and those so near the floor that the nights left cannot take them all (earliest
-    # deadline first: in a settled city only the points at the floor; a crowd of points that
-    # share their days — a city's first rounds — is forced a night's stops at a time, or
-    # with the strict floor a share of them)
-    must |= tours.must_go(since, kept, stops, share=0.6 if strict else 1.0) & ok[:n]
+    # deadline first against 60 % of a night's stops: far points fit fewer; in a settled city
+    # only the points at the floor, a crowd that shares its days — a city's first rounds —
+    # a few nights ahead)
+    must |= tours.must_go(since, kept, stops) & ok[:n]
     prize = visits.prizes(wanted, must, rng, tours.MANDATORY)
     prize[~ok[:n]] = 0  # out of reach: never asked for
     waiting = np.array([float(c.waiting_days) for c in cases])
