@@ -1,15 +1,12 @@
-"""Unannounced inspection tours: which points, in what order, drawn so they cannot be foretold.
+"""Unannounced inspection tours: which points, in what order.
 
-Each active point has a target visit rate from its priority, never below one visit per floor
-period. Its next visit is due on a hidden date drawn when it was last visited: the last visit
-plus an exponentially distributed gap with the rate's mean, cut at the floor period. The
-exponential gap is memoryless, so "days since the last visit" says next to nothing about
-tomorrow (until the floor, which every point reaches at the same length). A tour's prizes are
-the priorities with log-normal noise, raised for the points due and made mandatory for
-those at the floor; the tour that collects most within the time window is found by VROOM
-(pyvroom) on the true travel-time matrix, then checked against that matrix, started at a
-random minute and, when both ways fit, driven in a random direction. Randomness comes from
-the ``numpy.random.Generator`` given (the service seeds it from ``secrets``; tests seed it).
+Which points are wanted on a night, and with what prize, is gis/visits.py's; here the tour
+that collects most within the time window is found by VROOM (pyvroom) on the true
+travel-time matrix, then checked against that matrix, started at a random minute and, when
+both ways fit, driven in a random direction; points at their floor that VROOM left out are
+put in at their cheapest place (``insist``), and ``must_go`` says which points must go
+tonight so that none passes its floor. Randomness comes from the ``numpy.random.Generator``
+given (the service seeds it from ``secrets``; tests seed it).
 """
 
 from __future__ import annotations
@@ -19,21 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 MANDATORY = 100  # VROOM priority of a point at its floor; others get 1..90
-
-
-def target_rates(priority: np.ndarray, stops_per_day: float, floor_days: int) -> np.ndarray:
-    """Visits a day for each point: the floor rate, plus the day's remaining capacity shared
-    in proportion to priority.
-
-    >>> target_rates(np.array([1.0, 3.0]), stops_per_day=1.0, floor_days=4).round(3).tolist()
-    [0.375, 0.625]
-    """
-    n = len(priority)
-    floor = np.full(n, 1.0 / floor_days)
-    spare = max(stops_per_day - floor.sum(), 0.0)
-    total = priority.sum()
-    share = priority / total if total > 0 else np.full(n, 1.0 / max(n, 1))
-    return floor + spare * share
 
 
 def must_go(since: np.ndarray, floor_days: int, stops_per_day: float, share: float = 0.6):
@@ -54,13 +36,6 @@ def must_go(since: np.ndarray, floor_days: int, stops_per_day: float, share: flo
     out = np.zeros(len(since), bool)
     out[order] = left[order] < need
     return out
-
-
-def draw_gap_days(rate: np.ndarray, floor_days: int, rng: np.random.Generator) -> np.ndarray:
-    """Hidden days until the next visit: exponential with mean 1/rate, at least 1, at most
-    the floor period."""
-    gaps = rng.exponential(1.0 / np.maximum(rate, 1e-9))
-    return np.clip(np.ceil(gaps), 1, floor_days).astype(int)
 
 
 @dataclass
