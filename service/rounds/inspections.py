@@ -158,7 +158,7 @@ open_by AS (
 SELECT p.id, p.code, p.name, p.category_code AS category, p.weight::float AS weight,
        ST_X(ST_PointOnSurface(p.geom)) AS lon, ST_Y(ST_PointOnSurface(p.geom)) AS lat,
        coalesce(o.sev, 0)::float AS sev, coalesce(o.overdue, 0)::float AS overdue,
-       coalesce(o.findings, 0)::float AS findings, d.last_visit_on, d.due_on, k.dwell_s
+       coalesce(o.findings, 0)::float AS findings, d.last_visit_on, k.dwell_s
   FROM assessment_point p
   JOIN assessment_point_category k ON k.city_id = p.city_id AND k.code = p.category_code
   LEFT JOIN open_by o ON o.point_id = p.id
