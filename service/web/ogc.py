@@ -136,12 +136,12 @@ def items(cid: str) -> Response:
     q = parse_items_query(c, request.args, current_user.city_id, case_scope(current_user))
     with reading() as conn:
         matched = read.count(conn, c, q)
-    returned = max(0, min(q.limit, matched - q.offset))
+        last, returned, more = read.page_end(conn, c, q)
     head = {
         "type": "FeatureCollection",
         "numberMatched": matched,
         "numberReturned": returned,
-        "links": _page_links(c, q.limit, q.offset, matched),
+        "links": _page_links(c, q, last, more),
     }
     return Response(stream_with_context(_stream(c, q, head)), mimetype=GEOJSON)
 
@@ -154,22 +154,25 @@ def _stream(c: Collection, q, head: dict) -> Iterator[str]:
     yield "]}"
 
 
-def _page_links(c: Collection, limit: int, offset: int, matched: int) -> list[dict]:
+def _page_links(c: Collection, q, last: int | None, more: bool) -> list[dict]:
+    """self as asked; next after the page's last id (keyset, whether the page was asked by
+    offset or after); prev only for offset pages."""
     base = f"{_base()}/collections/{c.id}/items"
-    args = {k: v for k, v in request.args.items() if k not in ("offset",)}
+    args = {k: v for k, v in request.args.items() if k not in ("offset", "after")}
 
-    def link(rel: str, off: int) -> dict:
+    def link(rel: str, **at) -> dict:
         return {
-            "href": f"{base}?{urlencode({**args, 'limit': limit, 'offset': off})}",
+            "href": f"{base}?{urlencode({**args, 'limit': q.limit, **at})}",
             "rel": rel,
             "type": GEOJSON,
         }
 
-    links = [link("self", offset)]
-    if offset + limit < matched:
-        links.append(link("next", offset + limit))
-    if offset > 0:
-        links.append(link("prev", max(0, offset - limit)))
+    here = {"after": q.after} if q.after is not None else {"offset": q.offset}
+    links = [link("self", **here)]
+    if more and last is not None:
+        links.append(link("next", after=last))
+    if q.after is None and q.offset > 0:
+        links.append(link("prev", offset=max(0, q.offset - q.limit)))
     return links
 
 

@@ -454,3 +454,61 @@ def test_problem_points_rank_and_list_nearby_cases(client, tokens):
     assert target["id"] in listed
     assert client.get("/api/assessment-points/999999/nearby", headers=_h(tokens)).status_code == 404
     assert client.get("/api/problem-points?limit=0", headers=_h(tokens)).status_code == 400
+
+
+def test_next_links_page_by_key_through_every_case_once(client, tokens, demo):
+    """The next link carries the page's last id (keyset): following it from the first page
+    visits every case once, in id order; a page asked by ``after`` deep down equals the same
+    page asked by offset; the count is kept per version of the cases and moves with them."""
+    first = client.get("/collections/violations/items?limit=97", headers=_h(tokens)).get_json()
+    matched = first["numberMatched"]
+    seen, page, hops = [], first, 0
+    while True:
+        seen += [f["id"] for f in page["features"]]
+        assert page["numberReturned"] == len(page["features"])
+        assert page["numberMatched"] == matched
+        nxt = [link["href"] for link in page["links"] if link["rel"] == "next"]
+        if not nxt:
+            break
+        assert "after=" in nxt[0] and "offset=" not in nxt[0]
+        page = client.get(nxt[0].split("localhost", 1)[-1], headers=_h(tokens)).get_json()
+        hops += 1
+    assert hops >= 3 and len(seen) == matched and seen == sorted(set(seen))
+    deep = seen[3 * 97 - 1]
+    by_key = client.get(
+        f"/collections/violations/items?limit=97&after={deep}", headers=_h(tokens)
+    ).get_json()
+    by_offset = client.get(
+        "/collections/violations/items?limit=97&offset=291", headers=_h(tokens)
+    ).get_json()
+    assert [f["id"] for f in by_key["features"]] == [f["id"] for f in by_offset["features"]]
+    assert any(link["rel"] == "prev" for link in by_offset["links"])
+    # both at once, or an after that is not a number: 400 naming it
+    both = client.get("/collections/violations/items?offset=5&after=3", headers=_h(tokens))
+    assert both.status_code == 400 and [e["field"] for e in both.get_json()["errors"]] == ["offset"]
+    bad = client.get("/collections/violations/items?after=x7", headers=_h(tokens))
+    assert bad.status_code == 400 and bad.get_json()["errors"][0]["field"] == "after"
+    # a new case moves the count kept for the collection
+    made = client.post(
+        "/collections/violations/items",
+        json={
+            "type": "Feature",
+            "geometry": first["features"][0]["geometry"],
+            "properties": {"category": first["features"][0]["properties"]["category"]},
+        },
+        headers=_h(tokens),
+    )
+    assert made.status_code == 201, made.get_json()
+    again = client.get("/collections/violations/items?limit=1", headers=_h(tokens)).get_json()
+    assert again["numberMatched"] == matched + 1
+    gone = client.delete(
+        f"/collections/violations/items/{made.get_json()['id']}",
+        headers=_h(tokens, **{"If-Match": made.headers["ETag"]}),
+    )
+    assert gone.status_code in (200, 204)
+    assert (
+        client.get("/collections/violations/items?limit=1", headers=_h(tokens)).get_json()[
+            "numberMatched"
+        ]
+        == matched
+    )

@@ -17,7 +17,7 @@ MAX_LIMIT = 10_000
 MAX_OFFSET = BIGINT_MAX - MAX_LIMIT  # OFFSET and OFFSET + LIMIT stay bigints
 _NUMBER = r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?"  # ASCII; no nan, inf
 BBOX_PATTERN = rf"^{_NUMBER}(?:,{_NUMBER}){{3}}(?:,{_NUMBER},{_NUMBER})?$"  # 4 numbers, or 6
-COMMON = {"limit", "offset", "bbox", "bbox-crs", "datetime", "f", "crs"}
+COMMON = {"limit", "offset", "after", "bbox", "bbox-crs", "datetime", "f", "crs"}
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 _WHOLE = re.compile(r"-?[0-9]{1,20}")  # ASCII digits: not ², not ٣ (which int() reads as 3)
@@ -47,6 +47,7 @@ class Query:
     params: dict = field(default_factory=dict)
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    after: int | None = None  # keyset paging: the features after this id (the next link's)
 
 
 def parse_items_query(c: Collection, args, city_id: int, scope: CaseScope | None) -> Query:
@@ -60,6 +61,10 @@ def parse_items_query(c: Collection, args, city_id: int, scope: CaseScope | None
     q.limit = whole_number(args, "limit", DEFAULT_LIMIT, 1, BIGINT_MAX, errors)
     q.limit = min(q.limit, MAX_LIMIT)  # capped, not rejected (OGC API – Features, 7.15.3)
     q.offset = whole_number(args, "offset", 0, 0, MAX_OFFSET, errors)
+    if "after" in args:
+        q.after = whole_number(args, "after", -1, -1, BIGINT_MAX, errors)
+        if "offset" in args:
+            errors.append(field_error("offset", "give offset or after, not both"))
     if args.get("f") not in (None, "json", "geojson"):
         errors.append(field_error("f", "only json (GeoJSON) is served here"))
     if args.get("crs") not in (None, CRS84):
