@@ -188,8 +188,14 @@ def _items_params(cid: str) -> list[dict]:
             {"type": "integer", "minimum": 1, "maximum": BIGINT_MAX},
         ),
         _q(
+            "after",
+            "the features after this id (what the next link carries; as fast deep down as "
+            "on the first page); not with offset",
+            {"type": "integer", "minimum": -1, "maximum": BIGINT_MAX},
+        ),
+        _q(
             "offset",
-            "features to skip (the next link carries it)",
+            "features to skip (for old clients: slow deep down; the next link carries after)",
             {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
         ),
         _q(
