@@ -8,6 +8,7 @@ would keep the asked one: another mode, more teams, a longer window.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -53,31 +54,33 @@ _ALIKE = (
 )
 
 
-def _alike(city_id, mode, area_id, depot, budget_s, before) -> dict:
-    return {
-        "c": city_id,
-        "m": mode,
-        "a": area_id,
-        "d": before,
-        "b": budget_s,
-        "tol": SAME_WINDOW,
-        "x": depot[0],
-        "y": depot[1],
-        "near": SAME_DEPOT_M,
-    }
+@dataclass(frozen=True)
+class Alike:
+    """A round as others are matched against it (:data:`_ALIKE`)."""
+
+    city_id: int
+    mode: str
+    area_id: int | None
+    depot: tuple[float, float]
+    budget_s: float
+    before: dt.date  # rounds of the days before this one
+
+    def params(self) -> dict:
+        return {
+            "c": self.city_id,
+            "m": self.mode,
+            "a": self.area_id,
+            "d": self.before,
+            "b": self.budget_s,
+            "tol": SAME_WINDOW,
+            "x": self.depot[0],
+            "y": self.depot[1],
+            "near": SAME_DEPOT_M,
+        }
 
 
-def past_rounds(
-    conn: Connection,
-    city_id: int,
-    mode: str,
-    area_id: int | None,
-    depot: tuple[float, float],
-    budget_s: float,
-    before: dt.date,
-) -> list[int]:
-    """Point stops of the last rounds planned like this one before ``before``; newest
-    first."""
+def past_rounds(conn: Connection, like: Alike) -> list[int]:
+    """Point stops of the last rounds planned like this one; newest first."""
     return list(
         conn.execute(
             text(
@@ -85,7 +88,7 @@ def past_rounds(
                 f"AND s.plan_id = p.id AND s.point_id IS NOT NULL) FROM inspection_plan p "
                 f"WHERE {_ALIKE} ORDER BY p.plan_date DESC, p.id DESC LIMIT :n"
             ),
-            {**_alike(city_id, mode, area_id, depot, budget_s, before), "n": PAST_ROUNDS},
+            {**like.params(), "n": PAST_ROUNDS},
         ).scalars()
     )
 
@@ -124,23 +127,15 @@ def hazard_for(points: int, stops: float, floor_days: int) -> visits.Hazard:
     return _hazard(points, round(stops, 1), floor_days)
 
 
-def last_kept(
-    conn: Connection,
-    city_id: int,
-    mode: str,
-    area_id: int | None,
-    depot: tuple[float, float],
-    budget_s: float,
-    before: dt.date,
-) -> int | None:
-    """The floor the last round planned like this one before ``before`` kept; None when
-    there is none, or it kept none within a year."""
+def last_kept(conn: Connection, like: Alike) -> int | None:
+    """The floor the last round planned like this one kept; None when there is none, or it
+    kept none within a year."""
     value = conn.execute(
         text(
             "SELECT p.draws ->> 'floor_kept_days' FROM inspection_plan p "
             f"WHERE {_ALIKE} ORDER BY p.plan_date DESC, p.id DESC LIMIT 1"
         ),
-        _alike(city_id, mode, area_id, depot, budget_s, before),
+        like.params(),
     ).scalar()
     kept = int(value) if value else None
     return kept if kept and kept < visits.LONGEST_FLOOR else None

@@ -334,14 +334,15 @@ def create(
         text("SELECT id FROM admin_area WHERE city_id = :c AND code = :a"),
         {"c": city_id, "a": plan.area},
     ).scalar()
-    past = coverage.past_rounds(conn, city_id, plan.mode, area_id, tuple(plan.depot), budget, day)
+    like = coverage.Alike(city_id, plan.mode, area_id, tuple(plan.depot), budget, day)
+    past = coverage.past_rounds(conn, like)
     stops, source = coverage.capacity(past, times[: n + 1, : n + 1], dwell[:n], budget, ok[:n])
     strict = bool(config.get("INSPECTION_FLOOR_STRICT", False))
     fp = coverage.plan_of(int(ok[:n].sum()), stops, floor_days, strict)
     # the floor kept shortens by a day a night at most (a floor that jumps shorter forces at
     # once every point between the two, and so names them), and lengthens only when the
     # capacity clearly needs it (no wavering up and down with the stops a night)
-    before = coverage.last_kept(conn, city_id, plan.mode, area_id, tuple(plan.depot), budget, day)
+    before = coverage.last_kept(conn, like)
     kept = fp.keep_days or visits.LONGEST_FLOOR
     if before:
         if kept < before:

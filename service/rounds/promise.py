@@ -102,7 +102,10 @@ def report(conn: Connection, city_id: int, user_id: int, args: dict, config: dic
         {"c": city_id, "a": plan.area},
     ).scalar()
     past = coverage.past_rounds(
-        conn, city_id, plan.mode, area_id, tuple(plan.depot), budget, plan.date + dt.timedelta(1)
+        conn,
+        coverage.Alike(
+            city_id, plan.mode, area_id, tuple(plan.depot), budget, plan.date + dt.timedelta(1)
+        ),
     )
     matrices = {}
 
