@@ -145,6 +145,14 @@ HEADERS_ZH = {
     "seen_m": "最近可见广告(米)",
     "site_codes": "附近广告编码",
 }
+STALE_HEADERS_ZH = {
+    "code": "广告编码",
+    "name": "广告名称",
+    "content": "广告内容",
+    "last_checked": "最近检查日期",
+    "days_since": "未检查天数",
+    "unit": "维护单位编码",
+}
 STATUS_ZH = {"covered": "已覆盖", "stale": "广告久未检查", "uncovered": "未覆盖"}
 REASON_ZH = {
     "none_within": "可视距离内无广告",
@@ -154,7 +162,8 @@ REASON_ZH = {
 
 
 def xlsx(result: dict) -> bytes:
-    """The points' coverage as a sheet with Chinese headers and words."""
+    """The points' coverage as a sheet with Chinese headers and words, and the stale ads as
+    a second."""
     from service.layers.sheets import table_xlsx
 
     rows = [
@@ -174,4 +183,5 @@ def xlsx(result: dict) -> bytes:
         f"点位 {t['points']} 个：已覆盖 {t['covered']}，广告久未检查 {t['stale']}，"
         f"未覆盖 {t['uncovered']}；超过 {result['stale_days']} 天未检查的广告 "
         f"{len(result['stale_sites'])} 处",
+        more=(("久未检查的广告", STALE_HEADERS_ZH, result["stale_sites"]),),
     )

@@ -152,26 +152,38 @@ def template_xlsx(collection: str) -> bytes:
 
 
 def table_xlsx(
-    title: str, headers: dict[str, str], rows: list[dict], note: str, percent=()
+    title: str,
+    headers: dict[str, str],
+    rows: list[dict],
+    note: str,
+    percent=(),
+    more: tuple[tuple[str, dict[str, str], list[dict]], ...] = (),
 ) -> bytes:
     """A table as a sheet: ``headers`` field → its (Chinese) header, a row per dict, the
-    fields in ``percent`` shown as percentages, and ``note`` under the table."""
+    fields in ``percent`` shown as percentages, and ``note`` under the table; ``more``: other
+    tables (title, headers, rows), a sheet each."""
     from openpyxl import Workbook
 
     wb = Workbook()
+
+    def sheet(ws, headers: dict[str, str], rows: list[dict]) -> None:
+        fields = list(headers)
+        ws.append([headers[f] for f in fields])
+        for row in rows:
+            ws.append([row.get(f) for f in fields])
+            for cell, name in zip(ws[ws.max_row], fields, strict=True):
+                if name in percent and cell.value is not None:
+                    cell.number_format = "0.0%"
+                elif isinstance(cell.value, str):
+                    cell.data_type = "s"  # a name starting with = stays a name, not a formula
+
     ws = wb.active
     ws.title = title
-    fields = list(headers)
-    ws.append([headers[f] for f in fields])
-    for row in rows:
-        ws.append([row.get(f) for f in fields])
-        for cell, name in zip(ws[ws.max_row], fields, strict=True):
-            if name in percent and cell.value is not None:
-                cell.number_format = "0.0%"
-            elif isinstance(cell.value, str):
-                cell.data_type = "s"  # a name starting with = stays a name, not a formula
+    sheet(ws, headers, rows)
     ws.append([])
     ws.append([note])
+    for other, other_headers, other_rows in more:
+        sheet(wb.create_sheet(other), other_headers, other_rows)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -83,7 +83,13 @@ def report(conn: Connection, city_id: int, user_id: int, args: dict, config: dic
         "team": [user_id],
         "area": args.get("area"),
     }
-    plan, start, end = inspections.parse(conn, city_id, body)
+    try:
+        plan, start, end = inspections.parse(conn, city_id, body)
+    except Problem as exc:  # the plan's fields by the names this report takes
+        for e in exc.errors:
+            if e.get("field") in ("window_start", "window_end"):
+                e["field"] = "window"
+        raise
     floor_days = int(config.get("INSPECTION_FLOOR_DAYS", inspections.FLOOR_DAYS))
     strict = bool(config.get("INSPECTION_FLOOR_STRICT", False))
     dwell_by = config.get("INSPECTION_DWELL_S", {})

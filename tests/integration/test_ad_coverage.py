@@ -216,6 +216,9 @@ def test_the_demo_coverage_over_http_as_xlsx_and_on_the_map(client, tokens, engi
     table = [r for r in rows[1 : 1 + t["points"]]]
     assert [r[0] for r in table] == [p["code"] for p in expected["points"]]
     assert sum(r[3] == "未覆盖" for r in table) == t["uncovered"]
+    stale_sheet = list(load_workbook(io.BytesIO(sheet.data))["久未检查的广告"].values)
+    assert stale_sheet[0][0] == "广告编码"
+    assert [r[0] for r in stale_sheet[1:]] == [s["code"] for s in expected["stale_sites"]]
 
     gaps = client.get("/api/map/layers/ad_gaps", headers=bearer(tokens["planner"][1]))
     assert gaps.status_code == 200

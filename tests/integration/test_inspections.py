@@ -307,6 +307,7 @@ def test_the_coverage_report_says_the_floor_on_foot_cannot_be_kept(client, token
     )
     for query, field in (
         ("window=8-9&depot=117.215,28.29", "window"),
+        ("window=25:00-26:00&depot=117.215,28.29", "window"),
         ("window=20:00-23:00&depot=east", "depot"),
         ("window=20:00-23:00&depot=117.215,28.29&teams=0", "teams"),
         ("window=20:00-23:00&depot=117.215,28.29&mode=boat", "mode"),
