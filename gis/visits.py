@@ -1,18 +1,20 @@
 """How often each assessment point is visited, so that no visit can be foretold.
 
-Each night every point is *wanted* with its own rate, drawn afresh (a coin per point and
-night): nothing the inspected side can see — days since the last visit, a visit yesterday,
-the weekday — changes tonight's odds. The rates share the night's capacity (stops a night)
-by priority, within ``SPREAD`` of the mean, so that no point is visited so often that its
-priority alone names it.
+Each night every point is *wanted* by a fresh draw (a coin per point and night) at odds of
+three factors: its weight (its priority against the mean, within ``SPREAD``: no point so
+favoured that its priority alone names it), how far its visits are behind its share
+(:func:`deficit`), and a *hazard* of the days since its last visit (:class:`Hazard`: low for
+some days after a visit, higher from then, 1 on the last night of the floor). Nothing else
+the inspected side can see — a visit yesterday, the weekday — moves tonight's odds.
 
-The floor (every point at least once in ``floor_days``) is the one thing that depends on the
-days since a visit: a point at its floor must go. Such forced visits are what an observer
-can foretell, so the floor is *kept* only while they stay a small share of all visits
-(``forced_tolerance``: half the share of points visited on a night, so that guessing by the
-days since the last visit does at most about one and a half times as well as guessing at
-random). :func:`floor_plan` says whether a floor can be kept so with a night's capacity, the
-floor that can, and the capacity the asked floor needs.
+The floor (every point at least once in ``floor_days``) is what makes the days since a
+visit telling: forced visits, and odds that rise with the days, are what an observer can
+foretell. :func:`judge` says how well an observer who knows every point's days since its
+last visit names a night's stops, against chance (the *foresight*); :func:`hazard` finds the
+two-level hazard of least foresight for a mean gap (points ÷ stops a night) under a floor,
+within :data:`FORESIGHT_MAX` and with no single gap more than :data:`TOP_GAP_MAX` of all;
+:func:`floor_plan` says whether a night's capacity keeps a floor so, the shortest floor that
+it can keep, and the capacity the asked floor needs.
 """
 
 from __future__ import annotations
