@@ -185,13 +185,12 @@ def run_service(engine, city, depot, mode, window, days, seed):
 def run_deterministic(engine, city, depot, mode, window, days, ids):
     """Highest priority first on the service's travel matrix and solver, in memory."""
     with engine.connect() as conn:
-        rows = conn.execute(text(inspections._CANDIDATES), {"c": city, "area": None}).all()
+        rows, dwell = inspections.candidates(conn, city, None, {})
         assert [r.id for r in rows] == list(ids)
         lonlat = np.array([depot, *[(r.lon, r.lat) for r in rows]], float)
         times, *_ = inspections.travel_matrix(conn, city, mode, lonlat)
     weights = {**inspections.WEIGHTS, **CONFIG["INSPECTION_WEIGHTS"]}
     priority = inspections.priorities(rows, START, weights, FLOOR)
-    dwell = np.array([r.dwell_s for r in rows], float)
     h0, m0 = (int(v) for v in window[0].split(":"))
     h1, m1 = (int(v) for v in window[1].split(":"))
     budget = ((h1 * 60 + m1) - (h0 * 60 + m0)) % (24 * 60) * 60

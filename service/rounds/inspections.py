@@ -187,6 +187,29 @@ SELECT v.id, v.case_no, ST_X(ST_PointOnSurface(v.geom)) AS lon,
 """
 
 
+def candidates(
+    conn: Connection, city_id: int, area: str | None, dwell_by: dict
+) -> tuple[list, np.ndarray]:
+    """The active points of the area (the city's, without one) a round may visit, and each
+    one's dwell in seconds (``dwell_by``, INSPECTION_DWELL_S, over its category's); 422
+    naming ``area`` when there is none."""
+    rows = conn.execute(text(_CANDIDATES), {"c": city_id, "area": area}).all()
+    if not rows:
+        raise Problem(
+            "No active assessment point in the area.",
+            status=422,
+            errors=[field_error("area", "no active points")],
+        )
+    return rows, np.array([dwell_by.get(r.category, r.dwell_s) for r in rows], float)
+
+
+def area_id(conn: Connection, city_id: int, code: str | None) -> int | None:
+    return conn.execute(
+        text("SELECT id FROM admin_area WHERE city_id = :c AND code = :a"),
+        {"c": city_id, "a": code},
+    ).scalar()
+
+
 def _offered_cases(conn, city_id: int, plan: PlanIn, weights: dict, config: dict, rng) -> list:
     """The cases awaiting verification offered to this round: none at a weight of 0, and none
     when a unit's user is on the team — a unit never verifies (loop.VERIFIERS), and a round
@@ -297,23 +320,13 @@ def create(
     weights = {**WEIGHTS, **config.get("INSPECTION_WEIGHTS", {})}
     floor_days = int(config.get("INSPECTION_FLOOR_DAYS", FLOOR_DAYS))
     dwell_by = config.get("INSPECTION_DWELL_S", {})  # overrides of the categories' dwell
-    rows = conn.execute(text(_CANDIDATES), {"c": city_id, "area": plan.area}).all()
-    if not rows:
-        raise Problem(
-            "No active assessment point in the area.",
-            status=422,
-            errors=[field_error("area", "no active points")],
-        )
+    rows, point_dwell = candidates(conn, city_id, plan.area, dwell_by)
     day = plan.date
     pri = priorities(rows, day, weights, floor_days)
     budget = int((end - start).total_seconds())
     cases = _offered_cases(conn, city_id, plan, weights, config, rng)
     n = len(rows)  # candidates 0..n-1 are points, n.. cases awaiting verification
-    dwell = np.array(
-        [dwell_by.get(r.category, r.dwell_s) for r in rows]
-        + [dwell_by.get("verify", VERIFY_DWELL_S)] * len(cases),
-        float,
-    )
+    dwell = np.r_[point_dwell, [dwell_by.get("verify", VERIFY_DWELL_S)] * len(cases)]
     lonlat = np.array([plan.depot, *[(r.lon, r.lat) for r in [*rows, *cases]]], float)
     times, leg_metres, paths, notes = travel_matrix(conn, city_id, plan.mode, lonlat)
     # first day with a plan: a point never visited counts its days from it
@@ -330,11 +343,9 @@ def create(
     since = np.array([max((day - (r.last_visit_on or min(first, day))).days, 0) for r in rows])
     # what the city can do tonight: the points within reach, the stops a night, the floor
     ok = coverage.reachable(times, dwell, budget - min(900, budget // 10))  # late start too
-    area_id = conn.execute(
-        text("SELECT id FROM admin_area WHERE city_id = :c AND code = :a"),
-        {"c": city_id, "a": plan.area},
-    ).scalar()
-    like = coverage.Alike(city_id, plan.mode, area_id, tuple(plan.depot), budget, day)
+    like = coverage.Alike(
+        city_id, plan.mode, area_id(conn, city_id, plan.area), tuple(plan.depot), budget, day
+    )
     past = coverage.past_rounds(conn, like)
     stops, source = coverage.capacity(past, times[: n + 1, : n + 1], dwell[:n], budget, ok[:n])
     strict = bool(config.get("INSPECTION_FLOOR_STRICT", False))

@@ -92,25 +92,20 @@ def report(conn: Connection, city_id: int, user_id: int, args: dict, config: dic
         raise
     floor_days = int(config.get("INSPECTION_FLOOR_DAYS", inspections.FLOOR_DAYS))
     strict = bool(config.get("INSPECTION_FLOOR_STRICT", False))
-    dwell_by = config.get("INSPECTION_DWELL_S", {})
-    rows = conn.execute(text(inspections._CANDIDATES), {"c": city_id, "area": plan.area}).all()
-    if not rows:
-        raise Problem(
-            "No active assessment point in the area.",
-            status=422,
-            errors=[field_error("area", "no active points")],
-        )
-    dwell = np.array([dwell_by.get(r.category, r.dwell_s) for r in rows], float)
+    rows, dwell = inspections.candidates(
+        conn, city_id, plan.area, config.get("INSPECTION_DWELL_S", {})
+    )
     lonlat = np.array([plan.depot, *[(r.lon, r.lat) for r in rows]], float)
     budget = (end - start).total_seconds()
-    area_id = conn.execute(
-        text("SELECT id FROM admin_area WHERE city_id = :c AND code = :a"),
-        {"c": city_id, "a": plan.area},
-    ).scalar()
     past = coverage.past_rounds(
         conn,
         coverage.Alike(
-            city_id, plan.mode, area_id, tuple(plan.depot), budget, plan.date + dt.timedelta(1)
+            city_id,
+            plan.mode,
+            inspections.area_id(conn, city_id, plan.area),
+            tuple(plan.depot),
+            budget,
+            plan.date + dt.timedelta(1),
         ),
     )
     matrices = {}
