@@ -87,10 +87,7 @@
     });
     say(status, t("assess.sending"));
     document.getElementById("submit").disabled = true;
-    fetch(form.dataset.action, {method: "POST", body: data, credentials: "same-origin",
-                                headers: {"X-CSRFToken": form.dataset.csrf, Accept: "application/json",
-                                          "Accept-Language": form.dataset.lang}})
-      .then(function (r) { return r.json().then(function (d) { return {ok: r.ok, data: d}; }); })
+    cwSend(form, data)
       .then(function (r) {
         document.getElementById("submit").disabled = false;
         if (!r.ok) { showProblem(r.data); return; }
