@@ -227,6 +227,13 @@ def test_a_visit_counts_when_checked_in_at_its_own_time(client, app, engine, dem
     again = _plan(client, token, member=member, date="2026-11-21", mode="bike").get_json()
     assert dues() == before  # two rounds planned, nobody went: nothing changed
     stop = next(s for s in plan["stops"] if s["kind"] == "point")
+    with engine.begin() as conn:  # the point's visits by other tests' rounds are not this one's
+        set_actor(conn, Actor(leader.id, "test"))
+        conn.execute(
+            text("DELETE FROM inspection_due WHERE city_id = :c AND point_id = :p"),
+            {"c": city, "p": stop["point_id"]},
+        )
+    before = dues()
     url = f"/api/inspection-plans/{plan['id']}/stops/{stop['seq']}/arrive"
     late = client.post(url, json={"at": "2026-11-21T09:00:00+08:00"}, headers=bearer(token))
     assert late.status_code == 422 and late.get_json()["errors"][0]["field"] == "at"
