@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import shutil
 import tempfile
 import time
@@ -353,10 +352,6 @@ class _Clock:
             self._last = now
 
 
-# connections that build an export's chunks side by side (one core each in the database)
-EXPORT_WORKERS = max(1, min(4, os.cpu_count() or 1))
-
-
 def export_features(
     conn: Connection,
     c: Collection,
@@ -461,11 +456,13 @@ def _missing(value) -> bool:
 
 def _stream_geojson(conn: Connection, c: Collection, q: Query, path: Path) -> int:
     n = 0
-    with path.open("w", encoding="utf-8") as fh:
+    with path.open("wb") as fh:
         head = {"type": "FeatureCollection", "name": c.id}
-        fh.write(json.dumps(head)[:-1] + ', "features": [\n')
-        for count, chunk in read.chunks(conn, c, q, workers=EXPORT_WORKERS):
-            fh.write((",\n" if n else "") + chunk)
+        fh.write(json.dumps(head).encode()[:-1] + b', "features": [\n')
+        for count, batch in read.batches(conn, c, q):
+            if n:
+                fh.write(b",\n")
+            fh.write(batch)
             n += count
-        fh.write("\n]}\n")
+        fh.write(b"\n]}\n")
     return n

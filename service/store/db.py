@@ -91,7 +91,7 @@ def cached(conn: Connection, key: tuple, load: Callable[[], Any]) -> Any:
 
 @contextmanager
 def reading(app: App | None = None) -> Iterator[Connection]:
-    """A read-only transaction on one snapshot (an export read in chunks sees one state)."""
+    """A read-only transaction on one snapshot (a page read in batches sees one state)."""
     with get_engine(app).connect() as conn:
         conn.info.pop("chuangwen_cache", None)
         conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))

@@ -146,12 +146,12 @@ def items(cid: str) -> Response:
     return Response(stream_with_context(_stream(c, q, head)), mimetype=GEOJSON)
 
 
-def _stream(c: Collection, q, head: dict) -> Iterator[str]:
-    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ['
+def _stream(c: Collection, q, head: dict) -> Iterator[bytes]:
+    yield json.dumps(head, ensure_ascii=False).encode()[:-1] + b', "features": ['
     with reading() as conn:
-        for i, feature in enumerate(read.stream(conn, c, q)):
-            yield ("," if i else "") + feature
-    yield "]}"
+        for i, (_, batch) in enumerate(read.batches(conn, c, q)):
+            yield (b",\n" if i else b"") + batch
+    yield b"]}"
 
 
 def _page_links(c: Collection, q, last: int | None, more: bool) -> list[dict]:

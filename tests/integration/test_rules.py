@@ -233,3 +233,103 @@ def test_cases_judged_together_get_the_answers_they_get_one_by_one(tx, demo):
     # nothing of the scratch tables is left behind
     left = tx.execute(text("SELECT count(*) FROM pg_class WHERE relname LIKE 'judge\\_%'"))
     assert left.scalar() == 0
+
+
+def _stored(conn, city_id) -> dict:
+    cols = (
+        "grid_cell_id, zone_id, unit_id, department_code, severity, permitted, near_points, due_at"
+    )
+    return {
+        r[0]: tuple(r[1:])
+        for r in conn.execute(
+            text(f"SELECT id, {cols} FROM violation WHERE city_id = :c"), {"c": city_id}
+        )
+    }
+
+
+def _places(conn, city_id) -> dict:
+    """Where each case's row version lies: a row written again, even unchanged, moves."""
+    return dict(
+        conn.execute(
+            text("SELECT id, ctid::text FROM violation WHERE city_id = :c"), {"c": city_id}
+        ).all()
+    )
+
+
+def test_an_edit_writes_exactly_the_cases_whose_answer_it_changes(tx, demo):
+    """A point moved, a zone shrunk, a stall area's hours and a category's deadline changed:
+    after each, every stored answer is the one the row trigger's query gives (and the one
+    the set-based judgement gives), and the cases written are exactly those whose answer
+    changed; a unit set by hand stays."""
+    city_id = demo[0]
+    s = _stall_spot(tx, city_id)
+    _report(tx, city_id, s.x, s.y, "open_air_bbq", "2026-11-27 23:30+08")  # permitted
+    p = _point(tx, city_id)
+    by_hand = tx.execute(
+        text(
+            "SELECT id FROM violation WHERE city_id = :c AND unit_id IS NOT NULL AND "
+            "ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(:x, :y), 4326)::geography, "
+            "80) ORDER BY id LIMIT 1"
+        ),
+        {"c": city_id, "x": p.x, "y": p.y},
+    ).scalar_one()
+    other = tx.execute(
+        text("SELECT id FROM unit WHERE city_id = :c ORDER BY id DESC LIMIT 1"), {"c": city_id}
+    ).scalar_one()
+    tx.execute(
+        text("UPDATE violation SET unit_override = :u WHERE city_id = :c AND id = :i"),
+        {"u": other, "c": city_id, "i": by_hand},
+    )
+    zone = tx.execute(
+        text(
+            "SELECT z.id FROM zone z JOIN violation v ON v.zone_id = z.id AND v.city_id = "
+            "z.city_id WHERE z.city_id = :c GROUP BY z.id ORDER BY count(*) DESC LIMIT 1"
+        ),
+        {"c": city_id},
+    ).scalar_one()
+    edits = [
+        (
+            "UPDATE assessment_point SET geom = ST_Translate(geom, 0.0003, 0.0002) "
+            "WHERE city_id = :c AND id = :i",
+            p.id,
+        ),
+        (
+            "UPDATE zone SET geom = ST_Multi(ST_Buffer(geom::geography, -40)::geometry) "
+            "WHERE city_id = :c AND id = :i",
+            zone,
+        ),
+        (
+            "UPDATE stall_area SET closes_at = '23:00' WHERE city_id = :c AND opens_at = '18:00' "
+            "AND :i = :i",
+            0,
+        ),
+        (
+            "UPDATE violation_category SET deadline_h = deadline_h + 5 WHERE city_id = :c "
+            "AND code = (SELECT category_code FROM violation WHERE city_id = :c AND id = :i)",
+            by_hand,
+        ),
+    ]
+    moved = set()
+    for sql, key in edits:
+        before, places = _stored(tx, city_id), _places(tx, city_id)
+        tx.execute(text(sql), {"c": city_id, "i": key})
+        after, now = _stored(tx, city_id), _places(tx, city_id)
+        one = _judged_alike(tx, city_id)  # one by one == all together
+        hand = {
+            r[0]: r[1:]
+            for r in tx.execute(
+                text(
+                    "SELECT id, unit_override, due_override FROM violation WHERE city_id = :c "
+                    "AND (unit_override IS NOT NULL OR due_override IS NOT NULL)"
+                ),
+                {"c": city_id},
+            )
+        }
+        assert hand[by_hand][0] == other
+        for k, a in one.items():
+            unit, due = hand.get(k, (None, None))
+            assert after[k] == (*a[:2], unit or a[2], *a[3:7], due or a[7]), (sql, k)
+        changed = {k for k in after if after[k] != before[k]}
+        assert changed and {k for k in now if now[k] != places[k]} == changed, sql
+        moved |= changed
+    assert by_hand in moved and after[by_hand][2] == other

@@ -3,6 +3,7 @@
 import io
 import json
 import zipfile
+from unittest.mock import patch
 
 import geopandas as gpd
 import numpy as np
@@ -203,33 +204,41 @@ def test_import_over_http_with_a_dry_run(client, tokens, engine, cleanup):
     assert wrong.status_code == 415
 
 
-def test_geojson_export_in_chunks_is_whole_and_in_order(engine, demo, tmp_path):
-    """The export is read a chunk at a time; chunks smaller than the layer still give every
-    feature once, in id order, as one valid document."""
+def test_geojson_export_in_batches_is_whole_and_in_order(engine, demo, tmp_path):
+    """The export is read a batch at a time; batches smaller than the layer still give every
+    feature once, in id order, as one valid document; text with backslashes, quotes,
+    newlines and tabs comes out as it went in."""
     city_id = demo[0]
+    odd = 'a\\b "c"\n\td\\\\n \u6587 \\u0041'
     with engine.connect() as conn:
         ids = conn.execute(
             text("SELECT id FROM violation WHERE city_id = :c ORDER BY id"), {"c": city_id}
         ).scalars()
         ids = list(ids)
+        set_actor(conn, Actor(None, "test"))
+        conn.execute(  # not committed: seen by this connection alone
+            text("UPDATE violation SET description = :d WHERE city_id = :c AND id = :i"),
+            {"d": odd, "c": city_id, "i": ids[1]},
+        )
         q = Query(where=["t.city_id = :city_id"], params={"city_id": city_id}, limit=len(ids))
-        parts = list(read.chunks(conn, VIOLATIONS, q, size=333))
-        # built side by side on other connections: the same chunks, in the same order
-        assert list(read.chunks(conn, VIOLATIONS, q, size=333, workers=3)) == parts
+        with patch.object(read, "STREAM_BATCH", 333):
+            parts = list(read.batches(conn, VIOLATIONS, q))
         path = tmp_path / "cases.geojson"
         n = export_features(conn, VIOLATIONS, city_id, path, limit=1000)
+        conn.rollback()
     assert len(parts) == -(-len(ids) // 333) and sum(k for k, _ in parts) == len(ids)
-    features = json.loads("[" + ",\n".join(body for _, body in parts) + "]")
+    features = json.loads(b"[" + b",\n".join(body for _, body in parts) + b"]")
     assert [f["id"] for f in features] == ids
+    assert features[1]["properties"]["description"] == odd
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert n == 1000 and [f["id"] for f in doc["features"]] == ids[:1000]
+    assert doc["features"][1]["properties"]["description"] == odd
 
 
 def test_an_empty_layer_exports_as_an_empty_collection(engine, demo, tmp_path):
     path = tmp_path / "none.geojson"
     with engine.connect() as conn:
         q = Query(where=["t.city_id = :city_id", "false"], params={"city_id": demo[0]}, limit=50)
-        assert list(read.chunks(conn, VIOLATIONS, q, size=7, workers=2)) == []
-        assert list(read.chunks(conn, VIOLATIONS, q, size=7)) == []
+        assert list(read.batches(conn, VIOLATIONS, q)) == []
         assert export_features(conn, VIOLATIONS, -1, path) == 0
     assert json.loads(path.read_text(encoding="utf-8"))["features"] == []

