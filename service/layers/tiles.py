@@ -1,9 +1,11 @@
 """Vector tiles (Mapbox Vector Tile, made by PostGIS ``ST_AsMVT``) for the map's big layers.
 
 Tiles of violations (served at ``/tiles/violations/{z}/{x}/{y}.pbf``): the cases themselves
-from zoom 13 up (id, status, category, severity: what the map styles by); below, 32 × 32
-points a tile with the count of cases and of open ones, summed from ``violation_bin`` so
-that a tile over a whole city of a million cases costs a few thousand rows. Filters:
+from zoom 14 up (id, status, category, severity: what the map styles by); below zoom 13,
+32 × 32 points a tile with the count of cases and of open ones, summed from
+``violation_bin`` so that a tile over a whole city of a million cases costs a few thousand
+rows; at zoom 13 both: a bin's count where more than ``CASES_A_BIN`` cases crowd its
+8 pixels, its cases elsewhere. Filters:
 ``status``, ``category`` and ``unit`` (codes, comma-separated), ``from`` and ``to`` (days of
 observation, city time, both included). The bins know status and category only: with a unit
 or dates, and for a unit's users (who see their own cases only), counts are made from the
@@ -35,6 +37,7 @@ MVT = "application/vnd.mapbox-vector-tile"
 RAW_FROM_ZOOM = 13
 MAX_ZOOM = 22
 BIN_ZOOM, BINS_PER_TILE = 12, 64  # the lattice of violation_bin (migration 0007)
+CASES_A_BIN = 16  # at zoom 13, a bin with more cases is drawn as its count
 HALF = 20037508.342789244
 BIN_M = 2 * HALF / (BINS_PER_TILE * 2**BIN_ZOOM)
 EXTENT, BUFFER = 4096, 64
@@ -125,11 +128,11 @@ def serve(conn, layer, city, z, x, y, filters, scope) -> tuple[bytes, bool]:
     return body, True
 
 
-# Making ahead: a dense zoom-13 tile of a city of a million cases takes a few hundred
-# milliseconds to make, most of it encoding ~50,000 points. The warmer makes the unfiltered
-# violations tiles with cases (zooms WARM_ZOOMS) whenever the city's cases changed, so that
-# the map's first look at them is a cached one. Filtered tiles and a unit's own are made
-# when asked (they hold fewer cases).
+# Making ahead: a zoom-10 tile over a city of a million cases sums a few hundred thousand
+# bins (about 150 ms). The warmer makes the unfiltered violations tiles with cases (zooms
+# WARM_ZOOMS) whenever the city's cases changed, so that the map's first look at them is a
+# cached one. Filtered tiles and a unit's own are made when asked (a unit's zoom-13 tile
+# holds its cases, as the bins do not know units: fewer than the city's).
 WARM_ZOOMS = (10, 11, 12, 13)
 
 
@@ -234,6 +237,8 @@ def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
         where.append(scope.where())
         params |= scope.params
     params["open"] = list(OPEN_STATUSES)
+    if z == RAW_FROM_ZOOM and scope is None and not by_case:
+        return _mixed(conn, z, x, y, wanted, params)
     if z >= RAW_FROM_ZOOM:
         sql = (
             # what the map styles by; a click reads the rest from the features API
@@ -269,5 +274,47 @@ def _make(conn, layer, city, z, x, y, filters, scope) -> bytes:
         "coalesce(k.n_open, 0)::int AS open, ST_AsMVTGeom(ST_SetSRID(ST_MakePoint("
         f"-{HALF} + (k.ox + 0.5) * {f * BIN_M}, {HALF} - (k.oy + 0.5) * {f * BIN_M}), 3857), "
         f"b.env, 4096, 0, false) AS geom FROM ({counts}) k, b) q"
+    )
+    return bytes(conn.execute(text(sql), params).scalar() or b"")
+
+
+def _mixed(conn, z, x, y, wanted, params) -> bytes:
+    """A zoom-13 tile of the bins' counts where cases crowd, the cases where they do not:
+    a bin of the lattice (8 pixels at zoom 13) with more than ``CASES_A_BIN`` cases is
+    one circle with its count, as below zoom 13; the others' cases are read bin by bin
+    through the spatial index, so a tile over the densest part of a million cases reads a
+    few hundred cases rather than fifty thousand (and weighs tens of kilobytes, not one
+    megabyte). The cases of the bins round the tile are read too (one near the edge is
+    drawn across it); the counts are the tile's own bins'."""
+    bx0, bx1, by0, by1 = _bins(z, x, y, rim=1)
+    tx0, tx1, ty0, ty1 = _bins(z, x, y)
+    params |= {"bx0": bx0, "bx1": bx1, "by0": by0, "by1": by1, "most": CASES_A_BIN}
+    params |= {"tx0": tx0, "tx1": tx1, "ty0": ty0, "ty1": ty1}
+    box = (
+        f"ST_Transform(ST_MakeEnvelope(-{HALF} + k.bx * {BIN_M}, {HALF} - (k.by + 1) * "
+        f"{BIN_M}, -{HALF} + (k.bx + 1) * {BIN_M}, {HALF} - k.by * {BIN_M}, 3857), 4326)"
+    )
+    sql = (
+        _ENV + ", k AS (SELECT t.bx, t.by, sum(t.n) AS n, "
+        "sum(t.n) FILTER (WHERE t.status = ANY(:open)) AS n_open FROM violation_bin t "
+        "WHERE t.city_id = :c AND t.bx BETWEEN :bx0 AND :bx1 AND t.by BETWEEN :by0 AND :by1"
+        + "".join(f" AND {w}" for w in wanted)
+        + " GROUP BY 1, 2 HAVING sum(t.n) > 0) "
+        "SELECT ST_AsMVT(q, 'violations', 4096, 'geom', 'id') FROM ("
+        # the cases of the bins with few
+        "SELECT t.id, t.status, t.category_code AS category, t.severity, NULL::int AS count, "
+        "NULL::int AS open, ST_AsMVTGeom(t.geom_3857, b.env, 4096, 64, true) AS geom "
+        f"FROM k CROSS JOIN b CROSS JOIN LATERAL (SELECT {box} AS box) s "
+        "JOIN violation t ON t.city_id = :c AND t.geom && s.box "
+        "AND (violation_bin_of(t.geom_3857)).bx = k.bx "
+        "AND (violation_bin_of(t.geom_3857)).by = k.by"
+        + "".join(f" AND t.{w}" for w in wanted)
+        + " WHERE k.n <= :most UNION ALL "
+        # the counts of the others, at their bins' middles
+        "SELECT NULL, NULL, NULL, NULL, k.n::int, coalesce(k.n_open, 0)::int, "
+        f"ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(-{HALF} + (k.bx + 0.5) * {BIN_M}, "
+        f"{HALF} - (k.by + 0.5) * {BIN_M}), 3857), b.env, 4096, 0, false) "
+        "FROM k CROSS JOIN b WHERE k.n > :most AND k.bx BETWEEN :tx0 AND :tx1 "
+        "AND k.by BETWEEN :ty0 AND :ty1) q"
     )
     return bytes(conn.execute(text(sql), params).scalar() or b"")

@@ -1,5 +1,8 @@
 """Vector tiles of violations and grid cells, decoded and checked against the tables."""
 
+from collections import Counter
+from unittest.mock import patch
+
 import mapbox_vector_tile
 import pytest
 from sqlalchemy import text
@@ -107,6 +110,52 @@ def test_high_zoom_tiles_carry_the_cases(client, tokens, engine, demo):
     cells = _get(client, tokens["planner"][1], f"/tiles/grid_cells/16/{x}/{y}.pbf")
     codes = [f["properties"]["code"] for f in cells["grid_cells"]["features"]]
     assert codes and all(len(c) == 15 for c in codes)
+
+
+def _zoom_13(client, token, paths, query=""):
+    """The cases (id → properties) and the sum of the counts over the tiles at zoom 13."""
+    cases, counted = {}, 0
+    for path in paths:
+        for f in _get(client, token, path + query).get("violations", {}).get("features", []):
+            if "count" in f["properties"]:
+                counted += f["properties"]["count"]
+            else:
+                cases[f["id"]] = f["properties"]
+    return cases, counted
+
+
+def test_zoom_13_draws_crowded_bins_as_counts_and_the_others_cases(client, tokens, engine, demo):
+    token, city = tokens["planner"][1], demo[0]
+    with engine.connect() as conn:
+        bins = conn.execute(
+            text(
+                "SELECT bx, by, sum(n) FROM violation_bin WHERE city_id = :c GROUP BY 1, 2 "
+                "HAVING sum(n) > 0 ORDER BY 3"
+            ),
+            {"c": city},
+        ).all()
+        by_bin = conn.execute(
+            text(
+                "SELECT id, status, category_code, (violation_bin_of(geom_3857)).* "
+                "FROM violation WHERE city_id = :c"
+            ),
+            {"c": city},
+        ).all()
+    most = bins[len(bins) // 2][2]  # half the bins drawn as counts, half as cases
+    crowded = {(bx, by) for bx, by, n in bins if n > most}
+    assert crowded and len(crowded) < len(bins)
+    paths = _city_tiles(engine, city, 13)
+    with patch.object(tiles, "CASES_A_BIN", most), patch.object(tiles, "CACHE", tiles._Cache()):
+        cases, counted = _zoom_13(client, token, paths)
+        done, done_counted = _zoom_13(client, token, paths, "?status=resolved,closed")
+    few = {v.id: v for v in by_bin if (v.bx, v.by) not in crowded}
+    assert cases.keys() == few.keys() and counted == len(by_bin) - len(few)
+    assert all(cases[k]["status"] == v.status for k, v in few.items())
+    # a filter the bins know: the same split, by how many cases of what it names a bin has
+    named = [v for v in by_bin if v.status in ("resolved", "closed")]
+    per_bin = Counter((v.bx, v.by) for v in named)
+    assert done.keys() == {v.id for v in named if per_bin[v.bx, v.by] <= most}
+    assert len(done) + done_counted == len(named) > len(done) > 0
 
 
 def test_a_new_case_shows_at_once_and_the_bins_stay_true(client, tokens, engine, demo):
