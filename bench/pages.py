@@ -161,7 +161,7 @@ def _ready(base: str, name: str, loads: int = 5) -> list[float]:
             t = time.perf_counter()
             page.goto(base + "/")
             page.wait_for_function(
-                "performance.getEntriesByName('cw:layers-drawn').length > 0", timeout=60000
+                "() => performance.getEntriesByName('cw:layers-drawn').length > 0", timeout=60000
             )
             times.append((time.perf_counter() - t) * 1000)
         browser.close()

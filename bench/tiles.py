@@ -112,7 +112,10 @@ def bench_page(base: str, user: str, how: str, loads: int = 6) -> list[tuple]:
     # every violations tile in view drawn: the layer's "load" event sets a User Timing mark
     # (maps/tiles.py); and the embedded layers drawn
     mark = "performance.getEntriesByName('cw:violation-tiles-drawn')"
-    ready = f"{mark}.length > 0 && document.querySelector('.leaflet-overlay-pane canvas') !== null"
+    ready = (
+        f"() => {mark}.length > 0 "
+        "&& document.querySelector('.leaflet-overlay-pane canvas') !== null"
+    )
     times, sizes, html_ms = [], [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -188,7 +188,8 @@ def run_deterministic(engine, city, depot, mode, window, days, ids):
         rows, dwell = inspections.candidates(conn, city, None, {})
         assert [r.id for r in rows] == list(ids)
         lonlat = np.array([depot, *[(r.lon, r.lat) for r in rows]], float)
-        times, *_ = inspections.travel_matrix(conn, city, mode, lonlat)
+        steady = np.arange(len(lonlat)) > 0
+        times, *_ = inspections.travel_matrix(conn, city, mode, lonlat, steady)
     weights = {**inspections.WEIGHTS, **CONFIG["INSPECTION_WEIGHTS"]}
     priority = inspections.priorities(rows, START, weights, FLOOR)
     h0, m0 = (int(v) for v in window[0].split(":"))

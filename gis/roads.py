@@ -13,7 +13,9 @@ network's largest strongly connected part, so every snapped stop can reach every
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
@@ -44,6 +46,7 @@ SPEEDS_KMH: dict[str, dict[str, float]] = {
     "bike": {"default": 13, "motorway": 0, "motorway_link": 0, "trunk": 10},
     "walk": {"default": 4.5, "motorway": 0, "motorway_link": 0, "trunk": 4.5},
 }
+MATRICES_KEPT = 8  # sets of places whose travel times a network keeps (2,000 places: 16 MB)
 NO_CARS = {"footway", "pedestrian", "path", "steps", "cycleway", "track", "bridleway"}
 
 
@@ -71,6 +74,9 @@ class Network:
     metres: csr_matrix
     reachable: np.ndarray  # node indices of the largest strongly connected part
     _tree: cKDTree
+    # the travel times among sets of steady places (``matrix``), the latest last
+    _kept: OrderedDict = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def snap(self, lonlat: np.ndarray, epsg: int) -> tuple[np.ndarray, np.ndarray]:
         """The nearest reachable node of each point and its distance in metres."""
@@ -78,10 +84,39 @@ class Network:
         dist, k = self._tree.query(xy)
         return self.reachable[k], dist
 
-    def matrix(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Seconds among ``nodes`` (all pairs) and the predecessor array for paths."""
-        times, pred = dijkstra(self.seconds, indices=nodes, return_predecessors=True)
-        return times[:, nodes], pred
+    def matrix(self, nodes: np.ndarray, steady: np.ndarray | None = None) -> np.ndarray:
+        """Seconds among ``nodes`` (all pairs). The block among the ``steady`` ones (a mask:
+        assessment points, which rarely move) is kept, under those nodes, for the next call
+        with the same ones; the others' rows are found from them and their columns on the
+        reversed graph, two runs each."""
+        nodes = np.asarray(nodes)
+        steady = np.zeros(len(nodes), bool) if steady is None else np.asarray(steady, bool)
+        key = nodes[steady].astype(np.int64).tobytes()
+        with self._lock:
+            block = self._kept.get(key)
+            if block is not None:
+                self._kept.move_to_end(key)
+        if block is None and steady.any():
+            block = dijkstra(self.seconds, indices=nodes[steady])[:, nodes[steady]]
+            block = block.astype(np.float32)
+            with self._lock:
+                self._kept[key] = block
+                while len(self._kept) > MATRICES_KEPT:
+                    self._kept.popitem(last=False)
+        times = np.empty((len(nodes), len(nodes)))
+        if block is not None:
+            times[np.ix_(steady, steady)] = block
+        other = np.flatnonzero(~steady)
+        if len(other):
+            times[other, :] = dijkstra(self.seconds, indices=nodes[other])[:, nodes]
+            times[:, other] = dijkstra(self.seconds.T.tocsr(), indices=nodes[other])[:, nodes].T
+        return times
+
+    def paths(self, sources: np.ndarray) -> dict[int, np.ndarray]:
+        """The predecessor row of each source node, for ``path`` (a tour's few places)."""
+        sources = np.unique(np.asarray(sources))
+        _, pred = dijkstra(self.seconds, indices=sources, return_predecessors=True)
+        return dict(zip(sources.tolist(), pred, strict=True))
 
     def path(self, pred_row: np.ndarray, source: int, target: int) -> list[int]:
         """Node indices from ``source`` to ``target`` given that source's predecessors."""

@@ -272,9 +272,11 @@ def priorities(rows: list, day: dt.date, weights: dict, floor_days: int) -> np.n
     )
 
 
-def travel_matrix(conn, city_id: int, mode: str, lonlat: np.ndarray):
+def travel_matrix(conn, city_id: int, mode: str, lonlat: np.ndarray, steady=None):
     """Seconds between all places (row 0 the depot), the metres of a leg (a function: only
-    the tour's legs are ever measured), what to draw the path with, and notes."""
+    the tour's legs are ever measured), what to draw the path with, and notes. ``steady``
+    marks the places that rarely move (assessment points): the times among them are kept
+    with the street network and found again by the next plan over the same points."""
     net = roads.network(conn, city_id, mode)
     if net is None:
         epsg = metric_epsg(float(lonlat[0, 0]), float(lonlat[0, 1]))
@@ -293,7 +295,8 @@ def travel_matrix(conn, city_id: int, mode: str, lonlat: np.ndarray):
         )
     epsg = metric_epsg(*(float(v) for v in np.median(net.lonlat, axis=0)))
     nodes, off = net.snap(lonlat, epsg)
-    times, pred = net.matrix(nodes)
+    times = net.matrix(nodes, steady)
+    pred = _Predecessors(net, nodes)
     walk = off / (speed_kmh("residential", "walk") / 3.6)  # to and from the street on foot
     times = times + walk[:, None] + walk[None, :]
     np.fill_diagonal(times, 0)
@@ -304,6 +307,20 @@ def travel_matrix(conn, city_id: int, mode: str, lonlat: np.ndarray):
         return float(on_street + off[a] + off[b]) if a != b else 0.0
 
     return times, leg_metres, (net, nodes, pred), []
+
+
+class _Predecessors(dict):
+    """The predecessor row of each place's node, found when first asked (only the tour's
+    places ever are)."""
+
+    def __init__(self, net, nodes: np.ndarray):
+        super().__init__()
+        self.net, self.nodes = net, nodes
+
+    def __missing__(self, place: int) -> np.ndarray:
+        row = self.net.paths([self.nodes[place]])[int(self.nodes[place])]
+        self[place] = row
+        return row
 
 
 def create(
@@ -328,7 +345,8 @@ def create(
     n = len(rows)  # candidates 0..n-1 are points, n.. cases awaiting verification
     dwell = np.r_[point_dwell, [dwell_by.get("verify", VERIFY_DWELL_S)] * len(cases)]
     lonlat = np.array([plan.depot, *[(r.lon, r.lat) for r in [*rows, *cases]]], float)
-    times, leg_metres, paths, notes = travel_matrix(conn, city_id, plan.mode, lonlat)
+    steady = np.r_[False, np.ones(n, bool), np.zeros(len(cases), bool)]
+    times, leg_metres, paths, notes = travel_matrix(conn, city_id, plan.mode, lonlat, steady)
     # first day with a plan: a point never visited counts its days from it
     first = (
         conn.execute(

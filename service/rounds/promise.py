@@ -96,6 +96,7 @@ def report(conn: Connection, city_id: int, user_id: int, args: dict, config: dic
         conn, city_id, plan.area, config.get("INSPECTION_DWELL_S", {})
     )
     lonlat = np.array([plan.depot, *[(r.lon, r.lat) for r in rows]], float)
+    steady = np.arange(len(lonlat)) > 0  # the points (row 0 the depot)
     budget = (end - start).total_seconds()
     past = coverage.past_rounds(
         conn,
@@ -112,7 +113,7 @@ def report(conn: Connection, city_id: int, user_id: int, args: dict, config: dic
 
     def setting(mode: str, hours_more: float, more_teams: int) -> dict:
         if mode not in matrices:
-            matrices[mode] = inspections.travel_matrix(conn, city_id, mode, lonlat)
+            matrices[mode] = inspections.travel_matrix(conn, city_id, mode, lonlat, steady)
         times, _, _, notes = matrices[mode]
         window = budget + 3600 * hours_more
         ok = coverage.reachable(times, dwell, window - min(900, window // 10))
