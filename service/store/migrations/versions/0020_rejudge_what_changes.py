@@ -18,7 +18,48 @@ depends_on = None
 # (violation_judgement) in one statement, and only those whose answer differs are written.
 # A decision made by hand (unit_override, due_override) stands, as violation_keep_decisions
 # keeps it on every write.
-UP = """
+# the trigger on the layers as in 0002, but for what it does with the cases under the old
+# or the new shape (a point's search area is its shape buffered by its radius): no other
+# case's answer can change
+AREA = """
+CREATE OR REPLACE FUNCTION violation_reapply_area() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    before_area geometry;
+    after_area geometry;
+    city int;
+BEGIN
+    -- (a branch is planned only when it runs: other tables have no search_area)
+    IF TG_OP <> 'INSERT' THEN
+        city := OLD.city_id;
+        IF TG_TABLE_NAME = 'assessment_point' THEN
+            before_area := OLD.search_area;
+        ELSE
+            before_area := OLD.geom;
+        END IF;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        city := NEW.city_id;
+        IF TG_TABLE_NAME = 'assessment_point' THEN
+            after_area := NEW.search_area;
+        ELSE
+            after_area := NEW.geom;
+        END IF;
+    END IF;
+    %s
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION violation_reapply_category() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    %s
+    RETURN NULL;
+END
+$$;
+"""
+
+UP = (
+    """
 CREATE FUNCTION violation_rejudge_cases(p_city integer, p_ids bigint[]) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -45,90 +86,30 @@ BEGIN
     RETURN changed;
 END
 $$;
-
-CREATE OR REPLACE FUNCTION violation_reapply_area() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    before_area geometry;
-    after_area geometry;
-    city int;
-BEGIN
-    -- (a branch is planned only when it runs: other tables have no search_area)
-    IF TG_OP <> 'INSERT' THEN
-        city := OLD.city_id;
-        IF TG_TABLE_NAME = 'assessment_point' THEN
-            before_area := OLD.search_area;
-        ELSE
-            before_area := OLD.geom;
-        END IF;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        city := NEW.city_id;
-        IF TG_TABLE_NAME = 'assessment_point' THEN
-            after_area := NEW.search_area;
-        ELSE
-            after_area := NEW.geom;
-        END IF;
-    END IF;
-    -- the cases under the old or the new shape (a point's search area is its shape
-    -- buffered by its radius): no other case's answer can change
-    PERFORM violation_rejudge_cases(city, ARRAY(
+"""
+    + AREA
+    % (
+        """PERFORM violation_rejudge_cases(city, ARRAY(
         SELECT v.id FROM violation v
          WHERE v.city_id = city
-           AND (ST_Intersects(v.geom, before_area) OR ST_Intersects(v.geom, after_area))));
-    RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION violation_reapply_category() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM violation_rejudge_cases(NEW.city_id, ARRAY(
+           AND (ST_Intersects(v.geom, before_area) OR ST_Intersects(v.geom, after_area))));""",
+        """PERFORM violation_rejudge_cases(NEW.city_id, ARRAY(
         SELECT v.id FROM violation v
-         WHERE v.city_id = NEW.city_id AND v.category_code = NEW.code));
-    RETURN NULL;
-END
-$$;
-"""
+         WHERE v.city_id = NEW.city_id AND v.category_code = NEW.code));""",
+    )
+)
 
-DOWN = """
-CREATE OR REPLACE FUNCTION violation_reapply_area() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    before_area geometry;
-    after_area geometry;
-    city int;
-BEGIN
-    IF TG_OP <> 'INSERT' THEN
-        city := OLD.city_id;
-        IF TG_TABLE_NAME = 'assessment_point' THEN
-            before_area := OLD.search_area;
-        ELSE
-            before_area := OLD.geom;
-        END IF;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        city := NEW.city_id;
-        IF TG_TABLE_NAME = 'assessment_point' THEN
-            after_area := NEW.search_area;
-        ELSE
-            after_area := NEW.geom;
-        END IF;
-    END IF;
-    UPDATE violation v SET geom = v.geom
+DOWN = (
+    AREA
+    % (
+        """UPDATE violation v SET geom = v.geom
      WHERE v.city_id = city
-       AND (ST_Intersects(v.geom, before_area) OR ST_Intersects(v.geom, after_area));
-    RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION violation_reapply_category() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE violation v SET category_code = v.category_code
-     WHERE v.city_id = NEW.city_id AND v.category_code = NEW.code;
-    RETURN NULL;
-END
-$$;
-
-DROP FUNCTION violation_rejudge_cases(integer, bigint[]);
-"""
+       AND (ST_Intersects(v.geom, before_area) OR ST_Intersects(v.geom, after_area));""",
+        """UPDATE violation v SET category_code = v.category_code
+     WHERE v.city_id = NEW.city_id AND v.category_code = NEW.code;""",
+    )
+    + "DROP FUNCTION violation_rejudge_cases(integer, bigint[]);"
+)
 
 
 def upgrade() -> None:
