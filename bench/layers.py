@@ -214,7 +214,7 @@ def start_server(
 def bench_post(engine, url, city, home, posts, n) -> list[tuple]:
     with engine.begin() as conn:
         set_actor(conn, Actor(None, "bench"))
-        user = create_user(conn, city, "bench_inspector", "inspector")
+        user = create_user(conn, city, f"bench_inspector_{int(time.time())}", "inspector")
         token = issue_token(conn, user)
     with start_server(url, home) as base:
         rng = np.random.default_rng(3)

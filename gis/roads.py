@@ -46,7 +46,9 @@ SPEEDS_KMH: dict[str, dict[str, float]] = {
     "bike": {"default": 13, "motorway": 0, "motorway_link": 0, "trunk": 10},
     "walk": {"default": 4.5, "motorway": 0, "motorway_link": 0, "trunk": 4.5},
 }
-MATRICES_KEPT = 8  # sets of places whose travel times a network keeps (2,000 places: 16 MB)
+# the bytes of travel times among sets of places a network keeps (2,000 places: 16 MB; a
+# set above it, 5,800 places and more, is computed for every plan)
+MATRIX_BYTES_KEPT = 128 * 1024 * 1024
 NO_CARS = {"footway", "pedestrian", "path", "steps", "cycleway", "track", "bridleway"}
 
 
@@ -99,10 +101,11 @@ class Network:
         if block is None and steady.any():
             block = dijkstra(self.seconds, indices=nodes[steady])[:, nodes[steady]]
             block = block.astype(np.float32)
-            with self._lock:
-                self._kept[key] = block
-                while len(self._kept) > MATRICES_KEPT:
-                    self._kept.popitem(last=False)
+            if block.nbytes <= MATRIX_BYTES_KEPT:
+                with self._lock:
+                    self._kept[key] = block
+                    while sum(b.nbytes for b in self._kept.values()) > MATRIX_BYTES_KEPT:
+                        self._kept.popitem(last=False)
         times = np.empty((len(nodes), len(nodes)))
         if block is not None:
             times[np.ix_(steady, steady)] = block

@@ -94,12 +94,12 @@ def solve(
         problem.add_job(
             vroom.Job(k + 1, location=k + 1, default_service=int(dwell[i]), priority=int(prize[i]))
         )
-    began = time.monotonic()
+    began, budget = time.monotonic(), SOLVE_BUDGET_S[len(dwell) > 500]
     solution = problem.solve(
-        exploration_level=exploration, nb_threads=2, timeout=dt.timedelta(seconds=SOLVE_BUDGET_S)
+        exploration_level=exploration, nb_threads=2, timeout=dt.timedelta(seconds=budget)
     )
     # what the budget leaves goes to VROOM's deepest search; the better of the two is kept
-    left = SOLVE_BUDGET_S - (time.monotonic() - began)
+    left = budget - (time.monotonic() - began)
     if exploration < 5 and left > 0.25:
         deeper = problem.solve(
             exploration_level=5, nb_threads=2, timeout=dt.timedelta(seconds=left)
@@ -166,9 +166,10 @@ def insist(
 # candidates given to VROOM, as many times as can fit: 2.5 × solves an 8-hour drive over
 # 2,000 candidates in about 1.4 s where 5 × took 3.5 s, collecting as much (bench/routes.py)
 SHORTLIST_TIMES = 2.5
-# the seconds a solve may take (a leader waits for the plan): what exploration 3 leaves of
-# them goes to exploration 5, stopped at the end and kept when it collects more
-SOLVE_BUDGET_S = 1.6
+# the seconds a solve may take (a leader waits for the plan), over 500 candidates or fewer
+# and over more: what exploration 3 leaves of them goes to exploration 5, stopped at the end
+# and kept when it collects more
+SOLVE_BUDGET_S = (0.9, 1.6)
 
 
 def shortlist(durations: np.ndarray, dwell: np.ndarray, prize: np.ndarray, horizon: int):

@@ -149,8 +149,9 @@ def document() -> dict:
         },
         "/tiles/{layer}/{z}/{x}/{y}.pbf": {
             "get": {
-                "summary": "A vector tile (MVT) of violations (cases from zoom 13, counts per "
-                "bin below) or grid_cells (from zoom 13)",
+                "summary": "A vector tile (MVT) of violations (cases from zoom 14; at 13 cases "
+                "where few and counts where they crowd; counts per bin below) or grid_cells "
+                "(from zoom 13)",
                 "parameters": [
                     {
                         "name": name,

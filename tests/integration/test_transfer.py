@@ -17,7 +17,7 @@ from sqlalchemy import text
 from gis.chinacrs import wgs84_to_gcj02
 from service.cli import main
 from service.layers.features import read
-from service.layers.features.collections import VIOLATIONS
+from service.layers.features.collections import COLLECTIONS, VIOLATIONS, feature_from
 from service.layers.features.params import Query
 from service.layers.transfer import export_features
 from service.store.db import Actor, set_actor
@@ -233,6 +233,19 @@ def test_geojson_export_in_batches_is_whole_and_in_order(engine, demo, tmp_path)
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert n == 1000 and [f["id"] for f in doc["features"]] == ids[:1000]
     assert doc["features"][1]["properties"]["description"] == odd
+
+
+def test_no_property_keeps_raw_whitespace_for_copy_to_mangle(engine):
+    """Features come through COPY's text form, which escapes a raw tab or newline; to_json
+    escapes them in every type but json, which keeps the text it was given: no collection
+    may carry a json-typed property (jsonb is fine)."""
+    with engine.connect() as conn:
+        for c in COLLECTIONS.values():
+            cursor = conn.connection.driver_connection.cursor()
+            cursor.execute(f"SELECT feat.* FROM {feature_from(c)} WHERE false")
+            kinds = {d.name: d.type_code for d in cursor.description}
+            assert kinds.keys() == c.properties.keys()
+            assert 114 not in kinds.values(), (c.id, kinds)  # 114: json
 
 
 def test_an_empty_layer_exports_as_an_empty_collection(engine, demo, tmp_path):

@@ -65,6 +65,10 @@ LANGUAGE plpgsql AS $$
 DECLARE
     changed bigint;
 BEGIN
+    -- the cases locked first, so that each is judged as it stands when written (a case
+    -- moved by another transaction meanwhile is judged at its new place)
+    PERFORM 1 FROM violation WHERE city_id = p_city AND id = ANY (p_ids) ORDER BY id
+        FOR NO KEY UPDATE;
     UPDATE violation v
        SET grid_cell_id = j.grid_cell_id, zone_id = j.zone_id,
            unit_id = coalesce(v.unit_override, j.unit_id),
