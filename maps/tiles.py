@@ -1,12 +1,13 @@
 """The violations layer as vector tiles, for cities with more cases than a page can embed.
 
-Leaflet.VectorGrid draws ``/tiles/violations/{z}/{x}/{y}.pbf`` (service/layers/tiles.py): counts per
-bin below zoom 13, the cases from 14 up, and at 13 the cases where they are few and the
-counts where they crowd (each feature is drawn by what it carries). The tiles are not interactive: VectorGrid 1.3's own
-events break on Leaflet 1.9 (``L.DomEvent.fakeStop`` is gone from Leaflet, and its point
-symbols have no latlng for Leaflet's event code). Instead a click on the map from zoom 13
-asks the map's violations layer for a case within a few pixels (``bbox``, the caller's own
-scope) and shows it as the other cases are shown (``cwMap.casePopup``), its text set as text.
+Leaflet.VectorGrid draws ``/tiles/violations/{z}/{x}/{y}.pbf`` (service/layers/tiles.py):
+counts per bin below zoom 13, the cases from 14 up, and at 13 the cases where they are few
+and the counts where they crowd (each feature is drawn by what it carries). The tiles are not
+interactive: VectorGrid 1.3's own events break on Leaflet 1.9 (``L.DomEvent.fakeStop`` is
+gone from Leaflet, and its point symbols have no latlng for Leaflet's event code). Instead a
+click on the map from zoom 13 asks the map's violations layer for a case within a few pixels
+(``bbox``, the caller's own scope) and shows it as the other cases are shown
+(``cwMap.casePopup``), its text set as text.
 """
 
 from __future__ import annotations
