@@ -67,14 +67,17 @@ def demo_city(conn) -> tuple[int, list[float]]:
     return city, [117.2150, 28.2900]
 
 
-def jinan_city(conn, roads_path: Path) -> tuple[int, list[float]]:
-    """A city on Jinan's street network with 300 points within 3 km of a central node."""
+def jinan_city(
+    conn, roads_path: Path, points: int = 300, radius_m: float = 3000, code: str = "370100"
+) -> tuple[int, list[float]]:
+    """A city on Jinan's street network with ``points`` points within ``radius_m`` of a
+    central node (made once under ``code``); its id and the centre."""
     from gis import roads as graph
     from service.layers.catalogues import load_catalogues
     from service.rounds import roads
     from service.rounds.roads import read_lines
 
-    have = conn.execute(text("SELECT id FROM city WHERE code = '370100'")).scalar()
+    have = conn.execute(text("SELECT id FROM city WHERE code = :k"), {"k": code}).scalar()
     frame = read_lines(roads_path)
     net = graph.build(list(frame.geometry.values), list(frame["highway"]), [0] * len(frame), "bike")
     centre = net.reachable[len(net.reachable) // 2]
@@ -83,16 +86,16 @@ def jinan_city(conn, roads_path: Path) -> tuple[int, list[float]]:
     w, s, e, n = frame.total_bounds
     city = conn.execute(
         text(
-            "INSERT INTO city (code, name, crs_epsg, extent) VALUES ('370100', '济南市', 4549, "
+            "INSERT INTO city (code, name, crs_epsg, extent) VALUES (:k, :name, 4549, "
             "ST_MakeEnvelope(:w, :s, :e, :n, 4326)) RETURNING id"
         ),
-        {"w": w, "s": s, "e": e, "n": n},
+        {"k": code, "name": f"济南市（{points} 点）", "w": w, "s": s, "e": e, "n": n},
     ).scalar()
     load_catalogues(conn, city)
     roads.store(conn, city, frame, "osm", roads_path.name)
-    rng = np.random.default_rng(300)
-    near = net.reachable[np.hypot(*(net.xy[net.reachable] - net.xy[centre]).T) < 3000]
-    nodes = rng.choice(near[near != centre], size=300, replace=False)
+    rng = np.random.default_rng(points)
+    near = net.reachable[np.hypot(*(net.xy[net.reachable] - net.xy[centre]).T) < radius_m]
+    nodes = rng.choice(near[near != centre], size=points, replace=False)
     cats = (
         conn.execute(
             text("SELECT code FROM assessment_point_category WHERE city_id = :c ORDER BY code"),
@@ -110,8 +113,8 @@ def jinan_city(conn, roads_path: Path) -> tuple[int, list[float]]:
         [
             {
                 "c": city,
-                "code": f"J{k:03d}",
-                "name": f"济南点位 {k:03d}",
+                "code": f"J{k:04d}" if points > 999 else f"J{k:03d}",
+                "name": f"济南点位 {k:04d}" if points > 999 else f"济南点位 {k:03d}",
                 "cat": cats[int(rng.integers(len(cats)))],
                 "w": float(np.clip(rng.lognormal(0, 0.8), 0.1, 99)),
                 "x": float(net.lonlat[v, 0]),

@@ -115,11 +115,19 @@ class Network:
             times[:, other] = dijkstra(self.seconds.T.tocsr(), indices=nodes[other])[:, nodes].T
         return times
 
-    def paths(self, sources: np.ndarray) -> dict[int, np.ndarray]:
-        """The predecessor row of each source node, for ``path`` (a tour's few places)."""
-        sources = np.unique(np.asarray(sources))
-        _, pred = dijkstra(self.seconds, indices=sources, return_predecessors=True)
-        return dict(zip(sources.tolist(), pred, strict=True))
+    def leg(self, source: int, target: int, seconds: float) -> list[int]:
+        """The nodes of the quickest way from ``source`` to ``target``, ``seconds`` apart:
+        the search stops there (a leg across town, not the whole city)."""
+        if source == target:
+            return [source]
+        _, pred = dijkstra(
+            self.seconds, indices=[source], return_predecessors=True, limit=seconds * 1.001 + 1
+        )
+        way = self.path(pred[0], source, target)
+        if not way:  # (only if the seconds were not this network's)
+            _, pred = dijkstra(self.seconds, indices=[source], return_predecessors=True)
+            way = self.path(pred[0], source, target)
+        return way
 
     def path(self, pred_row: np.ndarray, source: int, target: int) -> list[int]:
         """Node indices from ``source`` to ``target`` given that source's predecessors."""

@@ -169,7 +169,7 @@ SHORTLIST_TIMES = 2.5
 # the seconds a solve may take (a leader waits for the plan), over 500 candidates or fewer
 # and over more: what exploration 3 leaves of them goes to exploration 5, stopped at the end
 # and kept when it collects more
-SOLVE_BUDGET_S = (0.9, 1.6)
+SOLVE_BUDGET_S = (0.9, 1.3)
 
 
 def shortlist(durations: np.ndarray, dwell: np.ndarray, prize: np.ndarray, horizon: int):

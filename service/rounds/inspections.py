@@ -295,32 +295,33 @@ def travel_matrix(conn, city_id: int, mode: str, lonlat: np.ndarray, steady=None
         )
     epsg = metric_epsg(*(float(v) for v in np.median(net.lonlat, axis=0)))
     nodes, off = net.snap(lonlat, epsg)
-    times = net.matrix(nodes, steady)
-    pred = _Predecessors(net, nodes)
+    street = net.matrix(nodes, steady)
     walk = off / (speed_kmh("residential", "walk") / 3.6)  # to and from the street on foot
-    times = times + walk[:, None] + walk[None, :]
+    times = street + walk[:, None] + walk[None, :]
     np.fill_diagonal(times, 0)
+    legs = _Legs(net, nodes, street)
 
     def leg_metres(a: int, b: int) -> float:
-        path = net.path(pred[a], nodes[a], nodes[b])
+        path = legs[a, b]
         on_street = sum(net.metres[u, v] for u, v in zip(path[:-1], path[1:], strict=True))
         return float(on_street + off[a] + off[b]) if a != b else 0.0
 
-    return times, leg_metres, (net, nodes, pred), []
+    return times, leg_metres, (net, legs), []
 
 
-class _Predecessors(dict):
-    """The predecessor row of each place's node, found when first asked (only the tour's
-    places ever are)."""
+class _Legs(dict):
+    """The street nodes of the way between two places, found when first asked (only the
+    tour's legs ever are)."""
 
-    def __init__(self, net, nodes: np.ndarray):
+    def __init__(self, net, nodes: np.ndarray, street: np.ndarray):
         super().__init__()
-        self.net, self.nodes = net, nodes
+        self.net, self.nodes, self.street = net, nodes, street
 
-    def __missing__(self, place: int) -> np.ndarray:
-        row = self.net.paths([self.nodes[place]])[int(self.nodes[place])]
-        self[place] = row
-        return row
+    def __missing__(self, ab: tuple[int, int]) -> list[int]:
+        a, b = ab
+        way = self.net.leg(int(self.nodes[a]), int(self.nodes[b]), float(self.street[a, b]))
+        self[ab] = way
+        return way
 
 
 def create(
@@ -545,12 +546,9 @@ def _route(lonlat: np.ndarray, order: list[int], paths) -> str:
         if paths is None:
             leg = [tuple(lonlat[a]), tuple(lonlat[b])]
         else:
-            net, nodes, pred = paths
-            leg = (
-                [tuple(lonlat[a])]
-                + [tuple(net.lonlat[n]) for n in net.path(pred[a], nodes[a], nodes[b])]
-                + [tuple(lonlat[b])]
-            )
+            net, legs = paths
+            way = [tuple(net.lonlat[n]) for n in legs[a, b]]
+            leg = [tuple(lonlat[a]), *way, tuple(lonlat[b])]
         coords += leg if not coords else leg[1:]
     if len(coords) < 2:
         coords = [tuple(lonlat[0]), tuple(lonlat[0])]

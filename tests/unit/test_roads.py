@@ -51,8 +51,9 @@ def test_the_times_among_points_are_kept_and_a_new_depot_costs_two_runs():
         net.matrix(other, steady), dijkstra(net.seconds, indices=other)[:, other], rtol=1e-6
     )
     assert len(net._kept) == 2
-    pred = net.paths(other[:2])[int(other[0])]
-    path = net.path(pred, int(other[0]), int(other[1]))
-    legs = sum(net.seconds[u, v] for u, v in zip(path[:-1], path[1:], strict=True))
-    assert path[0] == other[0] and path[-1] == other[1]
-    assert np.isclose(legs, dijkstra(net.seconds, indices=[other[0]])[0, other[1]])
+    # a leg's way, its search stopped at the leg's time: the quickest, end to end
+    quickest = dijkstra(net.seconds, indices=[other[0]])[0, other[1]]
+    way = net.leg(int(other[0]), int(other[1]), float(quickest))
+    legs = sum(net.seconds[u, v] for u, v in zip(way[:-1], way[1:], strict=True))
+    assert way[0] == other[0] and way[-1] == other[1] and np.isclose(legs, quickest)
+    assert net.leg(int(other[0]), int(other[1]), float(quickest) / 2) == way  # searched again

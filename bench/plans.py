@@ -1,0 +1,111 @@
+"""A round planned end to end over 2,000 candidate points on Jinan's network: the leader's wait.
+
+    .venv/bin/python bench/plans.py [--plans 10] [--roads ../shared/data/jinan_roads/edges.shp]
+
+In the cluster of bench/visits.py (under var/bench-rounds), a city on Jinan's whole-city street
+network (28,597 streets) with 2,000 assessment points within 12 km of a central node. For a
+walk of 4 hours and a drive of 8 hours, ``inspections.create`` (what POST
+/api/inspection-plans runs, in its transaction, rolled back after) is timed: the first plan
+over the points, which computes the travel times among them and keeps them with the network,
+then ``--plans`` more on other nights from depots within 1 km of the centre, which find them
+again. The street graph is built before (it is kept per network version). Target
+(performance issue, item 5): a plan ≤ 2 s at p50.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.layers import log, running_cluster  # noqa: E402
+from bench.routes import print_rows  # noqa: E402
+from bench.visits import CONFIG, _leader, jinan_city  # noqa: E402
+from service.rounds import inspections, roads  # noqa: E402
+from service.store.db import Actor, set_actor  # noqa: E402
+
+WINDOWS = {"walk": ("08:00", "12:00"), "drive": ("09:00", "17:00")}
+
+
+def _plan(engine, city, leader, day, depot, mode, rng) -> tuple[float, int]:
+    """Seconds to plan, and the stops planned (rolled back)."""
+    with engine.connect() as conn:
+        tx = conn.begin()
+        set_actor(conn, Actor(leader.id, "bench"))
+        t0 = time.perf_counter()
+        pid = inspections.create(
+            conn,
+            city,
+            leader.id,
+            {
+                "date": day.isoformat(),
+                "window_start": WINDOWS[mode][0],
+                "window_end": WINDOWS[mode][1],
+                "depot": depot,
+                "mode": mode,
+                "team": [leader.id],
+            },
+            CONFIG,
+            rng,
+        )
+        secs = time.perf_counter() - t0
+        stops = conn.exec_driver_sql(
+            f"SELECT count(*) FROM inspection_stop WHERE plan_id = {int(pid)}"
+        ).scalar()
+        tx.rollback()
+    return secs, stops
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--plans", type=int, default=10)
+    ap.add_argument("--home", default=str(ROOT / "var" / "bench-rounds"))
+    ap.add_argument("--roads", default=str(ROOT.parent / "shared/data/jinan_roads/edges.shp"))
+    args = ap.parse_args()
+    rows = [("mode", "first plan", "next plans p50", "p95", "stops", "target", "met")]
+    with running_cluster(Path(args.home)) as (_cluster, engine):
+        with engine.begin() as conn:
+            set_actor(conn, Actor(None, "bench"))
+            city, centre = jinan_city(conn, Path(args.roads), 2000, 12_000, "370102")
+            leader = _leader(conn, city, "bench_planner_2000")
+        rng = np.random.default_rng(5)
+        for mode in ("walk", "drive"):
+            with engine.connect() as conn:
+                net = roads.network(conn, city, mode)  # built once per network version
+            near = net.reachable[np.hypot(*(net.xy[net.reachable] - net.xy[net.reachable[
+                len(net.reachable) // 2]]).T) < 1000]  # fmt: skip
+            day = dt.date(2026, 12, 1)
+            first, stops = _plan(engine, city, leader, day, centre, mode, rng)
+            times = []
+            for k in range(args.plans):
+                depot = [float(v) for v in net.lonlat[rng.choice(near)]]
+                secs, n = _plan(engine, city, leader, day + dt.timedelta(k + 1), depot, mode, rng)
+                times.append(secs)
+                stops = max(stops, n)
+            p50 = statistics.median(times)
+            p95 = sorted(times)[max(0, int(len(times) * 0.95) - 1)]
+            rows.append(
+                (
+                    f"{mode} {WINDOWS[mode][0]}-{WINDOWS[mode][1]}, 2,000 points",
+                    f"{first:.2f} s",
+                    f"{p50:.2f} s",
+                    f"{p95:.2f} s",
+                    stops,
+                    "≤ 2 s p50",
+                    "yes" if p50 <= 2 else "NO",
+                )
+            )
+            log(rows[-1])
+    print_rows("A plan end to end (inspections.create, 2 cores)", rows)
+
+
+if __name__ == "__main__":
+    main()
