@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.layers import log, running_cluster  # noqa: E402
 from bench.routes import print_rows  # noqa: E402
-from bench.visits import CONFIG, _leader, jinan_city  # noqa: E402
-from service.rounds import inspections, roads  # noqa: E402
+from bench.visits import _leader, jinan_city, plan_night  # noqa: E402
+from service.rounds import roads  # noqa: E402
 from service.store.db import Actor, set_actor  # noqa: E402
 
 WINDOWS = {"walk": ("08:00", "12:00"), "drive": ("09:00", "17:00")}
@@ -41,21 +41,7 @@ def _plan(engine, city, leader, day, depot, mode, rng) -> tuple[float, int]:
         tx = conn.begin()
         set_actor(conn, Actor(leader.id, "bench"))
         t0 = time.perf_counter()
-        pid = inspections.create(
-            conn,
-            city,
-            leader.id,
-            {
-                "date": day.isoformat(),
-                "window_start": WINDOWS[mode][0],
-                "window_end": WINDOWS[mode][1],
-                "depot": depot,
-                "mode": mode,
-                "team": [leader.id],
-            },
-            CONFIG,
-            rng,
-        )
+        pid = plan_night(conn, city, leader, day, WINDOWS[mode], depot, mode, rng)
         secs = time.perf_counter() - t0
         stops = conn.exec_driver_sql(
             f"SELECT count(*) FROM inspection_stop WHERE plan_id = {int(pid)}"
