@@ -131,16 +131,17 @@ def _reset(conn, city: int) -> None:
         conn.execute(text(f"DELETE FROM {table} WHERE city_id = :c"), {"c": city})
 
 
-def plan_night(conn, city, leader, day, window, depot, mode, rng) -> int:
-    """One round for ``leader``'s team of one, planned by the service (``inspections.create``,
-    what POST /api/inspection-plans runs); its id."""
+def plan_night(conn, city, leader, day, window, depot, mode, rng, team=None) -> list[int]:
+    """The night's rounds planned by the service (``inspections.create``, what POST
+    /api/inspection-plans runs): ``leader``'s team of one, or ``team`` (teams and ``depot``
+    as the request takes them); their ids."""
     body = {
         "date": day.isoformat(),
         "window_start": window[0],
         "window_end": window[1],
         "depot": depot,
         "mode": mode,
-        "team": [leader.id],
+        "team": team or [leader.id],
     }
     return inspections.create(conn, city, leader.id, body, CONFIG, rng)
 
@@ -169,7 +170,7 @@ def run_service(engine, city, depot, mode, window, days, seed):
         with engine.begin() as conn:
             set_actor(conn, Actor(leader.id, "bench"))
             t0 = time.perf_counter()
-            pid = plan_night(conn, city, leader, day, window, depot, mode, rng)
+            (pid,) = plan_night(conn, city, leader, day, window, depot, mode, rng)
             took.append(time.perf_counter() - t0)
             for seq, pt, eta in conn.execute(
                 text("SELECT seq, point_id, eta FROM inspection_stop WHERE plan_id = :p"),

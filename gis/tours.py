@@ -81,20 +81,48 @@ def solve(
     """Choose and order stops. ``durations``: seconds, row/column 0 the depot, 1.. the
     candidates; ``dwell``: seconds at each candidate; ``budget_s``: the window's length;
     ``urgency``: which mandatory points go in first (days past their floor)."""
+    return night(durations, dwell, prize, budget_s, rng, 1, start_jitter_s, exploration, urgency)[0]
+
+
+def night(
+    durations: np.ndarray,
+    dwell: np.ndarray,
+    prize: np.ndarray,
+    budget_s: int,
+    rng: np.random.Generator,
+    teams: int = 1,
+    start_jitter_s: int = 0,
+    exploration: int = 3,
+    urgency: np.ndarray | None = None,
+) -> list[Tour]:
+    """The tours of ``teams`` teams in one night, one vehicle each in one VROOM problem, so
+    that no candidate is in two of them. ``durations``: rows/columns 0..teams-1 the teams'
+    depots, the candidates after them. Each team starts at its own random minute; each
+    tour's places are numbered as in ``solve`` (0 its depot, i + 1 candidate i)."""
     import vroom
 
-    start = int(rng.integers(0, start_jitter_s + 1)) if start_jitter_s else 0
-    horizon = budget_s - start
-    pick = shortlist(durations, dwell, prize, horizon)
-    sub = durations[np.ix_(np.r_[0, pick + 1], np.r_[0, pick + 1])]
+    k = teams
+    starts = [int(rng.integers(0, start_jitter_s + 1)) if start_jitter_s else 0 for _ in range(k)]
+    horizons = [budget_s - s for s in starts]
+    pick = shortlist(durations[k:, k:], dwell, prize, max(horizons), k)
+    places = np.r_[np.arange(k), pick + k]
+    sub = durations[np.ix_(places, places)]
     problem = vroom.Input()
     problem.set_durations_matrix(profile="car", matrix_input=np.rint(sub).astype(np.uint32))
-    problem.add_vehicle(vroom.Vehicle(1, start=0, end=0, time_window=vroom.TimeWindow(0, horizon)))
-    for k, i in enumerate(pick):
-        problem.add_job(
-            vroom.Job(k + 1, location=k + 1, default_service=int(dwell[i]), priority=int(prize[i]))
-        )
-    began, budget = time.monotonic(), SOLVE_BUDGET_S[len(dwell) > 500]
+    problem.add_vehicle(
+        [
+            vroom.Vehicle(v + 1, start=v, end=v, time_window=vroom.TimeWindow(0, horizons[v]))
+            for v in range(k)
+        ]
+    )
+    problem.add_job(
+        [
+            vroom.Job(j + 1, location=k + j, default_service=int(dwell[i]), priority=int(prize[i]))
+            for j, i in enumerate(pick)
+        ]
+    )
+    began = time.monotonic()
+    budget = SOLVE_BUDGET_S[len(dwell) > 500] + TEAM_BUDGET_S * (k - 1)
     solution = problem.solve(
         exploration_level=exploration, nb_threads=2, timeout=dt.timedelta(seconds=budget)
     )
@@ -107,20 +135,59 @@ def solve(
         if deeper.summary.priority > solution.summary.priority:
             solution = deeper
     routes = solution.routes
-    jobs = routes[routes["type"] == "job"]["id"] if len(routes) else []  # none may fit
-    order = [int(pick[int(j) - 1]) for j in jobs]
-    tour = verify(durations, dwell, order, horizon)
-    # a random direction, when the way back round fits too
-    if len(tour.order) > 1 and rng.random() < 0.5:
-        back = verify(durations, dwell, tour.order[::-1], horizon)
-        if len(back.order) == len(tour.order):
-            tour = back
-            tour.reversed = True
-    tour.start_s = start
+    out = []
+    for v in range(k):
+        seen = team_view(durations, v, k)
+        jobs = (
+            routes[(routes["vehicle_id"] == v + 1) & (routes["type"] == "job")]["id"]
+            if len(routes)
+            else []  # none may fit
+        )
+        tour = verify(seen, dwell, [int(pick[int(j) - 1]) for j in jobs], horizons[v])
+        # a random direction, when the way back round fits too
+        if len(tour.order) > 1 and rng.random() < 0.5:
+            back = verify(seen, dwell, tour.order[::-1], horizons[v])
+            if len(back.order) == len(tour.order):
+                tour = back
+                tour.reversed = True
+        tour.start_s = starts[v]
+        out.append(tour)
     must = [int(i) for i in np.flatnonzero(prize >= MANDATORY)]
     if urgency is not None:
         must.sort(key=lambda i: -urgency[i])
-    return insist(durations, dwell, prize, tour, must, horizon)
+    # the must points no team has: each team in turn puts in those it can
+    for v in range(k):
+        taken = {i for w, t in enumerate(out) if w != v for i in t.order}
+        out[v] = insist(
+            team_view(durations, v, k),
+            dwell,
+            prize,
+            out[v],
+            [m for m in must if m not in taken],
+            horizons[v],
+        )
+    missed = [m for m in must if not any(m in t.order for t in out)]
+    for t in out:
+        t.missed_mandatory = missed
+    return out
+
+
+def team_view(durations: np.ndarray, team: int, teams: int):
+    """One team's view of a night's matrix: place 0 its depot, place i + 1 candidate i (the
+    matrix itself when there is one team)."""
+    return durations if teams == 1 else _TeamView(durations, team, teams)
+
+
+class _TeamView:
+    def __init__(self, durations: np.ndarray, team: int, teams: int):
+        self.durations, self.team, self.teams = durations, team, teams
+
+    def __getitem__(self, ab: tuple[int, int]) -> float:
+        a, b = ab
+        return self.durations[
+            self.team if a == 0 else a + self.teams - 1,
+            self.team if b == 0 else b + self.teams - 1,
+        ]
 
 
 def insist(
@@ -163,26 +230,32 @@ def insist(
     return out
 
 
-# candidates given to VROOM, as many times as can fit: 2.5 × solves an 8-hour drive over
-# 2,000 candidates in about 1.4 s where 5 × took 3.5 s, collecting as much (bench/routes.py)
-SHORTLIST_TIMES = 2.5
+# candidates given to VROOM, as many times as can fit: 2 × solves an 8-hour drive over 2,000
+# candidates in about 0.8 s where 5 × took 3.5 s, collecting more in the time (bench/routes.py);
+# up to SHORTLIST_FROM candidates VROOM is given all of them: over 500 it finds the 8-hour
+# drive's best within 0.4 % in 0.7 s, where a shortlist of 2.5 × missed 1.9 %
+SHORTLIST_TIMES = 2.0
+SHORTLIST_FROM = 500
 # the seconds a solve may take (a leader waits for the plan), over 500 candidates or fewer
 # and over more: what exploration 3 leaves of them goes to exploration 5, stopped at the end
 # and kept when it collects more
 SOLVE_BUDGET_S = (0.9, 1.3)
+# and for each team of a night beyond the first (their shortlists add up)
+TEAM_BUDGET_S = 0.5
 
 
-def shortlist(durations: np.ndarray, dwell: np.ndarray, prize: np.ndarray, horizon: int):
-    """The candidates worth giving the solver: every mandatory one, and the best by prize
-    per second (dwell plus the way to their nearest neighbours), several times as many as
-    can fit. A tour holds a few dozen stops; giving VROOM thousands costs seconds for nothing."""
+def shortlist(among: np.ndarray, dwell: np.ndarray, prize: np.ndarray, horizon: int, teams=1):
+    """The candidates worth giving the solver (``among``: the seconds among them): every
+    mandatory one, and the best by prize per second (dwell plus the way to their nearest
+    neighbours), several times as many as ``teams`` tours can hold. A tour holds a few dozen
+    stops; giving VROOM thousands costs seconds for nothing."""
     n = len(dwell)
-    if n <= 60:
+    if n <= SHORTLIST_FROM:
         return np.arange(n)
-    cand = durations[1:, 1:] + np.diag(np.full(n, np.inf))
+    cand = among + np.diag(np.full(n, np.inf))
     near = np.sort(cand, axis=1)[:, : min(5, n - 1)].mean(axis=1)
-    fits = horizon / max(float(np.median(dwell + near)), 1.0)
-    keep = int(min(n, max(60, SHORTLIST_TIMES * fits)))
+    fits = teams * horizon / max(float(np.median(dwell + near)), 1.0)
+    keep = int(min(n, max(60 * teams, SHORTLIST_TIMES * fits)))
     value = prize / (dwell + near)
     best = np.argsort(-value, kind="stable")[:keep]
     return np.union1d(best, np.flatnonzero(prize >= MANDATORY))

@@ -306,7 +306,7 @@ def plan(day, window_start, window_end, depot, mode, team, area, as_user, fmt, c
                 "team": [m.id for m in members],
                 "area": area,
             }
-            pid = inspections.create(conn, city, user.id, body, current_app.config)
+            (pid,) = inspections.create(conn, city, user.id, body, current_app.config)
             out = inspections.read(conn, city, user, pid, f"cli {fmt}")
     except Problem as exc:
         _fail(exc)

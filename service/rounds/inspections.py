@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -48,6 +49,7 @@ VERIFY_MAX = 200  # the cases awaiting verification a plan draws from: those wai
 VERIFY_PER_ROUND = 4  # verification targets offered to one round (INSPECTION_VERIFY_PER_ROUND)
 STRAIGHT_DETOUR = 1.4  # used when a city has no street network at all
 DEFICIT_DAYS = 56  # a point's visits against its share over these days (gis/visits.deficit)
+MAX_TEAMS = 10  # teams planned in one night's request
 
 
 class PlanIn(BaseModel):
@@ -55,11 +57,33 @@ class PlanIn(BaseModel):
     date: dt.date = Field(ge=dt.date(2000, 1, 1), le=dt.date(2999, 12, 31))  # no overflow
     window_start: str = Field(description="HH:MM city time, or an ISO time with its zone")
     window_end: str
-    depot: list[float] = Field(min_length=2, max_length=2)
+    depot: list[Annotated[list[float], Field(min_length=2, max_length=2)]] = Field(
+        min_length=1,
+        max_length=MAX_TEAMS,
+        description="[lon, lat] for every team, or one [lon, lat] for each team",
+    )
     mode: str = "walk"
-    team: list[int] = Field(min_length=1, max_length=20)
+    team: list[Annotated[list[int], Field(min_length=1, max_length=20)]] = Field(
+        min_length=1,
+        max_length=MAX_TEAMS,
+        description="the user ids of one team, or several teams (a list of such lists): "
+        "each its own route from its own depot, no point on two of them",
+    )
     area: str | None = None
     release_at: dt.datetime | None = None
+
+    @field_validator("depot", "team", mode="before")
+    @classmethod
+    def _one_or_several(cls, v):
+        """One team's user ids or one [lon, lat] stand for a list of one."""
+        if isinstance(v, list) and v and not _nested(v):
+            return [v]
+        return v
+
+    @property
+    def depots(self) -> list[list[float]]:
+        """Each team's depot."""
+        return self.depot * len(self.team) if len(self.depot) == 1 else self.depot
 
     @field_validator("mode")
     @classmethod
@@ -76,6 +100,10 @@ class PlanIn(BaseModel):
         if v is not None and not 2000 <= v.year <= 2999:  # the database's range, and then some
             raise ValueError("should lie in the years 2000 to 2999")
         return v
+
+
+def _nested(value: object) -> bool:
+    return isinstance(value, list) and any(isinstance(x, list) for x in value)
 
 
 def _when(day: dt.date, value: str, tz: ZoneInfo, field: str) -> dt.datetime:
@@ -99,7 +127,14 @@ def parse(conn: Connection, city_id: int, body: object) -> tuple[PlanIn, dt.date
         raise Problem(
             "Send a JSON object.", status=400, errors=[field_error("body", "not an object")]
         )
-    plan = validated(PlanIn, body, "The plan request is not valid.")
+    try:
+        plan = validated(PlanIn, body, "The plan request is not valid.")
+    except Problem as exc:  # one team or one depot sent flat is named as it was sent
+        for e in exc.errors:
+            head, _, rest = e.get("field", "").partition(".0")
+            if head in ("team", "depot") and not _nested(body.get(head)):
+                e["field"] = head + rest
+        raise
     tz = ZoneInfo(
         conn.execute(text("SELECT timezone FROM city WHERE id = :c"), {"c": city_id}).scalar()
     )
@@ -108,26 +143,31 @@ def parse(conn: Connection, city_id: int, body: object) -> tuple[PlanIn, dt.date
     if end <= start:  # an evening round past midnight
         end += dt.timedelta(days=1)
     errors = []
+    if len(plan.depot) not in (1, len(plan.team)):
+        errors.append(field_error("depot", "one [lon, lat] for all teams, or one for each team"))
+    members = [u for t in plan.team for u in t]
+    if len(set(members)) < len(members):
+        errors.append(field_error("team", "a user is in one team of a night"))
     if end - start > dt.timedelta(hours=16):
         errors.append(field_error("window_end", "a window is at most 16 hours"))
-    inside = conn.execute(
-        text(
-            "SELECT ST_Intersects(ST_Buffer(extent::geography, 2000)::geometry, "
-            "ST_SetSRID(ST_MakePoint(:x, :y), 4326)) FROM city WHERE id = :c"
-        ),
-        {"x": plan.depot[0], "y": plan.depot[1], "c": city_id},
-    ).scalar()
-    if not inside:
-        errors.append(field_error("depot", "should be [lon, lat] in the city"))
+    for x, y in plan.depot:
+        inside = conn.execute(
+            text(
+                "SELECT ST_Intersects(ST_Buffer(extent::geography, 2000)::geometry, "
+                "ST_SetSRID(ST_MakePoint(:x, :y), 4326)) FROM city WHERE id = :c"
+            ),
+            {"x": x, "y": y, "c": city_id},
+        ).scalar()
+        if not inside:
+            errors.append(field_error("depot", "should be [lon, lat] in the city"))
+            break
     known = set(
         conn.execute(
             text("SELECT id FROM app_user WHERE city_id = :c AND id = ANY(:ids)"),
-            {"c": city_id, "ids": plan.team},
+            {"c": city_id, "ids": members},
         ).scalars()
     )
-    errors += [
-        field_error("team", f"no user {u} in this city") for u in plan.team if u not in known
-    ]
+    errors += [field_error("team", f"no user {u} in this city") for u in members if u not in known]
     if (
         plan.area
         and conn.execute(
@@ -211,14 +251,14 @@ def area_id(conn: Connection, city_id: int, code: str | None) -> int | None:
 
 
 def _offered_cases(conn, city_id: int, plan: PlanIn, weights: dict, config: dict, rng) -> list:
-    """The cases awaiting verification offered to this round: none at a weight of 0, and none
-    when a unit's user is on the team — a unit never verifies (loop.VERIFIERS), and a round
+    """The cases awaiting verification offered to this night's rounds: none at a weight of 0,
+    and none when a unit's user is on a team — a unit never verifies (loop.VERIFIERS), and a round
     that goes to a case would tell that user where and when another unit's fix is looked at,
     its own unit's included."""
     if weights["verify"] <= 0 or conn.execute(
         text("SELECT EXISTS (SELECT 1 FROM app_user WHERE city_id = :c AND id = ANY(:team) "
              "AND role = 'unit')"),
-        {"c": city_id, "team": list(plan.team)},
+        {"c": city_id, "team": [u for t in plan.team for u in t]},
     ).scalar():  # fmt: skip
         return []
     cases = conn.execute(
@@ -331,7 +371,8 @@ def create(
     body: object,
     config: dict,
     rng: np.random.Generator | None = None,
-) -> int:
+) -> list[int]:
+    """The night's rounds, one for each team of the request (ids in the teams' order)."""
     plan, start, end = parse(conn, city_id, body)
     seeded = rng is not None
     rng = rng or np.random.default_rng(secrets.randbits(128))
@@ -344,9 +385,11 @@ def create(
     budget = int((end - start).total_seconds())
     cases = _offered_cases(conn, city_id, plan, weights, config, rng)
     n = len(rows)  # candidates 0..n-1 are points, n.. cases awaiting verification
+    k = len(plan.team)  # places 0..k-1 are the teams' depots, the candidates after them
+    depots = plan.depots
     dwell = np.r_[point_dwell, [dwell_by.get("verify", VERIFY_DWELL_S)] * len(cases)]
-    lonlat = np.array([plan.depot, *[(r.lon, r.lat) for r in [*rows, *cases]]], float)
-    steady = np.r_[False, np.ones(n, bool), np.zeros(len(cases), bool)]
+    lonlat = np.array([*depots, *[(r.lon, r.lat) for r in [*rows, *cases]]], float)
+    steady = np.r_[np.zeros(k, bool), np.ones(n, bool), np.zeros(len(cases), bool)]
     times, leg_metres, paths, notes = travel_matrix(conn, city_id, plan.mode, lonlat, steady)
     # first day with a plan: a point never visited counts its days from it
     first = (
@@ -360,19 +403,31 @@ def create(
         or day
     )
     since = np.array([max((day - (r.last_visit_on or min(first, day))).days, 0) for r in rows])
-    # what the city can do tonight: the points within reach, the stops a night, the floor
-    ok = coverage.reachable(times, dwell, budget - min(900, budget // 10))  # late start too
-    like = coverage.Alike(
-        city_id, plan.mode, area_id(conn, city_id, plan.area), tuple(plan.depot), budget, day
-    )
-    past = coverage.past_rounds(conn, like)
-    stops, source = coverage.capacity(past, times[: n + 1, : n + 1], dwell[:n], budget, ok[:n])
+    # what the city can do tonight: the points within reach of a team, the stops a night of
+    # all the teams, the floor
+    ok = np.zeros(n + len(cases), bool)
+    stops, source, likes = 0.0, [], []
+    for t in range(k):
+        seen = (
+            times if k == 1 else times[np.ix_(np.r_[t, k : len(times)], np.r_[t, k : len(times)])]
+        )
+        ok_t = coverage.reachable(seen, dwell, budget - min(900, budget // 10))  # late start
+        ok |= ok_t
+        likes.append(
+            coverage.Alike(
+                city_id, plan.mode, area_id(conn, city_id, plan.area), tuple(depots[t]), budget, day
+            )
+        )
+        past = coverage.past_rounds(conn, likes[t])
+        got, src = coverage.capacity(past, seen[: n + 1, : n + 1], dwell[:n], budget, ok_t[:n])
+        stops += got
+        source.append(src)
     strict = bool(config.get("INSPECTION_FLOOR_STRICT", False))
     fp = coverage.plan_of(int(ok[:n].sum()), stops, floor_days, strict)
     # the floor kept shortens by a day a night at most (a floor that jumps shorter forces at
     # once every point between the two, and so names them), and lengthens only when the
     # capacity clearly needs it (no wavering up and down with the stops a night)
-    before = coverage.last_kept(conn, like)
+    before = coverage.last_kept(conn, likes[0])
     kept = fp.keep_days or visits.LONGEST_FLOOR
     if before:
         if kept < before:
@@ -395,12 +450,13 @@ def create(
     prize[~ok[:n]] = 0  # out of reach: never asked for
     waiting = np.array([float(c.waiting_days) for c in cases])
     vprize = verify_prizes(waiting, weights["verify"], rng)
-    tour = tours.solve(
+    night = tours.night(
         times,
         dwell,
         np.concatenate([prize, vprize]),
         budget,
         rng,
+        teams=k,
         start_jitter_s=min(900, budget // 10),
         urgency=np.concatenate([since, np.zeros(len(cases), int)]),
     )
@@ -408,7 +464,9 @@ def create(
     if far:
         notes.append(
             f"{len(far)} points cannot be reached, inspected and left within this window by "
-            f"{plan.mode} from this depot: " + ", ".join(far[:20])
+            f"{plan.mode} from "
+            + ("this depot: " if k == 1 else "any team's depot: ")
+            + ", ".join(far[:20])
         )
     if not fp.unforeseeable:
         notes.append(
@@ -422,31 +480,21 @@ def create(
             )
             + " (GET /api/inspection-coverage says what would keep it)."
         )
-    if tour.missed_mandatory:
+    missed = night[0].missed_mandatory
+    if missed:
         notes.append(
-            f"{len(tour.missed_mandatory)} points at the end of their {kept}-day floor do "
-            "not fit in this window: " + ", ".join(rows[i].code for i in tour.missed_mandatory[:20])
+            f"{len(missed)} points at the end of their {kept}-day floor do "
+            "not fit in this window: " + ", ".join(rows[i].code for i in missed[:20])
         )
-    route = _route(lonlat, tour.order, paths)
-    distance = float(
-        sum(
-            leg_metres(a, b)
-            for a, b in zip(
-                [0, *[i + 1 for i in tour.order]], [*[i + 1 for i in tour.order], 0], strict=True
-            )
-        )
-    )
     draws = {
         "seeded_from": "given" if seeded else "secrets",
         "floor_days": floor_days,
         "weights": weights,
         "stops_per_night": round(float(stops), 2),
-        "stops_from": source,
+        "stops_from": source[0] if len(set(source)) == 1 else "mixed",
         "floor_kept_days": kept,
         "floor": coverage.describe(fp),
         "hazard": {"low": hz.low, "high": hz.high, "step": hz.step},
-        "start_offset_s": tour.start_s,
-        "reversed": tour.reversed,
         "notes": notes,
         "candidates": [
             {
@@ -457,10 +505,10 @@ def create(
                 "behind": round(float(b), 3),
                 "wanted": bool(w),
                 "at_floor": bool(f),
-                "reachable": bool(k),
+                "reachable": bool(y),
                 "prize": int(z),
             }
-            for r, p, d, o, b, w, f, k, z in zip(
+            for r, p, d, o, b, w, f, y, z in zip(
                 rows, pri, since, odds, behind, wanted, must, ok[:n], prize, strict=True
             )
         ],
@@ -469,8 +517,68 @@ def create(
             for c, w, z in zip(cases, waiting, vprize, strict=True)
         ],
     }
-    release = plan.release_at or start
-    pid = conn.execute(
+    pids = []
+    for t, tour in enumerate(night):
+        # the tour's places in the night's matrix: its depot, then candidate i at k + i
+        places = [t, *[k + i for i in tour.order], t]
+        pids.append(
+            _insert_round(
+                conn,
+                city_id,
+                user_id,
+                plan,
+                (start, end, depots[t]),
+                {
+                    **draws,
+                    "start_offset_s": tour.start_s,
+                    "reversed": tour.reversed,
+                    **({"night": {"team": t + 1, "teams": k}} if k > 1 else {}),
+                },
+                tour,
+                _route(lonlat, places, paths),
+                float(sum(leg_metres(a, b) for a, b in zip(places[:-1], places[1:], strict=True))),
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO inspection_team_member (city_id, plan_id, user_id) VALUES (:c, :p, :u)"
+            ),
+            [{"c": city_id, "p": pids[-1], "u": u} for u in dict.fromkeys(plan.team[t])],
+        )
+        if tour.order:
+            conn.execute(
+                text(
+                    "INSERT INTO inspection_stop (city_id, plan_id, seq, point_id, "
+                    "violation_id, eta, dwell_s) VALUES (:c, :p, :seq, :pt, :v, :eta, :dw)"
+                ),
+                [
+                    {
+                        "c": city_id,
+                        "p": pids[-1],
+                        "seq": j + 1,
+                        "pt": rows[i].id if i < n else None,
+                        "v": cases[i - n].id if i >= n else None,
+                        "eta": start + dt.timedelta(seconds=int(a)),
+                        "dw": int(dwell[i]),
+                    }
+                    for j, (i, a) in enumerate(zip(tour.order, tour.arrive_s, strict=True))
+                ],
+            )
+    if k > 1:  # the night's rounds, for leaders (a team's members are shown none of this)
+        conn.execute(
+            text(
+                "UPDATE inspection_plan SET draws = jsonb_set(draws, '{night,plans}', "
+                "CAST(:ids AS jsonb)) WHERE city_id = :c AND id = ANY(:p)"
+            ),
+            {"c": city_id, "p": pids, "ids": json.dumps(pids)},
+        )
+    return pids
+
+
+def _insert_round(conn, city_id, user_id, plan, when, draws, tour, route, distance) -> int:
+    """One team's round of the night: the plan row."""
+    start, end, (x, y) = when
+    return conn.execute(
         text(
             "INSERT INTO inspection_plan (city_id, plan_date, window_start, window_end, "
             "release_at, mode, area_id, created_by, travel_s, dwell_s, distance_m, draws, "
@@ -481,10 +589,10 @@ def create(
         ),
         {
             "c": city_id,
-            "d": day,
+            "d": plan.date,
             "s": start,
             "e": end,
-            "r": release,
+            "r": plan.release_at or start,
             "m": plan.mode,
             "area": plan.area,
             "u": user_id,
@@ -492,35 +600,11 @@ def create(
             "w": tour.dwell_s,
             "dist": int(round(distance)),
             "draws": json.dumps(draws),
-            "x": plan.depot[0],
-            "y": plan.depot[1],
+            "x": x,
+            "y": y,
             "route": route,
         },
     ).scalar_one()
-    conn.execute(
-        text("INSERT INTO inspection_team_member (city_id, plan_id, user_id) VALUES (:c, :p, :u)"),
-        [{"c": city_id, "p": pid, "u": u} for u in dict.fromkeys(plan.team)],
-    )
-    if tour.order:
-        conn.execute(
-            text(
-                "INSERT INTO inspection_stop (city_id, plan_id, seq, point_id, violation_id, "
-                "eta, dwell_s) VALUES (:c, :p, :seq, :pt, :v, :eta, :dw)"
-            ),
-            [
-                {
-                    "c": city_id,
-                    "p": pid,
-                    "seq": k + 1,
-                    "pt": rows[i].id if i < n else None,
-                    "v": cases[i - n].id if i >= n else None,
-                    "eta": start + dt.timedelta(seconds=int(a)),
-                    "dw": int(dwell[i]),
-                }
-                for k, (i, a) in enumerate(zip(tour.order, tour.arrive_s, strict=True))
-            ],
-        )
-    return pid
 
 
 def _visited(conn, city_id: int, point_ids: list[int], day: dt.date) -> np.ndarray:
@@ -539,8 +623,8 @@ def _visited(conn, city_id: int, point_ids: list[int], day: dt.date) -> np.ndarr
     return np.array([counts.get(p, 0) for p in point_ids], float)
 
 
-def _route(lonlat: np.ndarray, order: list[int], paths) -> str:
-    places = [0, *[i + 1 for i in order], 0]
+def _route(lonlat: np.ndarray, places: list[int], paths) -> str:
+    """The way through ``places`` (indices into ``lonlat``) as WKT, on the streets."""
     coords: list[tuple[float, float]] = []
     for a, b in zip(places[:-1], places[1:], strict=True):
         if paths is None:
@@ -551,7 +635,7 @@ def _route(lonlat: np.ndarray, order: list[int], paths) -> str:
             leg = [tuple(lonlat[a]), *way, tuple(lonlat[b])]
         coords += leg if not coords else leg[1:]
     if len(coords) < 2:
-        coords = [tuple(lonlat[0]), tuple(lonlat[0])]
+        coords = [tuple(lonlat[places[0]]), tuple(lonlat[places[0]])]
     return "LINESTRING(" + ",".join(f"{x:.7f} {y:.7f}" for x, y in coords) + ")"
 
 
@@ -678,6 +762,12 @@ def read(conn: Connection, city_id: int, user, pid: int, what: str = "json") -> 
         "distance_m": row["distance_m"],
         "geometry": json.loads(row["route_json"]) if row["route_json"] else None,
         "notes": row["draws"].get("notes", []),
+        # a night of several teams, to those who planned it: which team, which rounds
+        **(
+            {"night": row["draws"]["night"]}
+            if "night" in row["draws"] and user.role in PLANNERS
+            else {}
+        ),
     }
 
 

@@ -95,7 +95,7 @@ def report(conn: Connection, city_id: int, user_id: int, args: dict, config: dic
     rows, dwell = inspections.candidates(
         conn, city_id, plan.area, config.get("INSPECTION_DWELL_S", {})
     )
-    lonlat = np.array([plan.depot, *[(r.lon, r.lat) for r in rows]], float)
+    lonlat = np.array([plan.depots[0], *[(r.lon, r.lat) for r in rows]], float)
     steady = np.arange(len(lonlat)) > 0  # the points (row 0 the depot)
     budget = (end - start).total_seconds()
     past = coverage.past_rounds(
@@ -104,7 +104,7 @@ def report(conn: Connection, city_id: int, user_id: int, args: dict, config: dic
             city_id,
             plan.mode,
             inspections.area_id(conn, city_id, plan.area),
-            tuple(plan.depot),
+            tuple(plan.depots[0]),
             budget,
             plan.date + dt.timedelta(1),
         ),
@@ -147,7 +147,7 @@ def report(conn: Connection, city_id: int, user_id: int, args: dict, config: dic
     return {
         "mode": plan.mode,
         "window": f"{start_hhmm}-{end_hhmm}",
-        "depot": plan.depot,
+        "depot": plan.depots[0],
         "area": plan.area,
         "points": len(rows),
         "stops_from": "past_rounds" if len(past) >= coverage.PAST_ROUNDS_MIN else "travel_times",

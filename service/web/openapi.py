@@ -426,13 +426,32 @@ def document() -> dict:
             "post": {
                 "summary": "Plan an unannounced inspection round (leaders, admins): JSON {date, "
                 "window_start, window_end (HH:MM city time or ISO), depot [lon, lat], mode "
-                "(walk|bike|drive), team [user ids], area, release_at}",
+                "(walk|bike|drive), team [user ids], area, release_at}; team may be a list of "
+                "teams (and depot one place each): then a round for each team, no point on two",
                 "parameters": [IDEMPOTENCY_KEY],
                 "requestBody": _json_body(_ref("PlanIn")),
                 "responses": {
                     "201": {
-                        **_ok("the plan: stops with ETAs, travel_s, dwell_s, distance_m, path"),
-                        "content": {"application/json": {"schema": _ref("Plan")}},
+                        **_ok(
+                            "the plan: stops with ETAs, travel_s, dwell_s, distance_m, path; "
+                            "for several teams {plans: [...]}, a plan for each"
+                        ),
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        _ref("Plan"),
+                                        {
+                                            "type": "object",
+                                            "required": ["plans"],
+                                            "properties": {
+                                                "plans": {"type": "array", "items": _ref("Plan")}
+                                            },
+                                        },
+                                    ]
+                                }
+                            }
+                        },
                         "headers": {"Location": _HEADER},
                     },
                     "403": _PROBLEM,
@@ -702,6 +721,16 @@ _SCHEMAS: dict = {
             "depot": {"type": ["array", "null"], "items": {"type": "number"}},
             "stops": {"type": "array", "items": _OBJECT},
             "geometry": {"type": ["object", "null"]},
+            "night": {
+                "type": "object",
+                "description": "a round of a night of several teams, to leaders and admins: "
+                "which team of how many, and the night's plans",
+                "properties": {
+                    "team": {"type": "integer"},
+                    "teams": {"type": "integer"},
+                    "plans": {"type": "array", "items": {"type": "integer"}},
+                },
+            },
         },
     },
     "Arrival": {
@@ -730,9 +759,17 @@ def _plan_in() -> dict:
     """The plan request's model, with what the server checks beyond it written in."""
     schema = PlanIn.model_json_schema()
     props = schema["properties"]
-    props["team"]["items"] = _WHOLE
+    team = {"type": "array", "items": _WHOLE, "minItems": 1, "maxItems": 20}
+    place = {
+        "type": "array",
+        "items": {"type": "number", "minimum": -180, "maximum": 180},
+        "minItems": 2,
+        "maxItems": 2,
+    }
+    for name, one in (("team", team), ("depot", place)):
+        several = {**props[name], "items": one}
+        props[name] = {"description": several.pop("description"), "anyOf": [one, several]}
     props["mode"]["enum"] = list(TRAVEL_MODES)
-    props["depot"]["items"] = {"type": "number", "minimum": -180, "maximum": 180}
     return schema
 
 

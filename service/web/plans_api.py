@@ -32,18 +32,27 @@ def _plan(pid: int, what: str) -> dict:
 @bp.post("/api/inspection-plans")
 @idempotent
 def create_plan():
-    """Plan an unannounced inspection round (leaders and admins)."""
+    """Plan an unannounced inspection round (leaders and admins); for several teams, the
+    night's rounds, one for each (``{"plans": [...]}``)."""
     if current_user.role not in inspections.PLANNERS:
         raise Forbidden("Planning inspections needs the leader or admin role.")
     body = json_body()
     with writing(actor()) as conn:
-        pid = inspections.create(
+        pids = inspections.create(
             conn, current_user.city_id, current_user.id, body, current_app.config
         )
-        plan = inspections.read(conn, current_user.city_id, current_user, pid, "created")
-    resp = jsonify(plan)
+        plans = [
+            inspections.read(conn, current_user.city_id, current_user, pid, "created")
+            for pid in pids
+        ]
+    if len(plans) == 1:
+        resp = jsonify(plans[0])
+        resp.headers["Location"] = f"/api/inspection-plans/{pids[0]}"
+    else:
+        resp = jsonify(plans=plans)
+        day = plans[0]["date"]
+        resp.headers["Location"] = f"/api/inspection-plans?from={day}&to={day}"
     resp.status_code = 201
-    resp.headers["Location"] = f"/api/inspection-plans/{pid}"
     return resp
 
 

@@ -152,7 +152,7 @@ def _month(conn, city, leader, days, config, rng, start=dt.date(2027, 1, 1), che
     visits: dict[int, list[int]] = {}
     for d in range(days):
         day = start + dt.timedelta(days=d)
-        pid = inspections.create(
+        (pid,) = inspections.create(
             conn,
             city,
             leader.id,
@@ -323,3 +323,37 @@ def test_the_coverage_report_says_the_floor_on_foot_cannot_be_kept(client, token
         bad = client.get(f"/api/inspection-coverage?{query}", headers=bearer(token))
         assert bad.status_code in (400, 422), query
         assert field in [e["field"] for e in bad.get_json()["errors"]], (query, bad.get_json())
+
+
+def test_a_night_of_three_teams_gives_each_its_own_round_and_no_point_twice(client, tokens):
+    """Three teams in one request: a round each, from its own depot, no point on two of
+    them; each team sees its own round only, and the leader which rounds make the night."""
+    leader = tokens["leader"][1]
+    teams = [[tokens["inspector"][0].id], [tokens["planner"][0].id], [tokens["admin"][0].id]]
+    depots = [DEPOT, [117.2060, 28.2930], [117.2250, 28.2860]]
+    resp = _plan(client, leader, member=0, team=teams, depot=depots, window_end="23:30")
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    plans = resp.get_json()["plans"]
+    assert [p["depot"] for p in plans] == depots
+    ids = [p["id"] for p in plans]
+    held = [s["point_id"] for p in plans for s in p["stops"] if s["kind"] == "point"]
+    assert len(held) == len(set(held)) and all(p["stops"] for p in plans)
+    for k, p in enumerate(plans):
+        coords = p["geometry"]["coordinates"]
+        assert coords[0] == depots[k] == coords[-1]
+        etas = [dt.datetime.fromisoformat(s["eta"]) for s in p["stops"]]
+        assert etas == sorted(etas) and etas[-1] < dt.datetime.fromisoformat(p["window_end"])
+        assert p["night"] == {"team": k + 1, "teams": 3, "plans": ids}
+    # the inspector's round is theirs; the others' do not exist for them
+    own = client.get(f"/api/inspection-plans/{ids[0]}", headers=bearer(tokens["inspector"][1]))
+    assert own.status_code == 200 and "night" not in own.get_json()
+    for other in ids[1:]:
+        resp = client.get(f"/api/inspection-plans/{other}", headers=bearer(tokens["inspector"][1]))
+        assert resp.status_code == 404
+    # a depot too few, a user in two teams, a team that is no list of ids: named
+    bad = _plan(client, leader, member=0, team=teams, depot=depots[:2])
+    assert {e["field"] for e in bad.get_json()["errors"]} == {"depot"}
+    bad = _plan(client, leader, member=0, team=[teams[0], teams[0]])
+    assert {e["field"] for e in bad.get_json()["errors"]} == {"team"}
+    bad = _plan(client, leader, member=0, team=["x"], depot=[117.2, 28.2, 1])
+    assert {e["field"] for e in bad.get_json()["errors"]} == {"team.0", "depot"}

@@ -15,7 +15,7 @@ from tests.conftest import bearer
 def _create(app, engine, city, leader_id, team, depot, config, day="2026-12-10", **more):
     with app.app_context(), engine.begin() as conn:
         set_actor(conn, Actor(leader_id, "test"))
-        pid = inspections.create(
+        (pid,) = inspections.create(
             conn,
             city,
             leader_id,
