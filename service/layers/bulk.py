@@ -1,14 +1,23 @@
 """Bulk insert of violations: COPY into a staging table, then one INSERT … SELECT of the
 rows judged together by ``violation_judge_many`` (the set-based form of the rules the row
-trigger applies one case at a time)."""
+trigger applies one case at a time).
+
+A file's properties are checked a column at a time (``checked``): a row whose every value
+passes plainly is staged from the columns; any other row goes through the one-row validator,
+which says what is wrong. A value the column check is not sure of (whitespace to strip, a
+time it cannot read the way the validator does) is never judged here, only passed on."""
 
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import Connection, text
 
 from service.layers.features.write import next_case_numbers
+from service.store.models import VIOLATION_SOURCES, VIOLATION_STATUSES
 
 COLUMNS = (
     "row_no",
@@ -22,48 +31,194 @@ COLUMNS = (
     "resolved_at",
     "photos",
     "provenance",
+    "location_accuracy_m",
     "wkb",
 )
+# a violations file's properties that are checked a column at a time: (most, least) characters
+TEXTS = {"case_no": (32, 1), "category": (32, 1), "description": (2000, 0)}
+CHOICES = {"status": (VIOLATION_STATUSES, "open"), "source": (VIOLATION_SOURCES, "inspection")}
+TIMES = ("observed_at", "resolved_at")
+
+
+def checked(
+    frame: pd.DataFrame, ignored: set, categories: set, tz: ZoneInfo, now: dt.datetime
+) -> tuple[np.ndarray, pd.DataFrame | None]:
+    """The rows of a violations file whose properties pass checked a column at a time (a
+    mask), and their staging columns (without ``row_no``, ``wkb`` and ``reported_by``).
+    ``ignored``: the properties a read returns that a write leaves out. Nothing passes when
+    the file has a property this check does not know: the validator names it."""
+    n = len(frame)
+    known = {*TEXTS, *CHOICES, *TIMES, "location_accuracy_m"}
+    columns = [c for c in frame.columns if c != getattr(frame, "_geometry_column_name", None)]
+    if "category" not in columns or not set(columns) <= known | ignored:
+        return np.zeros(n, bool), None
+    ok = np.ones(n, bool)
+    for name in set(columns) & ignored:  # left out, but a NUL in them is still refused
+        other = frame[name].map(lambda v: not isinstance(v, str | list | tuple | dict)).to_numpy()
+        ok &= _texts(frame, name, 1 << 30, 0)[1] | other
+    accuracy, fine = _numbers(frame, "location_accuracy_m", 0, 10_000)
+    ok &= fine
+    out = {}
+    for name, (most, least) in TEXTS.items():
+        values, fine = _texts(frame, name, most, least)
+        out[name] = values
+        ok &= fine
+    ok &= out["category"].isin(categories).to_numpy()
+    for name, (allowed, default) in CHOICES.items():
+        values, fine = _texts(frame, name, 32, 1)
+        ok &= fine & (values.isna() | values.isin(allowed)).to_numpy()
+        out[name] = values.fillna(default)
+    for name in TIMES:
+        out[name], fine = _times(frame, name, tz)
+        ok &= fine
+    out["observed_at"] = out["observed_at"].fillna(pd.Timestamp(now))
+    done = out["status"].isin(("resolved", "closed")) & out["resolved_at"].isna()
+    out["resolved_at"] = out["resolved_at"].mask(done, pd.Timestamp(now))
+    staged = pd.DataFrame(
+        {
+            "case_no": out["case_no"],
+            "category_code": out["category"],
+            "description": out["description"],
+            "observed_at": out["observed_at"],
+            "source": out["source"],
+            "status": out["status"],
+            "resolved_at": out["resolved_at"],
+            "photos": "[]",
+            "provenance": "import",
+            "location_accuracy_m": accuracy,
+        }
+    )
+    return ok, staged
+
+
+def _numbers(frame, name: str, least: float, most: float) -> tuple[pd.Series, np.ndarray]:
+    """A number column: its values (None where absent) and which pass plainly (numbers,
+    not text, within the bounds)."""
+    if name not in frame:
+        return pd.Series([None] * len(frame), dtype=object, index=frame.index), np.ones(
+            len(frame), bool
+        )
+    raw = frame[name].astype(object)
+    absent = raw.isna().to_numpy()
+    number = raw.map(
+        lambda v: (
+            isinstance(v, int | float | np.integer | np.floating)
+            and not isinstance(v, bool | np.bool_)
+        )
+    ).to_numpy()
+    values = pd.to_numeric(raw.where(number, np.nan), errors="coerce")
+    fine = number & (values >= least).to_numpy() & (values <= most).to_numpy()
+    return values.astype(object).where(~absent, None), absent | fine
+
+
+def _absent(values: pd.Series) -> np.ndarray:
+    """What a file's cell holds when it holds nothing: None, NaN, NaT or ''."""
+    return (values.isna() | values.map(lambda v: isinstance(v, str) and v == "")).to_numpy()
+
+
+def _texts(frame, name: str, most: int, least: int) -> tuple[pd.Series, np.ndarray]:
+    """A text column: its values (None where absent) and which pass plainly: text already
+    stripped, within its length, without NUL, not a JSON list (the file reader makes those
+    lists)."""
+    if name not in frame:
+        return pd.Series([None] * len(frame), dtype=object, index=frame.index), np.ones(
+            len(frame), bool
+        )
+    raw = frame[name].astype(object)
+    absent = _absent(raw)
+    plain = raw.map(lambda v: type(v) is str).to_numpy()
+    s = raw.where(plain, "").astype(str)
+    length = s.str.len().to_numpy()
+    fine = plain & (s.str.strip() == s).to_numpy() & (length >= least) & (length <= most)
+    fine &= ~s.str.contains("\x00", regex=False).to_numpy()
+    fine &= ~(s.str.startswith("[") & s.str.endswith("]")).to_numpy()
+    return raw.where(~absent, None), absent | fine
+
+
+def _times(frame, name: str, tz: ZoneInfo) -> tuple[pd.Series, np.ndarray]:
+    """A time column in UTC (NaT where absent) and which values pass plainly: times of a
+    datetime column (without a zone: the city's), or ISO texts as the validator reads them."""
+    n = len(frame)
+    if name not in frame:
+        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]"), np.ones(n, bool)
+    col = frame[name]
+    if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(col):
+        absent = col.isna().to_numpy()
+        local = (
+            col
+            if col.dt.tz is not None
+            else col.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        )
+        # a time that is not one instant of the city's, or finer than a microsecond: the
+        # validator decides
+        fine = absent | (local.notna().to_numpy() & (col.dt.nanosecond == 0).to_numpy())
+        return local.dt.tz_convert("UTC"), fine
+    parsed, fine = [], np.zeros(n, bool)
+    for k, v in enumerate(col.astype(object)):
+        if v is None or v is pd.NaT or (isinstance(v, float) and v != v) or v == "":
+            parsed.append(None)
+            fine[k] = True
+        elif type(v) is str and v == v.strip():
+            try:
+                when = dt.datetime.fromisoformat(v)
+            except ValueError:
+                parsed.append(None)
+                continue
+            when = when if when.tzinfo else when.replace(tzinfo=tz)
+            fine[k] = when.utcoffset().microseconds == 0 and when.utcoffset().seconds % 60 == 0
+            parsed.append(when if fine[k] else None)
+        elif isinstance(v, dt.datetime) and getattr(v, "nanosecond", 0) == 0:
+            parsed.append(v if v.tzinfo else v.replace(tzinfo=tz))
+            fine[k] = True
+        else:
+            parsed.append(None)
+    return pd.Series(pd.to_datetime(parsed, utc=True), index=frame.index), fine
 
 
 def stage(
-    conn: Connection, city_id: int, rows: list[tuple[int, dict]], actor_id: int | None
+    conn: Connection,
+    city_id: int,
+    columns: pd.DataFrame | None,
+    rows: list[tuple[int, dict]],
+    actor_id: int | None,
 ) -> list[dict]:
-    """COPY validated rows into a temporary table; return case-number conflicts by row."""
+    """COPY the rows into a temporary table: ``columns`` (staging columns, ``row_no`` and
+    ``wkb`` among them) checked a column at a time, and ``rows`` validated one by one;
+    return case-number conflicts by row."""
     conn.execute(
         text(
             "CREATE TEMP TABLE IF NOT EXISTS violation_staging (row_no int, case_no text, "
             "category_code text, description text, observed_at timestamptz, reported_by bigint, "
             "source text, status text, resolved_at timestamptz, photos jsonb, provenance text, "
-            "wkb text) ON COMMIT DROP"
+            "location_accuracy_m real, wkb text) ON COMMIT DROP"
         )
     )
     conn.execute(text("TRUNCATE violation_staging"))
-    missing = [r for _, r in rows if not r.get("case_no")]
-    for r, case_no in zip(missing, next_case_numbers(conn, len(missing)), strict=True):
-        r["case_no"] = case_no
+    one_by_one = pd.DataFrame(
+        [
+            {
+                "row_no": row_no,
+                "photos": r.get("photos") or "[]",
+                "provenance": r.get("provenance", "import"),
+                **{k: r.get(k) for k in COLUMNS if k not in ("row_no", "photos", "provenance")},
+            }
+            for row_no, r in rows
+        ],
+        columns=[c for c in COLUMNS if c != "reported_by"],
+    )
+    for name in TIMES:
+        one_by_one[name] = pd.to_datetime(one_by_one[name], utc=True)
+    table = one_by_one if columns is None else pd.concat([columns, one_by_one])
+    table = table.sort_values("row_no", kind="stable").reset_index(drop=True)
+    missing = table["case_no"].isna().to_numpy()
+    table.loc[missing, "case_no"] = next_case_numbers(conn, int(missing.sum()))
+    table["reported_by"] = actor_id
     raw = conn.connection.driver_connection
     with (
         raw.cursor() as cur,
         cur.copy(f"COPY violation_staging ({', '.join(COLUMNS)}) FROM STDIN") as copy,
     ):
-        for row_no, r in rows:
-            copy.write_row(
-                (
-                    row_no,
-                    r["case_no"],
-                    r["category_code"],
-                    r.get("description"),
-                    _ts(r["observed_at"]),
-                    actor_id,
-                    r.get("source"),
-                    r.get("status"),
-                    _ts(r.get("resolved_at")),
-                    r.get("photos") or "[]",
-                    r.get("provenance", "import"),
-                    r["wkb"],
-                )
-            )
+        copy.write(_copy_text(table[list(COLUMNS)]))
     clashes = conn.execute(
         text(
             "WITH stored AS (SELECT s.case_no FROM violation_staging s JOIN violation v "
@@ -93,10 +248,11 @@ def insert_staged(conn: Connection, city_id: int) -> int:
     n = conn.execute(
         text(
             "INSERT INTO violation (city_id, case_no, category_code, description, observed_at, "
-            "reported_by, source, status, resolved_at, photos, provenance, geom, grid_cell_id, "
-            "zone_id, unit_id, department_code, severity, permitted, near_points, due_at) "
+            "reported_by, source, status, resolved_at, photos, provenance, location_accuracy_m, "
+            "geom, grid_cell_id, zone_id, unit_id, department_code, severity, permitted, "
+            "near_points, due_at) "
             "SELECT :c, s.case_no, s.category_code, s.description, s.observed_at, s.reported_by, "
-            "s.source, s.status, s.resolved_at, s.photos, s.provenance, "
+            "s.source, s.status, s.resolved_at, s.photos, s.provenance, s.location_accuracy_m, "
             "ST_SetSRID(CAST(s.wkb AS geometry), 4326), j.grid_cell_id, j.zone_id, j.unit_id, "
             "j.department_code, j.severity, j.permitted, j.near_points, j.due_at "
             "FROM violation_staging s JOIN violation_judge_many(:c, 'SELECT row_no AS k, "
@@ -112,7 +268,24 @@ def insert_staged(conn: Connection, city_id: int) -> int:
     return n
 
 
-def _ts(value) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat() if isinstance(value, dt.datetime) else str(value)
+def _copy_text(table: pd.DataFrame) -> bytes:
+    """The rows in COPY's text format: NULL as \\N, text with backslashes, tabs and line
+    ends escaped, times in ISO with their offset."""
+    line = None
+    for name in table.columns:
+        col = table[name]
+        absent = col.isna()
+        if isinstance(col.dtype, pd.DatetimeTZDtype):
+            written = col.dt.strftime("%Y-%m-%dT%H:%M:%S.%f%z")
+        else:
+            written = col.astype(str)
+            if written.str.contains(r"[\\\t\n\r]", regex=True).any():
+                written = (
+                    written.str.replace("\\", "\\\\", regex=False)
+                    .str.replace("\t", "\\t", regex=False)
+                    .str.replace("\n", "\\n", regex=False)
+                    .str.replace("\r", "\\r", regex=False)
+                )
+        written = written.where(~absent, "\\N")
+        line = written if line is None else line + "\t" + written
+    return ("".join(line + "\n") if line is not None and len(line) else "").encode()

@@ -226,8 +226,7 @@ def import_features(
         ).scalar()
     start = {"valid_from": valid_from.isoformat()} if c.id == "zones" and valid_from else {}
     extent = write.city_extent(conn, city_id)
-    columns = [col for col in frame.columns if col != frame.geometry.name]
-    records = frame[columns].astype(object).to_dict("records")
+    columns_of = [col for col in frame.columns if col != frame.geometry.name]
     clock = _Clock(timings)
     outer = conn.begin_nested()
     valid: list[tuple[int, dict]] = []
@@ -237,11 +236,40 @@ def import_features(
         if c.geometry_types == ("Point",) and crs in TO_WGS84
         else (np.zeros(len(frame), dtype=bool), None)
     )
+    # violations: rows whose properties pass checked a column at a time are staged from the
+    # columns; the others (and every row of other layers) are validated one by one
+    plain, columns = np.zeros(len(frame), bool), None
+    if c.id == "violations" and fast.any():
+        plain, columns = bulk.checked(
+            frame[columns_of],
+            set(c.properties) - set(write.SPECS[c.id].model.model_fields),
+            write.codes(conn, city_id, "violation_category"),
+            tz,
+            dt.datetime.now(dt.UTC),
+        )
+        plain &= fast
+        if columns is not None:
+            columns = columns[plain]
+            columns.insert(0, "row_no", np.flatnonzero(plain) + 1)
+            columns["wkb"] = wkbs[plain]
+        if progress:
+            progress(int(plain.sum()))
+    # the rows read one by one, by row number from 1
+    one_by_one = np.flatnonzero(~plain)
+    records = dict(
+        zip(
+            (one_by_one + 1).tolist(),
+            frame[columns_of].iloc[one_by_one].astype(object).to_dict("records"),
+            strict=True,
+        )
+    )
     # areas and units: parents before their children, so a file may hold a district, its
     # street offices and their communities (or their units) in any order; each row is
     # written as soon as it is checked, so its children find it
     nested = c.id in ("areas", "units")
-    order, cycles = _parents_first(records) if nested else (range(1, len(records) + 1), {})
+    order, cycles = (
+        _parents_first(list(records.values())) if nested else ((one_by_one + 1).tolist(), {})
+    )
     report.errors += [
         {
             "row": i,
@@ -250,9 +278,9 @@ def import_features(
         }
         for i, loop in cycles.items()
     ]
-    geoms = list(frame.geometry)
+    geoms = frame.geometry.values
     for i in order:
-        props, geom = records[i - 1], geoms[i - 1]
+        props, geom = records[i], geoms[i - 1]
         done = bool(fast[i - 1])
         feature = {
             "type": "Feature",
@@ -279,7 +307,7 @@ def import_features(
             progress(1)
     clock.lap("validate")
     if c.id == "violations":
-        report.errors += bulk.stage(conn, city_id, valid, actor_id)
+        report.errors += bulk.stage(conn, city_id, columns, valid, actor_id)
         clock.lap("stage")
         if not report.errors and not dry_run:
             report.inserted = bulk.insert_staged(conn, city_id)

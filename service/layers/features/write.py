@@ -280,7 +280,7 @@ def _zone_defaults(conn: Connection, city_id: int, data: dict, row: dict) -> Non
     row["valid_from"] = data["valid_from"] or dt.datetime.now(dt.UTC)
 
 
-def _codes(conn: Connection, city_id: int, table: str) -> set[str]:
+def codes(conn: Connection, city_id: int, table: str) -> set[str]:
     return cached(
         conn,
         ("codes", table, city_id),
@@ -293,7 +293,7 @@ def _codes(conn: Connection, city_id: int, table: str) -> set[str]:
 
 
 def _violation_defaults(conn: Connection, city_id: int, data: dict, row: dict) -> None:
-    if data["category"] not in _codes(conn, city_id, "violation_category"):
+    if data["category"] not in codes(conn, city_id, "violation_category"):
         raise Problem(
             "Unknown category.",
             status=422,
