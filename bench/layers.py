@@ -15,13 +15,17 @@ Runs a throw-away PostGIS cluster under --home, builds the synthetic city
       baseline of PostGIS's own ST_AsGeoJSON(record) over the same rows (median of three)
 
     .venv/bin/python bench/layers.py --part export [--part recompute ...]
+    .venv/bin/python bench/layers.py --import-only
 
-runs only those parts, on the city already built under --home (built first if missing).
+runs only those parts, on the city already built under --home (built first if missing);
+--import-only rebuilds the city and runs (a) alone, with its floor beside it: COPY into an
+unlogged table, one judging statement into an index-free unlogged copy, the indexes after.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib.util
 import json
 import os
@@ -46,6 +50,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.synthetic import EPSG, build_city, violations  # noqa: E402
+from gis.validate import check_points  # noqa: E402
 from service.accounts.users import create_user, issue_token  # noqa: E402
 from service.layers.features.collections import VIOLATIONS  # noqa: E402
 from service.layers.transfer import import_features  # noqa: E402
@@ -60,6 +65,11 @@ def main() -> None:
     ap.add_argument("--violations", type=int, default=1_000_000)
     ap.add_argument("--home", default=str(ROOT / "var" / "bench"))
     ap.add_argument("--posts", type=int, default=200)
+    ap.add_argument(
+        "--import-only",
+        action="store_true",
+        help="a fresh city under --home, the import and its floor only",
+    )
     ap.add_argument(
         "--part",
         action="append",
@@ -99,6 +109,9 @@ def main() -> None:
         with engine.connect() as conn:
             frame = violations(conn, city, n)
         rows += bench_import(engine, city, frame)
+        if args.import_only:
+            print_table(rows, n)
+            return
         subprocess.run(
             [
                 "psql",
@@ -144,7 +157,98 @@ def bench_import(engine, city, frame) -> list[tuple]:
     assert not report.errors and report.inserted == len(frame), report.errors[:5]
     parts = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
     log(f"import {len(frame)} in {wall:.1f} s ({parts})")
-    return [("(a) bulk import with all rules", f"{wall:.1f} s", parts, "≤ 60 s", wall <= 60)]
+    floor, steps = import_floor(engine, city, frame)
+    log(f"floor {floor:.1f} s ({steps})")
+    return [
+        (
+            "(a) bulk import with all rules",
+            f"{wall:.1f} s",
+            f"{parts}; floor {floor:.1f} s: {steps}",
+            "≤ 60 s and ≤ 2 × floor",
+            wall <= 60 and wall <= 2 * floor,
+        )
+    ]
+
+
+def import_floor(engine, city, frame) -> tuple[float, str]:
+    """The floor of an import, measured on the same rows (issue "Fast where people wait"):
+    COPY into an unlogged table, one set-based judging statement writing the judged rows into
+    an unlogged copy of the cases' table without indexes, and the cases' indexes built on it
+    after. No triggers, no events, no audit; rolled back."""
+    from service.layers import bulk
+
+    ok, wkb = check_points(frame.geometry.values, shapely.box(-180, -90, 180, 90))
+    staged = bulk.checked(
+        frame.drop(columns=frame.geometry.name),
+        set(),
+        set(frame["category"]),
+        dt.UTC,
+        dt.datetime.now(dt.UTC),
+    )[1]
+    staged.insert(0, "row_no", np.arange(1, len(frame) + 1))
+    staged["wkb"], staged["reported_by"] = wkb, None
+    data = bulk.copy_text(staged[list(bulk.COLUMNS)])
+    steps = {}
+    with engine.connect() as conn:
+        indexes = (
+            conn.execute(text("SELECT indexdef FROM pg_indexes WHERE tablename = 'violation'"))
+            .scalars()
+            .all()
+        )
+        t = time.perf_counter()
+        conn.execute(
+            text(
+                "CREATE UNLOGGED TABLE floor_staging (row_no int, case_no text, "
+                "category_code text, description text, observed_at timestamptz, "
+                "reported_by bigint, source text, status text, resolved_at timestamptz, "
+                "photos jsonb, provenance text, location_accuracy_m real, wkb text)"
+            )
+        )
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(
+            f"COPY floor_staging ({', '.join(bulk.COLUMNS)}) FROM STDIN"
+        ) as copy:  # fmt: skip
+            copy.write(data)
+        conn.execute(text("ANALYZE floor_staging"))
+        steps["copy"] = time.perf_counter() - t
+        t = time.perf_counter()
+        conn.execute(text("SELECT set_config('work_mem', '256MB', true)"))
+        conn.execute(
+            text(
+                "CREATE UNLOGGED TABLE floor_violation "
+                "(LIKE violation INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING IDENTITY)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO floor_violation (city_id, case_no, category_code, description, "
+                "observed_at, reported_by, source, status, resolved_at, photos, provenance, "
+                "location_accuracy_m, geom, grid_cell_id, zone_id, unit_id, department_code, "
+                "severity, permitted, near_points, due_at) "
+                "SELECT :c, s.case_no, s.category_code, s.description, s.observed_at, "
+                "s.reported_by, s.source, s.status, s.resolved_at, s.photos, s.provenance, "
+                "s.location_accuracy_m, ST_SetSRID(CAST(s.wkb AS geometry), 4326), "
+                "j.grid_cell_id, j.zone_id, j.unit_id, j.department_code, j.severity, "
+                "j.permitted, j.near_points, j.due_at FROM floor_staging s "
+                "JOIN violation_judge_many(:c, 'SELECT row_no AS k, ST_SetSRID(CAST(wkb AS "
+                "geometry), 4326) AS geom, category_code, observed_at FROM floor_staging') j "
+                "ON j.k = s.row_no ORDER BY ST_SetSRID(CAST(s.wkb AS geometry), 4326), s.row_no"
+            ),
+            {"c": city},
+        )
+        steps["judged insert"] = time.perf_counter() - t
+        t = time.perf_counter()
+        for sql in indexes:
+            conn.execute(
+                text(
+                    sql.replace(" ON public.violation ", " ON floor_violation ")
+                    .replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX floor_")
+                    .replace("CREATE INDEX ", "CREATE INDEX floor_")
+                )
+            )
+        steps[f"{len(indexes)} indexes"] = time.perf_counter() - t
+        conn.rollback()
+    return sum(steps.values()), ", ".join(f"{k} {v:.1f} s" for k, v in steps.items())
 
 
 def benchmark_city(engine, n: int) -> tuple[int, int]:
@@ -417,6 +521,18 @@ def bench_recompute(engine, city) -> list[tuple]:
         f"in-memory baseline {baseline:.1f} s ({len(in_cell)} cell rows, {len(in_zone)} zone "
         f"rows, {pairs.shape[1]} point pairs)"
     )
+    # the SQL floor: every case judged by the one set-based statement, nothing written
+    t = time.perf_counter()
+    with engine.begin() as conn:
+        judged = conn.execute(
+            text(
+                "SELECT count(*) FROM violation_judge_many(:c, format('SELECT id AS k, geom, "
+                "category_code, observed_at FROM violation WHERE city_id = %s', :c))"
+            ),
+            {"c": city},
+        ).scalar()
+    floor = time.perf_counter() - t
+    log(f"judging alone {floor:.1f} s ({judged} cases)")
     t = time.perf_counter()
     with engine.begin() as conn:
         set_actor(conn, Actor(None, "bench recompute"))
@@ -427,9 +543,10 @@ def bench_recompute(engine, city) -> list[tuple]:
         (
             "(c) recompute flags and owners",
             f"{db:.1f} s",
-            f"baseline {baseline:.1f} s: {db / baseline:.1f}×",
-            "≤ 3× baseline",
-            db <= 3 * baseline,
+            f"baseline {baseline:.1f} s: {db / baseline:.1f}×; SQL floor (judging alone) "
+            f"{floor:.1f} s: {db / floor:.2f}×; {changed} rewritten",
+            "≤ 1.2× SQL floor",
+            db <= 1.2 * floor,
         )
     ]
 
