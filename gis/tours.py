@@ -155,8 +155,10 @@ def night(
     must = [int(i) for i in np.flatnonzero(prize >= MANDATORY)]
     if urgency is not None:
         must.sort(key=lambda i: -urgency[i])
-    # the must points no team has: each team in turn puts in those it can
-    for v in range(k):
+    # the must points no team has: each team in turn puts in those it can; with several, a
+    # second round offers the earlier teams what a later one had to drop (insist times a tour
+    # afresh from its order and start, so it may take one again)
+    for v in [*range(k), *(range(k) if k > 1 else [])]:
         taken = {i for w, t in enumerate(out) if w != v for i in t.order}
         out[v] = insist(
             team_view(durations, v, k),
@@ -232,8 +234,8 @@ def insist(
 
 # candidates given to VROOM, as many times as can fit: 2 × solves an 8-hour drive over 2,000
 # candidates in about 0.8 s where 5 × took 3.5 s, collecting more in the time (bench/routes.py);
-# up to SHORTLIST_FROM candidates VROOM is given all of them: over 500 it finds the 8-hour
-# drive's best within 0.4 % in 0.7 s, where a shortlist of 2.5 × missed 1.9 %
+# up to SHORTLIST_FROM candidates VROOM is given all of them: given all 500, it comes within
+# 0.4 % of its deepest search for an 8-hour drive in 0.7 s, where a 2.5 × shortlist missed 1.9 %
 SHORTLIST_TIMES = 2.0
 SHORTLIST_FROM = 500
 # the seconds a solve may take (a leader waits for the plan), over 500 candidates or fewer
@@ -241,7 +243,7 @@ SHORTLIST_FROM = 500
 # and kept when it collects more
 SOLVE_BUDGET_S = (0.9, 1.3)
 # and for each team of a night beyond the first (their shortlists add up)
-TEAM_BUDGET_S = 0.5
+TEAM_BUDGET_S = 1.0
 
 
 def shortlist(among: np.ndarray, dwell: np.ndarray, prize: np.ndarray, horizon: int, teams=1):

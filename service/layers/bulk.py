@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from service.layers.features import write
 from service.layers.features.write import next_case_numbers
 from service.store.models import VIOLATION_SOURCES, VIOLATION_STATUSES
 
@@ -38,6 +39,7 @@ COLUMNS = (
 TEXTS = {"case_no": (32, 1), "category": (32, 1), "description": (2000, 0)}
 CHOICES = {"status": (VIOLATION_STATUSES, "open"), "source": (VIOLATION_SOURCES, "inspection")}
 TIMES = ("observed_at", "resolved_at")
+ACCURACY_DIGITS = write.ACCURACY_DIGITS
 
 
 def checked(
@@ -99,7 +101,7 @@ def _numbers(frame, name: str, least: float, most: float) -> tuple[pd.Series, np
             len(frame), bool
         )
     raw = frame[name].astype(object)
-    absent = raw.isna().to_numpy()
+    absent = _absent(raw)
     number = raw.map(
         lambda v: (
             isinstance(v, int | float | np.integer | np.floating)
@@ -108,12 +110,28 @@ def _numbers(frame, name: str, least: float, most: float) -> tuple[pd.Series, np
     ).to_numpy()
     values = pd.to_numeric(raw.where(number, np.nan), errors="coerce")
     fine = number & (values >= least).to_numpy() & (values <= most).to_numpy()
-    return values.astype(object).where(~absent, None), absent | fine
+    kept = values.astype(object).map(lambda v: round(v, ACCURACY_DIGITS) if v == v else None)
+    return kept.where(~absent, None), absent | fine
 
 
 def _absent(values: pd.Series) -> np.ndarray:
-    """What a file's cell holds when it holds nothing: None, NaN, NaT or ''."""
-    return (values.isna() | values.map(lambda v: isinstance(v, str) and v == "")).to_numpy()
+    """What a file's cell holds when it holds nothing, as the one-row reader (transfer._plain)
+    takes it: None, NaN, NaT or ''."""
+    return values.map(_nothing).to_numpy(dtype=bool)
+
+
+def _nothing(v) -> bool:
+    return (
+        v is None
+        or v is pd.NaT
+        or (isinstance(v, float) and v != v)
+        or (isinstance(v, str) and v == "")
+    )
+
+
+def _whole_minutes(offset: dt.timedelta | None) -> bool:
+    """An offset from UTC the validator reads (an old local mean time, +08:05:43, it does not)."""
+    return offset is not None and offset.total_seconds() % 60 == 0
 
 
 def _texts(frame, name: str, most: int, least: int) -> tuple[pd.Series, np.ndarray]:
@@ -149,13 +167,19 @@ def _times(frame, name: str, tz: ZoneInfo) -> tuple[pd.Series, np.ndarray]:
             if col.dt.tz is not None
             else col.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
         )
-        # a time that is not one instant of the city's, or finer than a microsecond: the
-        # validator decides
-        fine = absent | (local.notna().to_numpy() & (col.dt.nanosecond == 0).to_numpy())
-        return local.dt.tz_convert("UTC"), fine
+        utc = local.dt.tz_convert("UTC")
+        offset = local.dt.tz_localize(None) - utc.dt.tz_localize(None)
+        # a time that is not one instant of the city's, finer than a microsecond, or in an
+        # offset of seconds: the validator decides
+        fine = absent | (
+            local.notna().to_numpy()
+            & (col.dt.nanosecond == 0).to_numpy()
+            & (offset.dt.total_seconds() % 60 == 0).to_numpy()
+        )
+        return utc, fine
     parsed, fine = [], np.zeros(n, bool)
     for k, v in enumerate(col.astype(object)):
-        if v is None or v is pd.NaT or (isinstance(v, float) and v != v) or v == "":
+        if _nothing(v):
             parsed.append(None)
             fine[k] = True
         elif type(v) is str and v == v.strip():
@@ -165,11 +189,12 @@ def _times(frame, name: str, tz: ZoneInfo) -> tuple[pd.Series, np.ndarray]:
                 parsed.append(None)
                 continue
             when = when if when.tzinfo else when.replace(tzinfo=tz)
-            fine[k] = when.utcoffset().microseconds == 0 and when.utcoffset().seconds % 60 == 0
+            fine[k] = _whole_minutes(when.utcoffset())
             parsed.append(when if fine[k] else None)
         elif isinstance(v, dt.datetime) and getattr(v, "nanosecond", 0) == 0:
-            parsed.append(v if v.tzinfo else v.replace(tzinfo=tz))
-            fine[k] = True
+            when = v if v.tzinfo else v.replace(tzinfo=tz)
+            fine[k] = _whole_minutes(when.utcoffset())
+            parsed.append(when if fine[k] else None)
         else:
             parsed.append(None)
     return pd.Series(pd.to_datetime(parsed, utc=True), index=frame.index), fine
@@ -247,6 +272,7 @@ def insert_staged(conn: Connection, city_id: int) -> int:
     """Insert the staged rows, judged together by ``violation_judge_many``; return how many."""
     conn.execute(text("SELECT set_config('chuangwen.judged', 'on', true)"))
     # the file's rows are sorted by place and by row in memory, not on disk
+    before = conn.execute(text("SELECT current_setting('work_mem')")).scalar()
     conn.execute(text("SELECT set_config('work_mem', '256MB', true)"))
     n = conn.execute(
         text(
@@ -268,6 +294,7 @@ def insert_staged(conn: Connection, city_id: int) -> int:
         {"c": city_id},
     ).rowcount
     conn.execute(text("SELECT set_config('chuangwen.judged', 'off', true)"))
+    conn.execute(text("SELECT set_config('work_mem', :w, true)"), {"w": before})
     return n
 
 

@@ -145,7 +145,7 @@ def parse(conn: Connection, city_id: int, body: object) -> tuple[PlanIn, dt.date
     errors = []
     if len(plan.depot) not in (1, len(plan.team)):
         errors.append(field_error("depot", "one [lon, lat] for all teams, or one for each team"))
-    members = [u for t in plan.team for u in t]
+    members = [u for t in plan.team for u in dict.fromkeys(t)]  # (a name twice in a team: once)
     if len(set(members)) < len(members):
         errors.append(field_error("team", "a user is in one team of a night"))
     if end - start > dt.timedelta(hours=16):
@@ -464,9 +464,7 @@ def create(
     if far:
         notes.append(
             f"{len(far)} points cannot be reached, inspected and left within this window by "
-            f"{plan.mode} from "
-            + ("this depot: " if k == 1 else "any team's depot: ")
-            + ", ".join(far[:20])
+            f"{plan.mode} from the depot: " + ", ".join(far[:20])
         )
     if not fp.unforeseeable:
         notes.append(

@@ -290,6 +290,8 @@ def _odd_cases() -> gpd.GeoDataFrame:
         20: {"description": "   "},
         21: {"observed_at": pd.Timestamp("2026-11-22 10:00", tz="UTC")},
         22: {"case_no": ""},
+        23: {"observed_at": pd.Timestamp("1900-06-01 10:00")},  # Shanghai then: +08:05:43
+        24: {"location_accuracy_m": 1e-50},  # kept to a tenth of a millimetre: 0
     }
     for row, values in odd.items():
         for k, v in values.items():
@@ -350,11 +352,11 @@ def test_rows_checked_a_column_at_a_time_land_as_the_one_row_validator_lands_the
         ZoneInfo("Asia/Shanghai"),
         dt.datetime.now(dt.UTC),
     )
-    assert np.flatnonzero(~plain).tolist() == [1, 3, 4, 6, 9, 10, 13, 14, 15, 16, 18, 19, 20]
+    assert np.flatnonzero(~plain).tolist() == [1, 3, 4, 6, 9, 10, 13, 14, 15, 16, 18, 19, 20, 23]
     fast, fast_rows = _import_and_read(engine, demo, frame, columnar=True)
     slow, _ = _import_and_read(engine, demo, frame, columnar=False)
     assert fast.errors == slow.errors and fast.inserted == slow.inserted == 0
-    wrong = {4, 6, 9, 14, 15, 16, 18, 19, 3}
+    wrong = {3, 4, 6, 9, 14, 15, 16, 18, 19, 23}
     assert {e["row"] - 1 for e in fast.errors} == wrong
     good = frame.drop(index=sorted(wrong)).reset_index(drop=True)
     fast, fast_rows = _import_and_read(engine, demo, good, columnar=True)

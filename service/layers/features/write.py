@@ -189,6 +189,9 @@ class AdSiteIn(_In):
         return v
 
 
+ACCURACY_DIGITS = 4  # a location's accuracy is kept to a tenth of a millimetre
+
+
 class ViolationIn(_In):
     case_no: str | None = Field(default=None, min_length=1, max_length=32)
     category: str = Field(min_length=1, max_length=32)
@@ -202,6 +205,12 @@ class ViolationIn(_In):
     )
     location_accuracy_m: float | None = Field(default=None, ge=0, le=10_000)
     resolved_at: dt.datetime | None = None
+
+    @field_validator("location_accuracy_m")
+    @classmethod
+    def _to_the_tenth_of_a_millimetre(cls, v: float | None) -> float | None:
+        # kept as a 4-byte real: 1e-50 would not fit, and no phone knows better than this
+        return None if v is None else round(v, ACCURACY_DIGITS)
 
     @field_validator("observed_at", "resolved_at")
     @classmethod
