@@ -63,7 +63,7 @@ def main() -> None:
     ap.add_argument("--home", default=str(ROOT / "var" / "bench-rounds"))
     ap.add_argument("--roads", default=str(ROOT.parent / "shared/data/jinan_roads/edges.shp"))
     args = ap.parse_args()
-    rows = [("mode", "first plan", "next plans p50", "p95", "stops", "target", "met")]
+    rows = [("mode", "first plan", "next plans p50", "p95", "stops (last plan)", "target", "met")]
     with running_cluster(Path(args.home)) as (_cluster, engine):
         with engine.begin() as conn:
             set_actor(conn, Actor(None, "bench"))
