@@ -234,10 +234,15 @@ def insist(
 
 # candidates given to VROOM, as many times as can fit: 2 × solves an 8-hour drive over 2,000
 # candidates in about 0.8 s where 5 × took 3.5 s, collecting more in the time (bench/routes.py);
-# up to SHORTLIST_FROM candidates VROOM is given all of them: given all 500, it comes within
-# 0.4 % of its deepest search for an 8-hour drive in 0.7 s, where a 2.5 × shortlist missed 1.9 %
+# up to SHORTLIST_FROM candidates VROOM is given all of them when a night holds many stops
+# (ALL_FROM_FITS): given all 500, it comes within 0.4 % of its deepest search for an 8-hour
+# drive in 0.7 s, where a 2.5 × shortlist missed 1.9 %. A round of a few stops keeps the
+# shortlist by prize a second: given every point, VROOM's choice leans on where the points
+# lie more than on the night's draw, and an observer of the days since the last visit named
+# the stops of a 3-hour bike round at 2.1 × chance (1.6 × with the shortlist; bench/visits.py)
 SHORTLIST_TIMES = 2.0
 SHORTLIST_FROM = 500
+ALL_FROM_FITS = 30
 # the seconds a solve may take (a leader waits for the plan), over 500 candidates or fewer
 # and over more: what exploration 3 leaves of them goes to exploration 5, stopped at the end
 # and kept when it collects more
@@ -252,11 +257,13 @@ def shortlist(among: np.ndarray, dwell: np.ndarray, prize: np.ndarray, horizon: 
     neighbours), several times as many as ``teams`` tours can hold. A tour holds a few dozen
     stops; giving VROOM thousands costs seconds for nothing."""
     n = len(dwell)
-    if n <= SHORTLIST_FROM:
+    if n <= 60 * teams:
         return np.arange(n)
     cand = among + np.diag(np.full(n, np.inf))
     near = np.sort(cand, axis=1)[:, : min(5, n - 1)].mean(axis=1)
     fits = teams * horizon / max(float(np.median(dwell + near)), 1.0)
+    if n <= SHORTLIST_FROM and fits >= ALL_FROM_FITS:
+        return np.arange(n)
     keep = int(min(n, max(60 * teams, SHORTLIST_TIMES * fits)))
     value = prize / (dwell + near)
     best = np.argsort(-value, kind="stable")[:keep]
