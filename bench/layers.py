@@ -196,14 +196,7 @@ def import_floor(engine, city, frame) -> tuple[float, str]:
             .all()
         )
         t = time.perf_counter()
-        conn.execute(
-            text(
-                "CREATE UNLOGGED TABLE floor_staging (row_no int, case_no text, "
-                "category_code text, description text, observed_at timestamptz, "
-                "reported_by bigint, source text, status text, resolved_at timestamptz, "
-                "photos jsonb, provenance text, location_accuracy_m real, wkb text)"
-            )
-        )
+        conn.execute(text(f"CREATE UNLOGGED TABLE floor_staging {bulk.STAGING}"))
         raw = conn.connection.driver_connection
         with raw.cursor() as cur, cur.copy(
             f"COPY floor_staging ({', '.join(bulk.COLUMNS)}) FROM STDIN"
@@ -219,23 +212,7 @@ def import_floor(engine, city, frame) -> tuple[float, str]:
                 "(LIKE violation INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING IDENTITY)"
             )
         )
-        conn.execute(
-            text(
-                "INSERT INTO floor_violation (city_id, case_no, category_code, description, "
-                "observed_at, reported_by, source, status, resolved_at, photos, provenance, "
-                "location_accuracy_m, geom, grid_cell_id, zone_id, unit_id, department_code, "
-                "severity, permitted, near_points, due_at) "
-                "SELECT :c, s.case_no, s.category_code, s.description, s.observed_at, "
-                "s.reported_by, s.source, s.status, s.resolved_at, s.photos, s.provenance, "
-                "s.location_accuracy_m, ST_SetSRID(CAST(s.wkb AS geometry), 4326), "
-                "j.grid_cell_id, j.zone_id, j.unit_id, j.department_code, j.severity, "
-                "j.permitted, j.near_points, j.due_at FROM floor_staging s "
-                "JOIN violation_judge_many(:c, 'SELECT row_no AS k, ST_SetSRID(CAST(wkb AS "
-                "geometry), 4326) AS geom, category_code, observed_at FROM floor_staging') j "
-                "ON j.k = s.row_no ORDER BY ST_SetSRID(CAST(s.wkb AS geometry), 4326), s.row_no"
-            ),
-            {"c": city},
-        )
+        conn.execute(text(bulk.judged_insert("floor_violation", "floor_staging")), {"c": city})
         steps["judged insert"] = time.perf_counter() - t
         t = time.perf_counter()
         for sql in indexes:

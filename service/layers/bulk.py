@@ -39,6 +39,13 @@ COLUMNS = (
 TEXTS = {"case_no": (32, 1), "category": (32, 1), "description": (2000, 0)}
 CHOICES = {"status": (VIOLATION_STATUSES, "open"), "source": (VIOLATION_SOURCES, "inspection")}
 TIMES = ("observed_at", "resolved_at")
+# the staging table's columns, in COLUMNS' order
+STAGING = (
+    "(row_no int, case_no text, category_code text, description text, "
+    "observed_at timestamptz, reported_by bigint, source text, status text, "
+    "resolved_at timestamptz, photos jsonb, provenance text, location_accuracy_m real, "
+    "wkb text)"
+)
 ACCURACY_DIGITS = write.ACCURACY_DIGITS
 
 
@@ -97,9 +104,7 @@ def _numbers(frame, name: str, least: float, most: float) -> tuple[pd.Series, np
     """A number column: its values (None where absent) and which pass plainly (numbers,
     not text, within the bounds)."""
     if name not in frame:
-        return pd.Series([None] * len(frame), dtype=object, index=frame.index), np.ones(
-            len(frame), bool
-        )
+        return _no_column(frame)
     raw = frame[name].astype(object)
     absent = _absent(raw)
     number = raw.map(
@@ -134,14 +139,19 @@ def _whole_minutes(offset: dt.timedelta | None) -> bool:
     return offset is not None and offset.total_seconds() % 60 == 0
 
 
+def _no_column(frame) -> tuple[pd.Series, np.ndarray]:
+    """A property the file does not have: absent in every row, which passes."""
+    return pd.Series([None] * len(frame), dtype=object, index=frame.index), np.ones(
+        len(frame), bool
+    )
+
+
 def _texts(frame, name: str, most: int, least: int) -> tuple[pd.Series, np.ndarray]:
     """A text column: its values (None where absent) and which pass plainly: text already
     stripped, within its length, without NUL, not a JSON list (the file reader makes those
     lists)."""
     if name not in frame:
-        return pd.Series([None] * len(frame), dtype=object, index=frame.index), np.ones(
-            len(frame), bool
-        )
+        return _no_column(frame)
     raw = frame[name].astype(object)
     absent = _absent(raw)
     plain = raw.map(lambda v: type(v) is str).to_numpy()
@@ -211,12 +221,7 @@ def stage(
     ``wkb`` among them) checked a column at a time, and ``rows`` validated one by one;
     return case-number conflicts by row."""
     conn.execute(
-        text(
-            "CREATE TEMP TABLE IF NOT EXISTS violation_staging (row_no int, case_no text, "
-            "category_code text, description text, observed_at timestamptz, reported_by bigint, "
-            "source text, status text, resolved_at timestamptz, photos jsonb, provenance text, "
-            "location_accuracy_m real, wkb text) ON COMMIT DROP"
-        )
+        text(f"CREATE TEMP TABLE IF NOT EXISTS violation_staging {STAGING} ON COMMIT DROP")
     )
     conn.execute(text("TRUNCATE violation_staging"))
     one_by_one = pd.DataFrame(
@@ -268,31 +273,34 @@ def stage(
     ]
 
 
+def judged_insert(into: str, staged: str) -> str:
+    """SQL: the rows of the staging table ``staged`` written into ``into`` (the cases' table,
+    or a copy of it) with what ``violation_judge_many`` finds for them, city ``:c``."""
+    return (
+        f"INSERT INTO {into} (city_id, case_no, category_code, description, observed_at, "
+        "reported_by, source, status, resolved_at, photos, provenance, location_accuracy_m, "
+        "geom, grid_cell_id, zone_id, unit_id, department_code, severity, permitted, "
+        "near_points, due_at) "
+        "SELECT :c, s.case_no, s.category_code, s.description, s.observed_at, s.reported_by, "
+        "s.source, s.status, s.resolved_at, s.photos, s.provenance, s.location_accuracy_m, "
+        "ST_SetSRID(CAST(s.wkb AS geometry), 4326), j.grid_cell_id, j.zone_id, j.unit_id, "
+        "j.department_code, j.severity, j.permitted, j.near_points, j.due_at "
+        f"FROM {staged} s JOIN violation_judge_many(:c, 'SELECT row_no AS k, "
+        "ST_SetSRID(CAST(wkb AS geometry), 4326) AS geom, category_code, observed_at "
+        f"FROM {staged}') j ON j.k = s.row_no "
+        # in spatial order: each insert into the spatial index lands beside the one
+        # before (a fifth less time than file order at a million rows)
+        "ORDER BY ST_SetSRID(CAST(s.wkb AS geometry), 4326), s.row_no"
+    )
+
+
 def insert_staged(conn: Connection, city_id: int) -> int:
     """Insert the staged rows, judged together by ``violation_judge_many``; return how many."""
     conn.execute(text("SELECT set_config('chuangwen.judged', 'on', true)"))
     # the file's rows are sorted by place and by row in memory, not on disk
     before = conn.execute(text("SELECT current_setting('work_mem')")).scalar()
     conn.execute(text("SELECT set_config('work_mem', '256MB', true)"))
-    n = conn.execute(
-        text(
-            "INSERT INTO violation (city_id, case_no, category_code, description, observed_at, "
-            "reported_by, source, status, resolved_at, photos, provenance, location_accuracy_m, "
-            "geom, grid_cell_id, zone_id, unit_id, department_code, severity, permitted, "
-            "near_points, due_at) "
-            "SELECT :c, s.case_no, s.category_code, s.description, s.observed_at, s.reported_by, "
-            "s.source, s.status, s.resolved_at, s.photos, s.provenance, s.location_accuracy_m, "
-            "ST_SetSRID(CAST(s.wkb AS geometry), 4326), j.grid_cell_id, j.zone_id, j.unit_id, "
-            "j.department_code, j.severity, j.permitted, j.near_points, j.due_at "
-            "FROM violation_staging s JOIN violation_judge_many(:c, 'SELECT row_no AS k, "
-            "ST_SetSRID(CAST(wkb AS geometry), 4326) AS geom, category_code, observed_at "
-            "FROM violation_staging') j ON j.k = s.row_no "
-            # in spatial order: each insert into the spatial index lands beside the one
-            # before (a fifth less time than file order at a million rows)
-            "ORDER BY ST_SetSRID(CAST(s.wkb AS geometry), 4326), s.row_no"
-        ),
-        {"c": city_id},
-    ).rowcount
+    n = conn.execute(text(judged_insert("violation", "violation_staging")), {"c": city_id}).rowcount
     conn.execute(text("SELECT set_config('chuangwen.judged', 'off', true)"))
     conn.execute(text("SELECT set_config('work_mem', :w, true)"), {"w": before})
     return n

@@ -81,6 +81,11 @@ class PlanIn(BaseModel):
         return v
 
     @property
+    def members(self) -> list[int]:
+        """The night's users, team by team (a name twice in one team: once)."""
+        return [u for t in self.team for u in dict.fromkeys(t)]
+
+    @property
     def depots(self) -> list[list[float]]:
         """Each team's depot."""
         return self.depot * len(self.team) if len(self.depot) == 1 else self.depot
@@ -145,7 +150,7 @@ def parse(conn: Connection, city_id: int, body: object) -> tuple[PlanIn, dt.date
     errors = []
     if len(plan.depot) not in (1, len(plan.team)):
         errors.append(field_error("depot", "one [lon, lat] for all teams, or one for each team"))
-    members = [u for t in plan.team for u in dict.fromkeys(t)]  # (a name twice in a team: once)
+    members = plan.members
     if len(set(members)) < len(members):
         errors.append(field_error("team", "a user is in one team of a night"))
     if end - start > dt.timedelta(hours=16):
@@ -258,7 +263,7 @@ def _offered_cases(conn, city_id: int, plan: PlanIn, weights: dict, config: dict
     if weights["verify"] <= 0 or conn.execute(
         text("SELECT EXISTS (SELECT 1 FROM app_user WHERE city_id = :c AND id = ANY(:team) "
              "AND role = 'unit')"),
-        {"c": city_id, "team": [u for t in plan.team for u in t]},
+        {"c": city_id, "team": plan.members},
     ).scalar():  # fmt: skip
         return []
     cases = conn.execute(
@@ -407,17 +412,14 @@ def create(
     # all the teams, the floor
     ok = np.zeros(n + len(cases), bool)
     stops, source, likes = 0.0, [], []
+    area = area_id(conn, city_id, plan.area)
     for t in range(k):
         seen = (
             times if k == 1 else times[np.ix_(np.r_[t, k : len(times)], np.r_[t, k : len(times)])]
         )
         ok_t = coverage.reachable(seen, dwell, budget - min(900, budget // 10))  # late start
         ok |= ok_t
-        likes.append(
-            coverage.Alike(
-                city_id, plan.mode, area_id(conn, city_id, plan.area), tuple(depots[t]), budget, day
-            )
-        )
+        likes.append(coverage.Alike(city_id, plan.mode, area, tuple(depots[t]), budget, day))
         past = coverage.past_rounds(conn, likes[t])
         got, src = coverage.capacity(past, seen[: n + 1, : n + 1], dwell[:n], budget, ok_t[:n])
         stops += got
@@ -519,8 +521,18 @@ def create(
     for t, tour in enumerate(night):
         # the tour's places in the night's matrix: its depot, then candidate i at k + i
         places = [t, *[k + i for i in tour.order], t]
+        stops = [
+            {
+                "seq": j + 1,
+                "pt": rows[i].id if i < n else None,
+                "v": cases[i - n].id if i >= n else None,
+                "eta": start + dt.timedelta(seconds=int(a)),
+                "dw": int(dwell[i]),
+            }
+            for j, (i, a) in enumerate(zip(tour.order, tour.arrive_s, strict=True))
+        ]
         pids.append(
-            _insert_round(
+            _write_round(
                 conn,
                 city_id,
                 user_id,
@@ -535,33 +547,10 @@ def create(
                 tour,
                 _route(lonlat, places, paths),
                 float(sum(leg_metres(a, b) for a, b in zip(places[:-1], places[1:], strict=True))),
+                dict.fromkeys(plan.team[t]),
+                stops,
             )
         )
-        conn.execute(
-            text(
-                "INSERT INTO inspection_team_member (city_id, plan_id, user_id) VALUES (:c, :p, :u)"
-            ),
-            [{"c": city_id, "p": pids[-1], "u": u} for u in dict.fromkeys(plan.team[t])],
-        )
-        if tour.order:
-            conn.execute(
-                text(
-                    "INSERT INTO inspection_stop (city_id, plan_id, seq, point_id, "
-                    "violation_id, eta, dwell_s) VALUES (:c, :p, :seq, :pt, :v, :eta, :dw)"
-                ),
-                [
-                    {
-                        "c": city_id,
-                        "p": pids[-1],
-                        "seq": j + 1,
-                        "pt": rows[i].id if i < n else None,
-                        "v": cases[i - n].id if i >= n else None,
-                        "eta": start + dt.timedelta(seconds=int(a)),
-                        "dw": int(dwell[i]),
-                    }
-                    for j, (i, a) in enumerate(zip(tour.order, tour.arrive_s, strict=True))
-                ],
-            )
     if k > 1:  # the night's rounds, for leaders (a team's members are shown none of this)
         conn.execute(
             text(
@@ -573,10 +562,12 @@ def create(
     return pids
 
 
-def _insert_round(conn, city_id, user_id, plan, when, draws, tour, route, distance) -> int:
-    """One team's round of the night: the plan row."""
+def _write_round(
+    conn, city_id, user_id, plan, when, draws, tour, route, distance, team, stops
+) -> int:
+    """One team's round of the night: the plan row, its team and its stops; its id."""
     start, end, (x, y) = when
-    return conn.execute(
+    pid = conn.execute(
         text(
             "INSERT INTO inspection_plan (city_id, plan_date, window_start, window_end, "
             "release_at, mode, area_id, created_by, travel_s, dwell_s, distance_m, draws, "
@@ -603,6 +594,19 @@ def _insert_round(conn, city_id, user_id, plan, when, draws, tour, route, distan
             "route": route,
         },
     ).scalar_one()
+    conn.execute(
+        text("INSERT INTO inspection_team_member (city_id, plan_id, user_id) VALUES (:c, :p, :u)"),
+        [{"c": city_id, "p": pid, "u": u} for u in team],
+    )
+    if stops:
+        conn.execute(
+            text(
+                "INSERT INTO inspection_stop (city_id, plan_id, seq, point_id, violation_id, "
+                "eta, dwell_s) VALUES (:c, :p, :seq, :pt, :v, :eta, :dw)"
+            ),
+            [{"c": city_id, "p": pid, **s} for s in stops],
+        )
+    return pid
 
 
 def _visited(conn, city_id: int, point_ids: list[int], day: dt.date) -> np.ndarray:
