@@ -68,10 +68,16 @@ def demo_city(conn) -> tuple[int, list[float]]:
 
 
 def jinan_city(
-    conn, roads_path: Path, points: int = 300, radius_m: float = 3000, code: str = "370100"
+    conn,
+    roads_path: Path,
+    points: int = 300,
+    radius_m: float = 3000,
+    code: str = "370100",
+    name: str = "济南",
 ) -> tuple[int, list[float]]:
-    """A city on Jinan's street network with ``points`` points within ``radius_m`` of a
-    central node (made once under ``code``); its id and the centre."""
+    """A city on Jinan's street network (or the one of ``roads_path``, called ``name``) with
+    ``points`` points within ``radius_m`` of a central node (made once under ``code``); its
+    id and the centre."""
     from gis import roads as graph
     from service.layers.catalogues import load_catalogues
     from service.rounds import roads
@@ -89,7 +95,7 @@ def jinan_city(
             "INSERT INTO city (code, name, crs_epsg, extent) VALUES (:k, :name, 4549, "
             "ST_MakeEnvelope(:w, :s, :e, :n, 4326)) RETURNING id"
         ),
-        {"k": code, "name": f"济南市（{points} 点）", "w": w, "s": s, "e": e, "n": n},
+        {"k": code, "name": f"{name}（{points} 点）", "w": w, "s": s, "e": e, "n": n},
     ).scalar()
     load_catalogues(conn, city)
     roads.store(conn, city, frame, "osm", roads_path.name)
@@ -114,7 +120,7 @@ def jinan_city(
             {
                 "c": city,
                 "code": f"J{k:04d}" if points > 999 else f"J{k:03d}",
-                "name": f"济南点位 {k:04d}" if points > 999 else f"济南点位 {k:03d}",
+                "name": f"{name}点位 {k:04d}" if points > 999 else f"{name}点位 {k:03d}",
                 "cat": cats[int(rng.integers(len(cats)))],
                 "w": float(np.clip(rng.lognormal(0, 0.8), 0.1, 99)),
                 "x": float(net.lonlat[v, 0]),

@@ -8,6 +8,7 @@ would keep the asked one: another mode, more teams, a longer window.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -127,17 +128,26 @@ def hazard_for(points: int, stops: float, floor_days: int) -> visits.Hazard:
     return _hazard(points, round(stops, 1), floor_days)
 
 
-def last_kept(conn: Connection, like: Alike) -> int | None:
-    """The floor the last round planned like this one kept; None when there is none, or it
-    kept none within a year."""
-    value = conn.execute(
-        text(
-            "SELECT p.draws ->> 'floor_kept_days' FROM inspection_plan p "
-            f"WHERE {_ALIKE} ORDER BY p.plan_date DESC, p.id DESC LIMIT 1"
+def last_kept(conn: Connection, likes: Sequence[Alike]) -> int | None:
+    """The floor the last round planned like one of ``likes`` (a night's teams) kept; None
+    when there is none, or it kept none within a year."""
+    last = max(
+        (
+            row
+            for like in likes
+            for row in conn.execute(
+                text(
+                    "SELECT p.plan_date, p.id, p.draws ->> 'floor_kept_days' AS kept "
+                    f"FROM inspection_plan p WHERE {_ALIKE} "
+                    "ORDER BY p.plan_date DESC, p.id DESC LIMIT 1"
+                ),
+                like.params(),
+            )
         ),
-        like.params(),
-    ).scalar()
-    kept = int(value) if value else None
+        key=lambda r: (r.plan_date, r.id),
+        default=None,
+    )
+    kept = int(last.kept) if last is not None and last.kept else None
     return kept if kept and kept < visits.LONGEST_FLOOR else None
 
 

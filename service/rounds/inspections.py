@@ -429,7 +429,7 @@ def create(
     # the floor kept shortens by a day a night at most (a floor that jumps shorter forces at
     # once every point between the two, and so names them), and lengthens only when the
     # capacity clearly needs it (no wavering up and down with the stops a night)
-    before = coverage.last_kept(conn, likes[0])
+    before = coverage.last_kept(conn, likes)
     kept = fp.keep_days or visits.LONGEST_FLOOR
     if before:
         if kept < before:

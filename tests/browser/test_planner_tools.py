@@ -90,19 +90,24 @@ def test_a_case_popup_shows_its_photo_owner_department_and_countdown(
             _forget(engine, "violation", "case_no", case_no)
 
 
+def _plan_tab(ctx, server):
+    """A leader's map with the plan tab open over the demo city's centre: the page, the
+    form's plan button and the map's box on the screen."""
+    page = ctx.new_page()
+    sign_in_as(page, server, "t_leader", "leader-password")
+    page.goto(server + "/")
+    page.wait_for_function(READY, timeout=30000)
+    page.click("[data-tab=plan]")
+    page.evaluate(f"() => {{ {MAP}.setView([28.29, 117.215], 15, {{animate: false}}); }}")
+    return page, page.locator("#cw-plan-submit"), page.locator(".folium-map").bounding_box()
+
+
 def test_a_leader_plans_a_round_from_the_map(browser, server, engine, tokens):
     with watched_context(browser) as (ctx, watch):
-        page = ctx.new_page()
-        sign_in_as(page, server, "t_leader", "leader-password")
-        page.goto(server + "/")
-        page.wait_for_function(READY, timeout=30000)
-        page.click("[data-tab=plan]")
-        submit = page.locator("#cw-plan-submit")
+        page, submit, box = _plan_tab(ctx, server)
         # it cannot be sent yet, and says why
         assert submit.is_disabled() and "出发点" in submit.get_attribute("title")
         page.click("#cw-plan-pick")
-        page.evaluate(f"() => {{ {MAP}.setView([28.29, 117.215], 15, {{animate: false}}); }}")
-        box = page.locator(".folium-map").bounding_box()
         page.mouse.click(box["x"] + box["width"] / 3, box["y"] + box["height"] / 2)
         assert "出发点：117." in page.inner_text("#cw-plan-depot")
         assert submit.is_disabled() and "队员" in submit.get_attribute("title")
@@ -140,6 +145,86 @@ def test_a_leader_plans_a_round_from_the_map(browser, server, engine, tokens):
         page.wait_for_load_state()
         assert f"/inspection-plans/{pid}" in page.url
         assert watch.outside == [] and watch.errors == []
+
+
+def test_a_leader_plans_two_teams_for_one_night_from_the_map(browser, server, engine, tokens):
+    """Two teams from the form: each its members and its own start; the same person in both
+    is refused under the teams; a third team added and taken off again; the night's two
+    rounds are linked, each with its own team and start, and no point is on both."""
+    inspector = tokens["inspector"][0]
+    with engine.connect() as conn:
+        other = conn.execute(
+            text(
+                "SELECT id FROM app_user WHERE city_id = :c AND role = 'inspector' AND active "
+                "AND id <> :i ORDER BY id LIMIT 1"
+            ),
+            {"c": inspector.city_id, "i": inspector.id},
+        ).scalar_one()
+    with watched_context(browser) as (ctx, watch):
+        page, submit, box = _plan_tab(ctx, server)
+        page.click("#cw-plan-pick")
+        page.mouse.click(box["x"] + box["width"] / 3, box["y"] + box["height"] / 2)
+        page.select_option("#cw-plan-team", label="t_inspector")
+        page.select_option("#cw-plan-mode", "walk")
+        assert submit.is_enabled()
+        page.click("#cw-plan-add-team")
+        # the second team has no one yet: the button says so
+        assert submit.is_disabled() and "队员" in submit.get_attribute("title")
+        assert "第 1 组" in page.inner_text("#cw-plan-teams")
+        assert "与第 1 组同一出发点" in page.inner_text("#cw-plan-depot-2")
+        # a third team, its start being picked, taken off again: only the last team can be
+        # taken off, and the map no longer waits for its start
+        page.click("#cw-plan-add-team")
+        assert page.locator("#cw-plan-drop-2").is_hidden()
+        page.click("#cw-plan-pick-3")
+        page.click("#cw-plan-drop-3")
+        assert page.locator("#cw-plan-team-3").count() == 0
+        assert page.locator("#cw-plan-drop-2").is_visible()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] * 2 / 3)
+        assert (
+            page.evaluate(
+                f"() => {{ let n = 0; {MAP}.eachLayer(l => {{ if (l instanceof L.Marker && "
+                "l.options.title && l.options.title.includes('出发点')) n++; }); return n; }"
+            )
+            == 1
+        )
+        # the same person in both teams: refused, said under the teams
+        page.select_option("#cw-plan-team-2", label="t_inspector")
+        submit.click()
+        error = page.locator(".cw-field-error[data-field=team]")
+        error.wait_for(state="visible", timeout=30000)
+        assert error.inner_text().strip()
+        page.select_option("#cw-plan-team-2", str(other))
+        page.click("#cw-plan-pick-2")
+        page.mouse.click(box["x"] + box["width"] * 2 / 3, box["y"] + box["height"] / 3)
+        assert "出发点：117." in page.inner_text("#cw-plan-depot-2")
+        submit.click()
+        page.locator("#cw-plan-open-2").wait_for(timeout=90000)
+        assert "2 条路线" in page.inner_text("#cw-plan-status")
+        pids = [
+            int(page.get_attribute(f"#cw-plan-open-{k}", "href").rstrip("/").split("/")[-1])
+            for k in (1, 2)
+        ]
+        with engine.connect() as conn:
+            rounds = conn.execute(
+                text(
+                    "SELECT p.id, ST_AsText(p.depot) AS depot, array_agg(DISTINCT m.user_id) "
+                    "AS team, array_remove(array_agg(DISTINCT s.point_id), NULL) AS points "
+                    "FROM inspection_plan p JOIN inspection_team_member m ON m.plan_id = p.id "
+                    "LEFT JOIN inspection_stop s ON s.plan_id = p.id WHERE p.id = ANY(:p) "
+                    "GROUP BY p.id, p.depot ORDER BY p.id"
+                ),
+                {"p": pids},
+            ).all()
+        assert [r.team for r in rounds] == [[inspector.id], [other]]
+        assert rounds[0].depot != rounds[1].depot
+        assert rounds[0].points + rounds[1].points
+        assert not set(rounds[0].points) & set(rounds[1].points)
+        page.click("#cw-plan-open-2")
+        page.wait_for_load_state()
+        assert f"/inspection-plans/{pids[1]}" in page.url
+        # the refusal above is the one error the console saw
+        assert watch.outside == [] and len(watch.errors) == 1 and "422" in watch.errors[0]
 
 
 def test_search_marks_its_hit_and_disabled_buttons_say_why(page, server, engine, demo):

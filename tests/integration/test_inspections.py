@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from service.rounds import inspections
+from gis.visits import LONGEST_FLOOR
+from service.rounds import coverage, inspections
 from service.store.db import Actor, set_actor
 from tests.conftest import bearer
 
@@ -325,7 +326,9 @@ def test_the_coverage_report_says_the_floor_on_foot_cannot_be_kept(client, token
         assert field in [e["field"] for e in bad.get_json()["errors"]], (query, bad.get_json())
 
 
-def test_a_night_of_three_teams_gives_each_its_own_round_and_no_point_twice(client, tokens):
+def test_a_night_of_three_teams_gives_each_its_own_round_and_no_point_twice(
+    client, tokens, engine, demo
+):
     """Three teams in one request: a round each, from its own depot, no point on two of
     them; each team sees its own round only, and the leader which rounds make the night."""
     leader = tokens["leader"][1]
@@ -350,6 +353,21 @@ def test_a_night_of_three_teams_gives_each_its_own_round_and_no_point_twice(clie
     for other in ids[1:]:
         resp = client.get(f"/api/inspection-plans/{other}", headers=bearer(tokens["inspector"][1]))
         assert resp.status_code == 404
+    # the next night's floor is read from the last round like any of its teams': a night
+    # whose first team starts where no round started still finds this one
+    far = [117.3000, 28.4000]
+    likes = [
+        coverage.Alike(demo[0], "walk", None, tuple(d), 3.5 * 3600, dt.date(2026, 11, 30))
+        for d in (far, depots[2])
+    ]
+    with engine.connect() as conn:
+        kept = conn.execute(
+            text("SELECT (draws ->> 'floor_kept_days')::int FROM inspection_plan WHERE id = :p"),
+            {"p": ids[2]},
+        ).scalar_one()
+        assert coverage.last_kept(conn, likes[:1]) is None
+        assert coverage.last_kept(conn, likes) == (kept if kept < LONGEST_FLOOR else None)
+        assert kept < LONGEST_FLOOR
     # a depot too few, a user in two teams, a team that is no list of ids: named
     bad = _plan(client, leader, member=0, team=teams, depot=depots[:2])
     assert {e["field"] for e in bad.get_json()["errors"]} == {"depot"}

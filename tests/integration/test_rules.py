@@ -256,11 +256,41 @@ def _places(conn, city_id) -> dict:
     )
 
 
+def _rows(conn, city_id) -> dict:
+    """Each case's whole row as the audit sees it."""
+    return dict(
+        conn.execute(
+            text("SELECT id::text, to_jsonb(v) FROM violation v WHERE city_id = :c"),
+            {"c": city_id},
+        ).all()
+    )
+
+
+def _audited_as_the_row_trigger_audits(conn, mark: int, before: dict, after: dict) -> set:
+    """The cases written since audit row ``mark`` are audited once each, as audit_row does
+    it: by the test's actor, with the keys whose value changed, old and new; the keys."""
+    audited = conn.execute(
+        text(
+            "SELECT row_key, actor_name, action, old, new FROM audit_log "
+            "WHERE id > :m AND table_name = 'violation' AND city_id = :c"
+        ),
+        {"m": mark, "c": next(iter(after.values()))["city_id"]},
+    ).all()
+    changed = {k for k in after if after[k] != before[k]}
+    assert sorted(r.row_key for r in audited) == sorted(changed)
+    for r in audited:
+        keys = {c for c in after[r.row_key] if after[r.row_key][c] != before[r.row_key][c]}
+        assert (r.actor_name, r.action) == ("test-rules", "UPDATE")
+        assert r.new == {c: after[r.row_key][c] for c in keys}, r.row_key
+        assert r.old == {c: before[r.row_key][c] for c in keys}, r.row_key
+    return {k for r in audited for k in r.new}
+
+
 def test_an_edit_writes_exactly_the_cases_whose_answer_it_changes(tx, demo):
     """A point moved, a zone shrunk, a stall area's hours and a category's deadline changed:
     after each, every stored answer is the one the row trigger's query gives (and the one
     the set-based judgement gives), and the cases written are exactly those whose answer
-    changed; a unit set by hand stays."""
+    changed, each audited as the row trigger audits a write; a unit set by hand stays."""
     city_id = demo[0]
     s = _stall_spot(tx, city_id)
     _report(tx, city_id, s.x, s.y, "open_air_bbq", "2026-11-27 23:30+08")  # permitted
@@ -309,11 +339,14 @@ def test_an_edit_writes_exactly_the_cases_whose_answer_it_changes(tx, demo):
             by_hand,
         ),
     ]
-    moved = set()
+    moved, keys = set(), set()
     for sql, key in edits:
         before, places = _stored(tx, city_id), _places(tx, city_id)
+        rows = _rows(tx, city_id)
+        mark = tx.execute(text("SELECT coalesce(max(id), 0) FROM audit_log")).scalar()
         tx.execute(text(sql), {"c": city_id, "i": key})
         after, now = _stored(tx, city_id), _places(tx, city_id)
+        keys |= _audited_as_the_row_trigger_audits(tx, mark, rows, _rows(tx, city_id))
         one = _judged_alike(tx, city_id)  # one by one == all together
         hand = {
             r[0]: r[1:]
@@ -333,3 +366,5 @@ def test_an_edit_writes_exactly_the_cases_whose_answer_it_changes(tx, demo):
         assert changed and {k for k in now if now[k] != places[k]} == changed, sql
         moved |= changed
     assert by_hand in moved and after[by_hand][2] == other
+    # the owner computed from the unit (tally_apart) is among what was audited
+    assert {"near_points", "unit_id", "tally_apart", "due_at"} <= keys

@@ -560,7 +560,7 @@ document.addEventListener("DOMContentLoaded", function () {
   if (cfg.canPlan) { planner(); }
 
   function planner() {
-    var body = bodies.plan, p = cfg.planning, depot = null, marker = null, picking = false;
+    var body = bodies.plan, p = cfg.planning, picking = null;
     var form = el("form", {id: "cw-plan-form", class: "cw-form"});
     function row(name, label, input) {
       input.name = name;
@@ -576,21 +576,19 @@ document.addEventListener("DOMContentLoaded", function () {
                                                      value: "23:00"}));
     var mode = row("mode", t("ui.plan.mode"), el("select"));
     p.modes.forEach(function (m) { mode.appendChild(el("option", {value: m[0], text: m[1]})); });
-    var team = row("team", t("ui.plan.team"), el("select", {multiple: true, size: 4}));
-    p.team.forEach(function (u) { team.appendChild(el("option", {value: u[0], text: u[1]})); });
     var area = row("area", t("ui.plan.area"), el("select"));
     area.appendChild(el("option", {value: "", text: t("ui.plan.whole_city")}));
     p.areas.forEach(function (a) { area.appendChild(el("option", {value: a[0], text: a[1]})); });
-    var where = el("p", {id: "cw-plan-depot", class: "cw-hint", text: t("ui.plan.no_depot")});
-    var pick = el("button", {type: "button", id: "cw-plan-pick", text: t("ui.plan.pick"),
-                             onclick: function () {
-                               picking = true;
-                               map.getContainer().style.cursor = "crosshair";
-                               note(status, t("ui.plan.click_map"));
-                             }});
-    form.appendChild(el("div", {class: "cw-field"}, el("label", {text: t("ui.plan.depot")}),
-      el("div", {class: "cw-row"}, pick), where,
-      el("p", {class: "cw-field-error", "data-field": "depot", hidden: true})));
+    // the night's teams: each its members and its start; the first team's elements keep the
+    // names of a one-team form (cw-plan-team, cw-plan-pick, cw-plan-depot), the next ones a
+    // number (cw-plan-team-2 ...); a team without a start of its own starts at the first's
+    var teams = [], crew = el("div", {id: "cw-plan-teams"});
+    form.appendChild(crew);
+    var more = el("button", {type: "button", id: "cw-plan-add-team", text: t("ui.plan.add_team"),
+                             onclick: function () { addTeam(); ready(); }});
+    form.appendChild(el("div", {class: "cw-row"}, more));
+    form.appendChild(el("p", {class: "cw-field-error", "data-field": "team", hidden: true}));
+    form.appendChild(el("p", {class: "cw-field-error", "data-field": "depot", hidden: true}));
     var submit = el("button", {type: "submit", id: "cw-plan-submit", text: t("ui.plan.create")});
     var check = el("button", {type: "button", id: "cw-plan-check", text: t("ui.plan.check"),
                               onclick: promise});
@@ -602,9 +600,85 @@ document.addEventListener("DOMContentLoaded", function () {
     body.appendChild(status);
     body.appendChild(promised);
 
+    function addTeam() {
+      var n = teams.length + 1, suffix = n === 1 ? "" : "-" + n;
+      var team = {depot: null, marker: null};
+      team.members = el("select", {multiple: true, size: 4, id: "cw-plan-team" + suffix,
+                                   name: "team" + suffix});
+      p.team.forEach(function (u) {
+        team.members.appendChild(el("option", {value: u[0], text: u[1]}));
+      });
+      team.members.addEventListener("change", ready);
+      team.where = el("p", {id: "cw-plan-depot" + suffix, class: "cw-hint",
+                            text: t(n === 1 ? "ui.plan.no_depot" : "ui.plan.depot_first")});
+      team.pick = el("button", {type: "button", id: "cw-plan-pick" + suffix,
+                                text: t("ui.plan.pick"), onclick: function () {
+                                  picking = team;
+                                  map.getContainer().style.cursor = "crosshair";
+                                  note(status, t("ui.plan.click_map"));
+                                }});
+      var heading = n > 1 ? el("legend", {text: t("ui.plan.team_n", {n: n})}) : null;
+      team.box = el("fieldset", {class: "cw-field cw-plan-team"}, heading,
+        el("label", {for: team.members.id, text: t("ui.plan.team")}), team.members,
+        el("label", {text: t("ui.plan.depot")}), el("div", {class: "cw-row"}, team.pick),
+        team.where);
+      if (n > 1) {
+        // only the last team can be taken off: the others keep their numbers
+        team.drop = el("button", {type: "button", id: "cw-plan-drop" + suffix,
+                                  text: t("ui.plan.drop_team"), onclick: dropLast});
+        team.box.appendChild(team.drop);
+        if (teams[n - 2].drop) { teams[n - 2].drop.hidden = true; }
+        if (n === 2) { teams[0].box.insertBefore(el("legend", {text: t("ui.plan.team_n", {n: 1})}),
+                                                 teams[0].box.firstChild); }
+      }
+      teams.push(team);
+      crew.appendChild(team.box);
+      more.hidden = teams.length >= 10;
+      retitle();
+    }
+
+    function dropLast() {
+      var team = teams.pop();
+      if (picking === team) {
+        picking = null;
+        map.getContainer().style.cursor = "";
+        note(status, "");
+      }
+      if (team.marker) { map.removeLayer(team.marker); }
+      crew.removeChild(team.box);
+      var last = teams[teams.length - 1];
+      if (last.drop) { last.drop.hidden = false; }
+      if (teams.length === 1) {
+        var legend = teams[0].box.querySelector("legend");
+        if (legend) { legend.remove(); }
+      }
+      more.hidden = false;
+      retitle();
+      ready();
+    }
+
+    // each start's marker says whose it is once there are several teams
+    function title(team) {
+      return teams.length > 1
+        ? t("ui.plan.team_n", {n: teams.indexOf(team) + 1}) + " · " + t("ui.plan.depot")
+        : t("ui.plan.depot");
+    }
+    function retitle() {
+      teams.forEach(function (team) {
+        if (!team.marker) { return; }
+        team.marker.options.title = title(team);
+        if (team.marker.getElement()) { team.marker.getElement().title = title(team); }
+      });
+    }
+
+    function chosen(team) {
+      return Array.prototype.filter.call(team.members.options, function (o) { return o.selected; })
+        .map(function (o) { return Number(o.value); });
+    }
+
     function ready() {
-      var chosen = Array.prototype.some.call(team.options, function (o) { return o.selected; });
-      why(submit, !depot ? t("ui.why.no_depot") : !chosen ? t("ui.why.no_team") : null);
+      var depot = teams[0].depot, everyone = teams.every(function (m) { return chosen(m).length; });
+      why(submit, !depot ? t("ui.why.no_depot") : !everyone ? t("ui.why.no_team") : null);
       why(check, !depot ? t("ui.why.no_depot") : null);
     }
 
@@ -613,8 +687,8 @@ document.addEventListener("DOMContentLoaded", function () {
       var q = "?mode=" + encodeURIComponent(mode.value) + "&window=" +
         encodeURIComponent(form.elements.window_start.value + "-" +
                            form.elements.window_end.value) +
-        "&depot=" + depot.join(",") + (area.value ? "&area=" + encodeURIComponent(area.value)
-                                                  : "");
+        "&depot=" + teams[0].depot.join(",") + "&teams=" + teams.length +
+        (area.value ? "&area=" + encodeURIComponent(area.value) : "");
       promised.hidden = false;
       promised.textContent = t("ui.plan.working");
       api("GET", p.coverage + q).then(function (r) {
@@ -640,30 +714,32 @@ document.addEventListener("DOMContentLoaded", function () {
         lines.forEach(function (line) { promised.appendChild(el("p", {text: line})); });
       });
     }
-    team.addEventListener("change", ready);
+    addTeam();
     ready();
     map.on("click", function (ev) {
       if (!picking) { return; }
-      picking = false;
+      var team = picking;
+      picking = null;
       map.getContainer().style.cursor = "";
-      depot = [Number(ev.latlng.lng.toFixed(6)), Number(ev.latlng.lat.toFixed(6))];
-      if (marker) { map.removeLayer(marker); }
-      marker = L.marker(ev.latlng, {title: t("ui.plan.depot")}).addTo(map);
-      where.textContent = t("ui.plan.depot_at", {lon: depot[0], lat: depot[1]});
+      team.depot = [Number(ev.latlng.lng.toFixed(6)), Number(ev.latlng.lat.toFixed(6))];
+      if (team.marker) { map.removeLayer(team.marker); }
+      team.marker = L.marker(ev.latlng, {title: title(team)}).addTo(map);
+      team.where.textContent = t("ui.plan.depot_at", {lon: team.depot[0], lat: team.depot[1]});
       note(status, "");
       ready();
     });
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       form.querySelectorAll(".cw-field-error").forEach(function (b) { b.hidden = true; });
+      var first = teams[0].depot, own = teams.some(function (m) { return m.depot && m !== teams[0]; });
       var body = {
         date: form.elements.date.value,
         window_start: form.elements.window_start.value,
         window_end: form.elements.window_end.value,
         mode: mode.value,
-        depot: depot,
-        team: Array.prototype.filter.call(team.options, function (o) { return o.selected; })
-          .map(function (o) { return Number(o.value); })
+        // one team: its members and start, as before; several: a list of each
+        team: teams.length === 1 ? chosen(teams[0]) : teams.map(chosen),
+        depot: !own ? first : teams.map(function (m) { return m.depot || first; })
       };
       if (area.value) { body.area = area.value; }
       why(submit, t("ui.why.planning"));
@@ -686,10 +762,24 @@ document.addEventListener("DOMContentLoaded", function () {
           status.textContent = "";
           status.className = "cw-note cw-good";
           status.hidden = false;
-          status.appendChild(document.createTextNode(
-            t("ui.plan.created", {n: (r.data.stops || []).length}) + " "));
-          status.appendChild(el("a", {href: p.round.replace("{id}", r.data.id),
-                                      id: "cw-plan-open", text: t("ui.plan.open")}));
+          if (!r.data.plans) {
+            status.appendChild(document.createTextNode(
+              t("ui.plan.created", {n: (r.data.stops || []).length}) + " "));
+            status.appendChild(el("a", {href: p.round.replace("{id}", r.data.id),
+                                        id: "cw-plan-open", text: t("ui.plan.open")}));
+            return;
+          }
+          // a round for each team, none sharing a point
+          status.appendChild(el("span", {text: t("ui.plan.created_night",
+                                                 {teams: r.data.plans.length})}));
+          var list = el("ol", {id: "cw-plan-rounds"});
+          r.data.plans.forEach(function (plan, k) {
+            list.appendChild(el("li", {},
+              el("a", {href: p.round.replace("{id}", plan.id), id: "cw-plan-open-" + (k + 1),
+                       text: t("ui.plan.team_n", {n: k + 1})}),
+              " " + t("ui.plan.created", {n: (plan.stops || []).length})));
+          });
+          status.appendChild(list);
         });
     });
   }

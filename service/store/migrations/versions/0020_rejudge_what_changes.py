@@ -58,8 +58,7 @@ END
 $$;
 """
 
-UP = (
-    """
+REJUDGE_CASES = """
 CREATE FUNCTION violation_rejudge_cases(p_city integer, p_ids bigint[]) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -91,16 +90,15 @@ BEGIN
 END
 $$;
 """
-    + AREA
-    % (
-        """PERFORM violation_rejudge_cases(city, ARRAY(
+
+UP = REJUDGE_CASES + AREA % (
+    """PERFORM violation_rejudge_cases(city, ARRAY(
         SELECT v.id FROM violation v
          WHERE v.city_id = city
            AND (ST_Intersects(v.geom, before_area) OR ST_Intersects(v.geom, after_area))));""",
-        """PERFORM violation_rejudge_cases(NEW.city_id, ARRAY(
+    """PERFORM violation_rejudge_cases(NEW.city_id, ARRAY(
         SELECT v.id FROM violation v
          WHERE v.city_id = NEW.city_id AND v.category_code = NEW.code));""",
-    )
 )
 
 DOWN = (
