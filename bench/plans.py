@@ -36,12 +36,11 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 
 from bench.layers import log, running_cluster  # noqa: E402
-from bench.routes import print_rows  # noqa: E402
+from bench.routes import DENSE, print_rows  # noqa: E402
 from bench.visits import _leader, jinan_city, plan_night  # noqa: E402
 from service.rounds import roads  # noqa: E402
 from service.store.db import Actor, set_actor  # noqa: E402
 
-DENSE = ROOT.parent / "shared/data/haidian/beijing_haidian_tsinghua_2017_roads.geojson"
 WINDOWS = {"walk": ("08:00", "12:00"), "drive": ("09:00", "17:00")}
 
 

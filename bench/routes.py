@@ -1,6 +1,8 @@
-"""Benchmark of inspection rounds on Jinan's whole-city street network.
+"""Benchmark of inspection rounds on Jinan's whole-city street network, and on a dense one.
 
     .venv/bin/python bench/routes.py [--roads ../shared/data/jinan_roads/edges.shp] [--quick]
+        [--dense ../shared/data/haidian/beijing_haidian_tsinghua_2017_roads.geojson]
+        [--dense-only]
 
 Needs the bench extras (`pip install -e '.[bench]'`: OR-Tools, fast-tsp). Prints three tables:
 - speed: for 500, 1,000 and 2,000 candidate points, a 4-hour walk and an 8-hour drive: the
@@ -15,6 +17,9 @@ Needs the bench extras (`pip install -e '.[bench]'`: OR-Tools, fast-tsp). Prints
   service in three regimes (its docstring says what is measured).
 Targets (issue "Unannounced inspection routes"): solve ≤ 1 s at 500 and ≤ 3 s at 2,000;
 mean gap ≤ 1 %, worst ≤ 3 %; route ≤ 1.005 × fast-tsp.
+The speed and quality tables are printed again for 500 and 1,000 points on a dense street
+network (``--dense``: 海淀's 清华/五道口 extract, points a street corner or two apart, so many
+more stops fit a window than in Jinan); ``--dense-only`` prints those alone.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from gis import tours  # noqa: E402
 from service.rounds.roads import read_lines  # noqa: E402
 
 DWELLS = np.array([240, 480, 600, 600, 720, 900, 1200])
+DENSE = ROOT.parent / "shared/data/haidian/beijing_haidian_tsinghua_2017_roads.geojson"
 
 
 def instance(net, n, rng, radius_m):
@@ -57,7 +63,9 @@ def print_rows(title, rows):
             print("-+-".join("-" * w for w in widths))
 
 
-def speed_and_quality(lines, highways, quick: bool):
+def speed_and_quality(lines, highways, quick: bool, sizes=None, radius_m=None, place=""):
+    """The speed and quality tables: for each mode and number of candidates (``sizes``, within
+    ``radius_m`` of the middle; by default Jinan's), rows labelled with ``place``."""
     speed = [
         (
             "mode, candidates",
@@ -73,14 +81,15 @@ def speed_and_quality(lines, highways, quick: bool):
     ]
     quality = [("mode, candidates", "ours", "vroom x5", "OR-Tools 60 s", "gap", "route / fast-tsp")]
     gaps, ratios = [], []
-    sizes = (500, 1000) if quick else (500, 1000, 2000)
+    sizes = sizes or ((500, 1000) if quick else (500, 1000, 2000))
     for mode, hours in (("walk", 4), ("drive", 8)):
         t0 = time.perf_counter()
         net = graph.build(lines, highways, [0] * len(lines), mode)
         built = time.perf_counter() - t0
         for n in sizes:
             rng = np.random.default_rng(n)
-            nodes, priority, dwell = instance(net, n, rng, 4000 if mode == "walk" else 12000)
+            reach = radius_m or (4000 if mode == "walk" else 12000)
+            nodes, priority, dwell = instance(net, n, rng, reach)
             steady = np.arange(len(nodes)) > 0  # the points; row 0 the depot
             t0 = time.perf_counter()
             net.matrix(nodes, steady)  # the first plan over these points
@@ -98,7 +107,7 @@ def speed_and_quality(lines, highways, quick: bool):
             target = 1.0 if n == 500 else 3.0 if n == 2000 else 2.0
             speed.append(
                 (
-                    f"{mode} {hours} h, {n}",
+                    f"{place}{mode} {hours} h, {n}",
                     f"{built:.1f} s",
                     f"{matrix_s:.1f} s",
                     f"{kept_s:.2f} s",
@@ -124,7 +133,7 @@ def speed_and_quality(lines, highways, quick: bool):
             ratios.append(ratio)
             quality.append(
                 (
-                    f"{mode}, {n}",
+                    f"{place}{mode}, {n}",
                     ours,
                     best_vroom,
                     best_ort or "—",
@@ -331,20 +340,33 @@ def _attacker(visits, priority):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--roads", default=str(ROOT.parent / "shared/data/jinan_roads/edges.shp"))
+    ap.add_argument("--dense", default=str(DENSE))
+    ap.add_argument("--dense-only", action="store_true", help="the dense network's tables only")
     ap.add_argument("--quick", action="store_true", help="500 and 1000 only; OR-Tools 10 s")
     args = ap.parse_args()
-    frame = read_lines(Path(args.roads))
-    lines, highways = list(frame.geometry.values), list(frame["highway"])
-    log(f"{len(lines)} streets")
-    speed, quality = speed_and_quality(lines, highways, args.quick)
-    print_rows(
-        "Speed (2 cores; the graph is cached per network version, the matrix per plan)", speed
-    )
-    print_rows("Quality (walk 4 h, drive 8 h; priority collected)", quality)
-    print_rows(
-        "Several teams a night (VROOM's vehicles, each from its own depot)",
-        several_teams(lines, highways, args.quick),
-    )
+    if not args.dense_only:
+        frame = read_lines(Path(args.roads))
+        lines, highways = list(frame.geometry.values), list(frame["highway"])
+        log(f"{len(lines)} streets")
+        speed, quality = speed_and_quality(lines, highways, args.quick)
+        print_rows(
+            "Speed (2 cores; the graph is cached per network version, the matrix per plan)", speed
+        )
+        print_rows("Quality (walk 4 h, drive 8 h; priority collected)", quality)
+        print_rows(
+            "Several teams a night (VROOM's vehicles, each from its own depot)",
+            several_teams(lines, highways, args.quick),
+        )
+    frame = read_lines(Path(args.dense))
+    log(f"dense: {len(frame)} streets")
+    speed, quality = speed_and_quality(
+        list(frame.geometry.values), list(frame["highway"]), args.quick, (500, 1000), 5000,
+        "dense, ",
+    )  # fmt: skip
+    print_rows("Speed on a dense street network (海淀, 清华/五道口)", speed)
+    print_rows("Quality on a dense street network (walk 4 h, drive 8 h)", quality)
+    if args.dense_only:
+        return
     from bench import visits
 
     print_rows(
