@@ -23,7 +23,9 @@ def list_plans(
 ) -> list[dict]:
     """Rounds newest date first. Team members get their own from today (city time) unless
     ``day_from`` says otherwise; a round not yet released says only when it is and when it
-    opens. Nothing here names a stop, so listing is not logged as a read of a plan."""
+    opens. Leaders also see each round's team (names) and, for a night of several teams,
+    which team of how many. Nothing here names a stop, so listing is not logged as a read of
+    a plan."""
     tz = ZoneInfo(
         conn.execute(text("SELECT timezone FROM city WHERE id = :c"), {"c": city_id}).scalar()
     )
@@ -37,7 +39,11 @@ def list_plans(
             "AND s.plan_id = p.id) AS stops, (SELECT count(*) FROM inspection_stop s WHERE "
             "s.city_id = p.city_id AND s.plan_id = p.id AND s.arrived_at IS NOT NULL) AS arrived, "
             "EXISTS (SELECT 1 FROM inspection_team_member m WHERE m.city_id = p.city_id "
-            "AND m.plan_id = p.id AND m.user_id = :u) AS member "
+            "AND m.plan_id = p.id AND m.user_id = :u) AS member, "
+            "ARRAY(SELECT coalesce(u.display_name, u.name) FROM inspection_team_member m "
+            "JOIN app_user u ON u.city_id = m.city_id AND u.id = m.user_id "
+            "WHERE m.city_id = p.city_id AND m.plan_id = p.id ORDER BY u.id) AS team, "
+            "p.draws -> 'night' AS night "
             "FROM inspection_plan p WHERE p.city_id = :c "
             "AND (CAST(:from AS date) IS NULL OR p.plan_date >= :from) "
             "AND (CAST(:to AS date) IS NULL OR p.plan_date <= :to) "
@@ -70,5 +76,9 @@ def list_plans(
             "stops": r["stops"] if released else None,
             "arrived": r["arrived"] if released else None,
         }
+        if leader:  # who goes, and which of a night's teams (not told to the teams)
+            item["team"] = list(r["team"])
+            if r["night"]:
+                item["night"] = {k: r["night"][k] for k in ("team", "teams")}
         out.append(item)
     return out

@@ -353,6 +353,26 @@ def test_a_night_of_three_teams_gives_each_its_own_round_and_no_point_twice(
     for other in ids[1:]:
         resp = client.get(f"/api/inspection-plans/{other}", headers=bearer(tokens["inspector"][1]))
         assert resp.status_code == 404
+    # the rounds list: leaders see each round's team and which of the night's teams it is;
+    # a member sees neither
+    listed = client.get("/api/inspection-plans?from=2026-11-29&to=2026-11-29",
+                        headers=bearer(leader)).get_json()  # fmt: skip
+    mine = {p["id"]: p for p in listed["plans"] if p["id"] in ids}
+    assert [mine[i]["night"] for i in ids] == [{"team": k + 1, "teams": 3} for k in range(3)]
+    with engine.connect() as conn:
+        names = dict(
+            conn.execute(
+                text("SELECT id, coalesce(display_name, name) FROM app_user WHERE id = ANY(:u)"),
+                {"u": [t[0] for t in teams]},
+            ).all()
+        )
+    assert [mine[i]["team"] for i in ids] == [[names[t[0]]] for t in teams]
+    own = client.get("/api/inspection-plans?from=2026-11-29&to=2026-11-29",
+                     headers=bearer(tokens["inspector"][1])).get_json()  # fmt: skip
+    assert [p for p in own["plans"] if p["id"] == ids[0]]
+    assert all("night" not in p and "team" not in p for p in own["plans"])
+    page = client.get("/rounds", headers=bearer(leader)).get_data(as_text=True)
+    assert "第 2 组（共 3 组）" in page and names[teams[1][0]] in page
     # the next night's floor is read from the last round like any of its teams': a night
     # whose first team starts where no round started still finds this one
     far = [117.3000, 28.4000]
