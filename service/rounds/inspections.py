@@ -155,17 +155,16 @@ def parse(conn: Connection, city_id: int, body: object) -> tuple[PlanIn, dt.date
         errors.append(field_error("team", "a user is in one team of a night"))
     if end - start > dt.timedelta(hours=16):
         errors.append(field_error("window_end", "a window is at most 16 hours"))
-    for x, y in plan.depot:
-        inside = conn.execute(
-            text(
-                "SELECT ST_Intersects(ST_Buffer(extent::geography, 2000)::geometry, "
-                "ST_SetSRID(ST_MakePoint(:x, :y), 4326)) FROM city WHERE id = :c"
-            ),
-            {"x": x, "y": y, "c": city_id},
-        ).scalar()
-        if not inside:
-            errors.append(field_error("depot", "should be [lon, lat] in the city"))
-            break
+    inside = conn.execute(
+        text(
+            "SELECT bool_and(ST_Intersects(ST_Buffer(c.extent::geography, 2000)::geometry, "
+            "ST_SetSRID(ST_MakePoint(d.x, d.y), 4326))) FROM city c, "
+            "unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[])) AS d(x, y) WHERE c.id = :c"
+        ),
+        {"xs": [x for x, _ in plan.depot], "ys": [y for _, y in plan.depot], "c": city_id},
+    ).scalar()
+    if not inside:  # every team's depot in one look-up
+        errors.append(field_error("depot", "should be [lon, lat] in the city"))
     known = set(
         conn.execute(
             text("SELECT id FROM app_user WHERE city_id = :c AND id = ANY(:ids)"),
