@@ -156,10 +156,12 @@ _OF_UNIT = (
     "UNION ALL SELECT h FROM fixed WHERE g.key IS NULL AND unit_id IS NULL"
 )
 _OF_DEPARTMENT = _OF_UNIT.replace("unit_id", "department_code")
-# of an area's units; none: no owner, or a unit that rolls up to no such area
+# of an area's units; none: no owner, or a unit that rolls up to no such area. (A join to
+# the area's units, not "unit_id = ANY(ARRAY(… WHERE area_id = g.key))": over the cases'
+# partitions PostgreSQL 15 computed that array once, for the first area, and gave every
+# area the first one's median.)
 _OF_AREA = (
-    "SELECT h FROM fixed WHERE unit_id = ANY(ARRAY(SELECT unit_id FROM rolled "
-    "WHERE area_id = g.key)) "
+    "SELECT f.h FROM fixed f JOIN rolled r ON r.unit_id = f.unit_id AND r.area_id = g.key "
     "UNION ALL SELECT h FROM fixed WHERE g.key IS NULL AND unit_id IS NULL "
     "UNION ALL SELECT h FROM fixed WHERE g.key IS NULL AND unit_id = ANY(ARRAY("
     "SELECT id FROM unit WHERE city_id = :c AND id NOT IN (SELECT unit_id FROM rolled)))"

@@ -10,12 +10,14 @@ time it cannot read the way the validator does) is never judged here, only passe
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from service.layers import partitions
 from service.layers.features import write
 from service.layers.features.write import next_case_numbers
 from service.store.models import VIOLATION_SOURCES, VIOLATION_STATUSES
@@ -275,32 +277,47 @@ def stage(
 
 def judged_insert(into: str, staged: str) -> str:
     """SQL: the rows of the staging table ``staged`` written into ``into`` (the cases' table,
-    or a copy of it) with what ``violation_judge_many`` finds for them, city ``:c``."""
+    or a copy of it) with what ``violation_judge_many`` finds for them, city ``:c``, and
+    dispatched on arrival where their category says so."""
     return (
         f"INSERT INTO {into} (city_id, case_no, category_code, description, observed_at, "
         "reported_by, source, status, resolved_at, photos, provenance, location_accuracy_m, "
         "geom, grid_cell_id, zone_id, unit_id, department_code, severity, permitted, "
         "near_points, due_at) "
         "SELECT :c, s.case_no, s.category_code, s.description, s.observed_at, s.reported_by, "
-        "s.source, s.status, s.resolved_at, s.photos, s.provenance, s.location_accuracy_m, "
+        # dispatched on arrival, as violation_dispatch_on_arrival does for one case
+        "s.source, CASE WHEN s.status = 'open' AND j.unit_id IS NOT NULL AND k.auto_dispatch "
+        "THEN 'dispatched' ELSE s.status END, s.resolved_at, s.photos, s.provenance, "
+        "s.location_accuracy_m, "
         "ST_SetSRID(CAST(s.wkb AS geometry), 4326), j.grid_cell_id, j.zone_id, j.unit_id, "
         "j.department_code, j.severity, j.permitted, j.near_points, j.due_at "
         f"FROM {staged} s JOIN violation_judge_many(:c, 'SELECT row_no AS k, "
         "ST_SetSRID(CAST(wkb AS geometry), 4326) AS geom, category_code, observed_at "
         f"FROM {staged}') j ON j.k = s.row_no "
+        "LEFT JOIN violation_category k ON k.city_id = :c AND k.code = s.category_code "
         # in spatial order: each insert into the spatial index lands beside the one
         # before (a fifth less time than file order at a million rows)
         "ORDER BY ST_SetSRID(CAST(s.wkb AS geometry), 4326), s.row_no"
     )
 
 
-def insert_staged(conn: Connection, city_id: int) -> int:
-    """Insert the staged rows, judged together by ``violation_judge_many``; return how many."""
+def insert_staged(
+    conn: Connection, city_id: int, lap: Callable[[str], None] = lambda step: None
+) -> int:
+    """Insert the staged rows, judged together by ``violation_judge_many``; return how many.
+    ``lap`` is told when each step of a city's first import ends (partitions.load_alone)."""
     conn.execute(text("SELECT set_config('chuangwen.judged', 'on', true)"))
     # the file's rows are sorted by place and by row in memory, not on disk
     before = conn.execute(text("SELECT current_setting('work_mem')")).scalar()
     conn.execute(text("SELECT set_config('work_mem', '256MB', true)"))
-    n = conn.execute(text(judged_insert("violation", "violation_staging")), {"c": city_id}).rowcount
+
+    def write(into: str) -> int:
+        return conn.execute(text(judged_insert(into, "violation_staging")), {"c": city_id}).rowcount
+
+    rows = conn.execute(text("SELECT count(*) FROM violation_staging")).scalar()
+    n = partitions.load_alone(conn, city_id, rows, write, lap)
+    if n is None:  # into the city's partition as it stands, indexed
+        n = write("violation")
     conn.execute(text("SELECT set_config('chuangwen.judged', 'off', true)"))
     conn.execute(text("SELECT set_config('work_mem', :w, true)"), {"w": before})
     return n
@@ -315,9 +332,12 @@ def copy_text(table: pd.DataFrame) -> bytes:
         absent = col.isna().to_numpy()
         if isinstance(col.dtype, pd.DatetimeTZDtype):
             utc = col.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]")
-            words = (np.datetime_as_string(utc, unit="us") + "Z").astype(object)
+            words = np.char.add(utc.astype(str), "Z").astype(object)
         else:
-            words = np.array([str(v) for v in col.to_numpy(dtype=object)], dtype=object)
+            if pd.api.types.is_string_dtype(col.dtype) and col.dtype != object:
+                words = col.to_numpy(dtype=object, na_value="")  # strings already
+            else:
+                words = np.array([str(v) for v in col.to_numpy(dtype=object)], dtype=object)
             every = "".join(words)
             if any(c in every for c in "\\\t\n\r"):
                 words = np.array([_escaped(w) for w in words], dtype=object)

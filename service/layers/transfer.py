@@ -310,7 +310,7 @@ def import_features(
         report.errors += bulk.stage(conn, city_id, columns, valid, actor_id)
         clock.lap("stage")
         if not report.errors and not dry_run:
-            report.inserted = bulk.insert_staged(conn, city_id)
+            report.inserted = bulk.insert_staged(conn, city_id, clock.lap)
             clock.lap("insert")
     else:
         for i, row in valid:

@@ -9,9 +9,10 @@ Geometries are EPSG:4326 with GiST indexes. Metric work projects to the city's C
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
-from geoalchemy2 import Geometry
+from geoalchemy2 import Geometry, alembic_helpers
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -856,3 +857,21 @@ class AssessmentDeduction(TenantMixin, Base):
         CheckConstraint("points > 0", name="assessment_deduction_points"),
         Index("ix_assessment_deduction_assessment", "city_id", "assessment_id"),
     )
+
+
+# the cases and their events are partitioned by city (migration 0022): one partition each per
+# city, made with the city, which the models do not name
+CITY_PARTITIONED = ("violation", "case_event")
+CITY_PARTITION = re.compile(rf"({'|'.join(CITY_PARTITIONED)})_c[0-9]+")
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """What Alembic compares with the models: GeoAlchemy2's choice, less a city's partitions
+    (and so their indexes and constraints) and the foreign keys to them."""
+    if type_ == "table" and CITY_PARTITION.fullmatch(name or ""):
+        return False
+    # the foreign keys to the partitioned tables are also kept, by PostgreSQL, as one to
+    # each partition
+    if type_ == "foreign_key_constraint" and CITY_PARTITION.fullmatch(obj.referred_table.name):
+        return False
+    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)

@@ -1,18 +1,23 @@
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from geoalchemy2 import alembic_helpers
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from service.store.db import Actor, set_actor, upgrade
-from service.store.models import DERIVED_TABLES, LOG_TABLES, OPERATIONAL_TABLES, Base
+from service.store.models import (
+    DERIVED_TABLES,
+    LOG_TABLES,
+    OPERATIONAL_TABLES,
+    Base,
+    include_object,
+)
 
 
 def test_second_autogenerate_finds_nothing(engine):
     with engine.connect() as conn:
         ctx = MigrationContext.configure(
-            conn, opts={"include_object": alembic_helpers.include_object, "compare_type": True}
+            conn, opts={"include_object": include_object, "compare_type": True}
         )
         assert compare_metadata(ctx, Base.metadata) == []
 
@@ -33,7 +38,9 @@ def test_every_table_has_city_id_and_an_audit_trigger(engine):
                 text(
                     "SELECT table_name FROM information_schema.tables "
                     "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' "
-                    "AND table_name NOT IN ('alembic_version', 'spatial_ref_sys')"
+                    "AND table_name NOT IN ('alembic_version', 'spatial_ref_sys') "
+                    # a city's partitions of the cases and their events (migration 0022)
+                    "AND table_name NOT IN (SELECT relname FROM pg_class WHERE relispartition)"
                 )
             ).scalars()
         )
@@ -64,7 +71,9 @@ def test_geometry_columns_are_4326_with_gist_indexes(engine):
                 text(
                     "SELECT DISTINCT srid FROM geometry_columns "
                     # the one derived copy for the map: a generated column, never written
-                    "WHERE (f_table_name, f_geometry_column) <> ('violation', 'geom_3857')"
+                    "WHERE (f_table_name, f_geometry_column) <> ('violation', 'geom_3857') "
+                    # and its copies in a city's partitions of the cases
+                    "AND f_table_name NOT IN (SELECT relname FROM pg_class WHERE relispartition)"
                 )
             ).scalars()
         )
@@ -197,3 +206,68 @@ def test_cluster_lifecycle_in_a_fresh_home():
         import shutil
 
         shutil.rmtree(home, ignore_errors=True)
+
+
+def test_cases_by_city_go_down_and_up_again_with_every_row(engine, pg_url):
+    """Migration 0022 and back: every case and event as it was, each city's partitions
+    made again, the ids carrying on, and a new city given partitions of its own."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from service.demo.build import build
+    from service.demo.load import load
+    from service.store.db import alembic_config
+    from tests.conftest import NOW, own_database
+
+    state = (
+        "SELECT (SELECT md5(string_agg(v::text, ',' ORDER BY city_id, id)) FROM violation v), "
+        "(SELECT md5(string_agg(e::text, ',' ORDER BY city_id, id)) FROM case_event e), "
+        "(SELECT relkind FROM pg_class WHERE relname = 'violation'), "
+        "(SELECT count(*) FROM pg_trigger WHERE tgrelid = 'violation'::regclass "
+        "AND NOT tgisinternal), "
+        "(SELECT count(*) FROM pg_index WHERE indrelid = 'violation'::regclass), "
+        "(SELECT count(*) FROM pg_constraint WHERE conparentid = 0 AND "
+        "(conrelid = 'violation'::regclass OR confrelid = 'violation'::regclass)), "
+        "(SELECT count(*) FROM pg_class WHERE relname ~ '^(violation|case_event)_c[0-9]+$')"
+    )
+    with own_database(engine, pg_url, "partitions") as url:
+        own = create_engine(url)
+        try:
+            with own.begin() as conn:
+                set_actor(conn, Actor(None, "test"))
+                load(conn, build(NOW))
+            with own.connect() as conn:
+                up = conn.execute(text(state)).one()
+            command.downgrade(alembic_config(url), "0021")
+            with own.connect() as conn:
+                down = conn.execute(text(state)).one()
+            command.upgrade(alembic_config(url), "head")
+            with own.begin() as conn:
+                again = conn.execute(text(state)).one()
+                set_actor(conn, Actor(None, "test"))
+                city = conn.execute(
+                    text(
+                        "INSERT INTO city (code, name, crs_epsg, extent) SELECT '999999', "
+                        "'新城', crs_epsg, extent FROM city LIMIT 1 RETURNING id"
+                    )
+                ).scalar()
+                made = conn.execute(
+                    text(
+                        "SELECT relname, relispartition FROM pg_class "
+                        "WHERE relname IN (:v, :e) ORDER BY 1"
+                    ),
+                    {"v": f"violation_c{city}", "e": f"case_event_c{city}"},
+                ).all()
+                last = conn.execute(text("SELECT max(id) FROM violation")).scalar()
+                nxt = conn.execute(
+                    text("SELECT nextval(pg_get_serial_sequence('violation', 'id'))")
+                ).scalar()
+        finally:
+            own.dispose()
+    assert up[0] is not None and up[1] is not None
+    assert down[:2] == up[:2] == again[:2]
+    assert (up[2], down[2], again[2]) == ("p", "r", "p")
+    assert down[3:6] == up[3:6] == again[3:6] and up[3] > 5 and up[4] >= 10
+    assert up[6] == again[6] == 2 and down[6] == 0
+    assert made == [(f"case_event_c{city}", True), (f"violation_c{city}", True)]
+    assert nxt > last

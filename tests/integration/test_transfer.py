@@ -366,3 +366,158 @@ def test_rows_checked_a_column_at_a_time_land_as_the_one_row_validator_lands_the
     stored = {r.description: r for r in fast_rows}
     assert 'tab\there, line\nend, back\\slash, "quote", \\N' in stored
     assert stored["   ".strip()].description == ""  # stripped to empty, not absent
+
+
+def _import_into(conn, city: int, frame) -> dict:
+    """``frame`` imported into ``city`` on ``conn``: its cases, their events, their audit
+    and what they added to the map's bins, each as comparable rows (ids aside)."""
+    from service.layers import transfer
+
+    bins = "SELECT bx, by, status, category_code, n FROM violation_bin WHERE city_id = :c"
+    before_bins = dict(
+        ((r.bx, r.by, r.status, r.category_code), r.n)
+        for r in conn.execute(text(bins), {"c": city})
+    )
+    before = conn.execute(text("SELECT max(id) FROM violation")).scalar() or 0
+    report = transfer.import_features(
+        conn, VIOLATIONS, city, frame, crs="wgs84", repair=False, actor_id=None, dry_run=False
+    )
+    assert report.errors == [] and report.inserted == len(frame)
+    ids = {
+        r.id: r.case_no
+        for r in conn.execute(
+            text("SELECT id, case_no FROM violation WHERE city_id = :c AND id > :b"),
+            {"c": city, "b": before},
+        )
+    }
+    cases = conn.execute(
+        text(
+            "SELECT case_no, category_code, description, observed_at, source, status, "
+            "ST_AsText(geom), ST_AsText(geom_3857), zone_id, grid_cell_id, unit_id, "
+            "department_code, severity, permitted, near_points, due_at, provenance, version, "
+            "tally_apart FROM violation WHERE city_id = :c AND id = ANY (:ids) ORDER BY case_no"
+        ),
+        {"c": city, "ids": list(ids)},
+    ).all()
+    events = conn.execute(
+        text(
+            "SELECT v.case_no, e.at, e.actor_id, e.action, e.from_status, e.to_status, "
+            "e.comment, e.unit_id, e.photos, ST_AsText(e.geom), e.accuracy_m FROM case_event e "
+            "JOIN violation v ON v.city_id = e.city_id AND v.id = e.violation_id "
+            "WHERE e.city_id = :c AND e.violation_id = ANY (:ids) ORDER BY 1, e.id"
+        ),
+        {"c": city, "ids": list(ids)},
+    ).all()
+    audit = conn.execute(
+        text(
+            "SELECT actor_name, action, table_name, row_key FROM audit_log WHERE city_id = :c "
+            "AND table_name = 'violation' AND row_key = ANY (:keys)"
+        ),
+        {"c": city, "keys": [str(i) for i in ids]},
+    ).all()
+    after_bins = conn.execute(text(bins), {"c": city}).all()
+    added = {
+        (r.bx, r.by, r.status, r.category_code): r.n
+        - before_bins.get((r.bx, r.by, r.status, r.category_code), 0)
+        for r in after_bins
+    }
+    return {
+        "cases": cases,
+        "events": events,
+        "audit": sorted((a.actor_name, a.action, a.table_name, ids[int(a.row_key)]) for a in audit),
+        "bins": {k: n for k, n in added.items() if n},
+    }
+
+
+@pytest.mark.parametrize("read_meanwhile", [False, True])
+def test_a_city_s_first_import_lands_as_an_import_into_a_city_with_cases(
+    engine, demo, monkeypatch, read_meanwhile
+):
+    """A city's first import is written into tables of its own, indexed after and put in
+    place of its empty partitions: the same cases, judged the same, with the same events,
+    audit and bins as the same file imported where cases are stored, and partitions that
+    go on as any other (every index, key and trigger of the cases' and events' tables).
+    While another transaction reads cases, the tables are not swapped (that would wait for
+    it) but copied into the partitions, with the same result."""
+    from service.layers import partitions
+
+    monkeypatch.setattr(partitions, "LEAST_ROWS", 500)  # the file's 600 rows go that way
+    city = demo[0]
+    frame = _cases(600, "FIRST", seed=11)
+    frame.loc[::7, "source"] = "hotline"
+    frame.loc[::5, "category"] = "graffiti"
+    frame["status"] = "open"
+    frame.loc[::9, "status"] = "closed"
+    frame = gpd.GeoDataFrame(
+        frame.drop(columns=["经度", "纬度"]),
+        geometry=gpd.points_from_xy(frame["经度"], frame["纬度"]),
+        crs=4326,
+    )
+    shape = (
+        "SELECT (SELECT count(*) FROM pg_inherits WHERE inhrelid IN (SELECT indexrelid "
+        "FROM pg_index WHERE indrelid = CAST(:p AS regclass))), "
+        "(SELECT count(*) FROM pg_index WHERE indrelid = CAST(:p AS regclass)), "
+        "(SELECT count(*) FROM pg_constraint WHERE conrelid = CAST(:p AS regclass)), "
+        "(SELECT count(*) FROM pg_trigger WHERE tgrelid = CAST(:p AS regclass)), "
+        "(SELECT array_agg(relname ORDER BY relname) FROM pg_class WHERE oid IN "
+        "(SELECT indexrelid FROM pg_index WHERE indrelid = CAST(:p AS regclass))), "
+        "CAST(:p AS regclass)::oid"
+    )
+    # one category is not dispatched on arrival
+    manual = "UPDATE violation_category SET auto_dispatch = false WHERE city_id = :c AND code = :k"
+    with engine.connect() as conn:
+        set_actor(conn, Actor(None, "test"))
+        conn.execute(text(manual), {"c": city, "k": "street_vending"})
+        stored = _import_into(conn, city, frame)
+        conn.rollback()
+        set_actor(conn, Actor(None, "test"))
+        conn.execute(text(manual), {"c": city, "k": "street_vending"})
+        before = {
+            t: conn.execute(text(shape), {"p": f"{t}_c{city}"}).one()
+            for t in ("violation", "case_event")
+        }
+        conn.execute(text("DELETE FROM violation WHERE city_id = :c"), {"c": city})
+        with engine.connect() as reader:
+            if read_meanwhile:
+                reader.execute(text("SELECT FROM violation WHERE city_id = :c"), {"c": city})
+            first = _import_into(conn, city, frame)
+            reader.rollback()
+        after = {
+            t: conn.execute(text(shape), {"p": f"{t}_c{city}"}).one()
+            for t in ("violation", "case_event")
+        }
+        # the cases went on as any city's: a case changed is audited, a new one has events
+        conn.execute(
+            text(
+                "UPDATE violation SET description = 'changed' "
+                "WHERE city_id = :c AND case_no = 'FIRST000001'"
+            ),
+            {"c": city},
+        )
+        changed = conn.execute(
+            text(
+                "SELECT count(*) FROM audit_log a JOIN violation v ON v.city_id = a.city_id "
+                "AND a.row_key = v.id::text WHERE a.city_id = :c AND v.case_no = 'FIRST000001' "
+                "AND a.action = 'UPDATE'"
+            ),
+            {"c": city},
+        ).scalar()
+        again = _import_into(conn, city, frame.assign(case_no=frame["case_no"] + "B").head(50))
+        conn.rollback()
+    assert len(first["cases"]) == 600 and first["cases"] == stored["cases"]
+    assert {c.status for c in first["cases"]} == {"open", "closed", "dispatched"}
+    assert {c.status for c in first["cases"] if c.category_code == "street_vending"} <= {
+        "open",
+        "closed",
+    }
+    assert sum(c.zone_id is not None for c in first["cases"]) > 500
+    assert first["events"] == stored["events"] and len(first["events"]) > 600
+    assert first["audit"] == stored["audit"] and len(first["audit"]) == 600
+    assert first["bins"] == stored["bins"] and sum(first["bins"].values()) == 600
+    for t in ("violation", "case_event"):
+        # a new table in the partition's place, with every index of the parent's attached,
+        # the same keys and triggers, and the indexes named as before
+        assert (after[t][5] == before[t][5]) is read_meanwhile
+        assert after[t][:5] == before[t][:5] and after[t][0] == after[t][1] > 0
+    assert changed == 1
+    assert len(again["cases"]) == 50 and len(again["events"]) >= 50

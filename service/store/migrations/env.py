@@ -4,14 +4,14 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-from service.store.models import Base
+from service.store.models import Base, include_object
 
 config = context.config
 target_metadata = Base.metadata
 
 _common = {
     "target_metadata": target_metadata,
-    "include_object": alembic_helpers.include_object,
+    "include_object": include_object,
     "process_revision_directives": alembic_helpers.writer,
     "render_item": alembic_helpers.render_item,
     "compare_type": True,
