@@ -9,17 +9,18 @@ dispatches them on arrival (bulk.judged_insert); the cases' row triggers would h
 more to do (no decision of the loop to keep on a new case). What the cases' statement
 triggers write after an insert, the arrival events (into the events' new table), the audit
 rows and the map's bins, is written once all the cases are, by the same SQL the triggers
-run (migration 0022), from the new table. Then each table
-is given the keys, indexes and foreign keys of the partition it replaces, checked once
-each, set-based; and at the end of the import's transaction the empty partitions are
-detached and dropped and the new tables attached in their place.
+run (migration 0022), from the new table. Then each table is given the keys and indexes of
+the partition it replaces, and at the end of the import's transaction the empty partitions
+are detached and dropped and the new tables attached in their place (which adds their
+foreign keys and checks each once, set-based).
 
 While the import runs, the city's partitions are held in SHARE ROW EXCLUSIVE mode: no case
 can be added to the city meanwhile, a second import waits for the first, and every read goes
-on. Detaching takes the parents themselves in
-ACCESS EXCLUSIVE mode, from then until the import commits: for the attaching of the two
-tables, whose checks were all made before, and one check, set-based, of the events'
-foreign key to their cases."""
+on. The swap takes the parents, the tables whose foreign keys refer to the cases and the
+tables the cases and events refer to (city, unit, user, category) in ACCESS EXCLUSIVE mode,
+from then until the import commits: for the attaching of the two tables, which checks their
+foreign keys set-based (a few seconds at a million cases). When it cannot have them within
+SWAP_WAIT, the new tables' rows are copied into the partitions instead."""
 
 from __future__ import annotations
 
@@ -117,16 +118,20 @@ def load_alone(
 def _swap(conn: Connection, city: int, names: dict) -> None:
     """The city's new tables put in place of its empty partitions; or, when the locks that
     needs are not had within SWAP_WAIT, their rows copied into the partitions."""
-    # every table the swap holds, taken at once: the parents, and the tables whose foreign
-    # keys to the cases detaching a partition changes
+    # every table the swap holds, taken at once: the parents; the tables whose foreign keys
+    # to the cases detaching a partition changes; and the tables the cases and events refer
+    # to, whose foreign-key triggers dropping the empty partitions and attaching the new
+    # ones drop and make
     held = [
         "violation",
         "case_event",
         *conn.execute(
             text(
-                "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint "
-                "WHERE contype = 'f' AND conparentid = 0 AND confrelid = 'violation'::regclass "
-                "AND conrelid <> 'case_event'::regclass ORDER BY 1"
+                "SELECT t FROM (SELECT DISTINCT CASE WHEN confrelid = 'violation'::regclass "
+                "THEN conrelid ELSE confrelid END::regclass::text AS t FROM pg_constraint "
+                "WHERE contype = 'f' AND conparentid = 0 AND (confrelid = 'violation'::regclass "
+                "OR conrelid IN ('violation'::regclass, 'case_event'::regclass))) f "
+                "WHERE t NOT IN ('violation', 'case_event') ORDER BY 1"
             )
         ).scalars(),
     ]
@@ -138,7 +143,7 @@ def _swap(conn: Connection, city: int, names: dict) -> None:
     except DBAPIError as exc:
         if not isinstance(exc.orig, LockNotAvailable | DeadlockDetected):
             raise
-        swap.rollback()
+        swap.rollback()  # and lock_timeout with it
         for table in TABLES:  # the partitions' own triggers fire: none for these rows
             columns = _written_columns(conn, table)
             conn.execute(
@@ -147,10 +152,10 @@ def _swap(conn: Connection, city: int, names: dict) -> None:
                     f"SELECT {columns} FROM {table}_l{city} ORDER BY id"
                 )
             )
-        for table in reversed(TABLES):
+        for table in reversed(TABLES):  # with no foreign key, they hold nothing else
             conn.execute(text(f"DROP TABLE {table}_l{city}"))
         return
-    finally:
+    else:
         conn.execute(text("SELECT set_config('lock_timeout', :w, true)"), {"w": wait})
     for table in TABLES:
         conn.execute(text(f"ALTER TABLE {table} DETACH PARTITION {table}_c{city}"))
@@ -207,11 +212,12 @@ def _empty_copy(conn: Connection, table: str, city: int) -> None:
 
 
 def _built_like(conn: Connection, table: str, city: int) -> list[tuple[str, str, str]]:
-    """The keys, indexes and foreign keys of ``<table>_c<city>`` given to ``<table>_l<city>``,
-    the foreign keys last (each holds the table it refers to until the import commits; the
-    one of the events to their cases is checked when they are attached, once the cases are);
-    its statistics gathered. Return how to name them as the partition's were (which they
-    cannot be while it stands): (what to alter, name given, name meant)."""
+    """The keys and indexes of ``<table>_c<city>`` given to ``<table>_l<city>``, and its
+    statistics gathered. Not its foreign keys: attaching the table adds and checks them (a
+    foreign key made here would put triggers on the tables it refers to, which dropping the
+    table, should the swap not be had, would have to hold). Return how to name the keys and
+    indexes as the partition's were (which they cannot be while it stands): (what to alter,
+    name given, name meant)."""
     old, new = f"{table}_c{city}", f"{table}_l{city}"
     names = []
     for name, definition in conn.execute(
@@ -229,8 +235,7 @@ def _built_like(conn: Connection, table: str, city: int) -> list[tuple[str, str,
     for name, definition in conn.execute(
         text(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('p', 'u', 'f') "
-            "AND confrelid <> 'violation'::regclass ORDER BY contype DESC, conname"
+            "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('p', 'u') ORDER BY conname"
         ),
         {"t": old},
     ).all():

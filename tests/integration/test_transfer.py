@@ -478,10 +478,15 @@ def test_a_city_s_first_import_lands_as_an_import_into_a_city_with_cases(
         }
         conn.execute(text("DELETE FROM violation WHERE city_id = :c"), {"c": city})
         with engine.connect() as reader:
-            if read_meanwhile:
+            if read_meanwhile:  # as a request does: who is asking, then the cases
+                reader.execute(text("SELECT FROM app_user WHERE city_id = :c"), {"c": city})
                 reader.execute(text("SELECT FROM violation WHERE city_id = :c"), {"c": city})
             first = _import_into(conn, city, frame)
             reader.rollback()
+            left = conn.execute(
+                text("SELECT to_regclass(:v), to_regclass(:e), current_setting('lock_timeout')"),
+                {"v": f"violation_l{city}", "e": f"case_event_l{city}"},
+            ).one()
         after = {
             t: conn.execute(text(shape), {"p": f"{t}_c{city}"}).one()
             for t in ("violation", "case_event")
@@ -520,4 +525,5 @@ def test_a_city_s_first_import_lands_as_an_import_into_a_city_with_cases(
         assert (after[t][5] == before[t][5]) is read_meanwhile
         assert after[t][:5] == before[t][:5] and after[t][0] == after[t][1] > 0
     assert changed == 1
+    assert tuple(left) == (None, None, "0")  # no table left behind, no wait kept
     assert len(again["cases"]) == 50 and len(again["events"]) >= 50
