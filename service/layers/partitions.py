@@ -30,7 +30,9 @@ from psycopg.errors import DeadlockDetected, LockNotAvailable
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-TABLES = ("violation", "case_event")
+from service.store.models import CITY_PARTITIONED
+
+TABLES = CITY_PARTITIONED  # the cases first, then their events
 # fewer cases than this go into the partition as any import's: the swap's locks are not
 # worth taking for them
 LEAST_ROWS = 10_000
