@@ -10,11 +10,12 @@ time it cannot read the way the validator does) is never judged here, only passe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, text
 
 from service.layers import partitions
@@ -151,18 +152,29 @@ def _no_column(frame) -> tuple[pd.Series, np.ndarray]:
 def _texts(frame, name: str, most: int, least: int) -> tuple[pd.Series, np.ndarray]:
     """A text column: its values (None where absent) and which pass plainly: text already
     stripped, within its length, without NUL, not a JSON list (the file reader makes those
-    lists)."""
+    lists). Each distinct value is looked at once."""
     if name not in frame:
         return _no_column(frame)
     raw = frame[name].astype(object)
-    absent = _absent(raw)
-    plain = raw.map(lambda v: type(v) is str).to_numpy()
-    s = raw.where(plain, "").astype(str)
-    length = s.str.len().to_numpy()
-    fine = plain & (s.str.strip() == s).to_numpy() & (length >= least) & (length <= most)
-    fine &= ~s.str.contains("\x00", regex=False).to_numpy()
-    fine &= ~(s.str.startswith("[") & s.str.endswith("]")).to_numpy()
-    return raw.where(~absent, None), absent | fine
+    try:
+        codes, distinct = pd.factorize(raw)  # None, NaN and NaT: -1
+    except TypeError:  # a list, which has no hash: every value on its own
+        codes, distinct = np.arange(len(raw)), raw.to_numpy()
+    absent = np.array([_nothing(v) for v in distinct] + [True], bool)[codes]
+    missing = codes < 0  # pandas' missing values: some (pd.NA) are not a file's nothing
+    absent[missing] = [_nothing(v) for v in raw.to_numpy()[missing]]
+    plain = np.array([_plain_text(v, most, least) for v in distinct] + [False], bool)
+    return raw.where(~absent, None), absent | plain[codes]
+
+
+def _plain_text(v, most: int, least: int) -> bool:
+    return (
+        type(v) is str
+        and least <= len(v) <= most
+        and v.strip() == v
+        and "\x00" not in v
+        and not (v.startswith("[") and v.endswith("]"))
+    )
 
 
 def _times(frame, name: str, tz: ZoneInfo) -> tuple[pd.Series, np.ndarray]:
@@ -248,30 +260,37 @@ def stage(
     raw = conn.connection.driver_connection
     with (
         raw.cursor() as cur,
-        cur.copy(f"COPY violation_staging ({', '.join(COLUMNS)}) FROM STDIN") as copy,
+        # a thread of its own sends the rows: the server reads a piece while the next is made
+        cur.copy(
+            f"COPY violation_staging ({', '.join(COLUMNS)}) FROM STDIN",
+            writer=QueuedLibpqWriter(cur),
+        ) as copy,
     ):
-        copy.write(copy_text(table[list(COLUMNS)]))
+        for piece in copy_chunks(table[list(COLUMNS)]):
+            copy.write(piece)
     conn.execute(text("ANALYZE violation_staging"))  # the planner's row counts for what follows
-    clashes = conn.execute(
-        text(
-            "WITH stored AS (SELECT s.case_no FROM violation_staging s JOIN violation v "
-            "ON v.city_id = :c AND v.case_no = s.case_no), "
-            "twice AS (SELECT case_no FROM violation_staging GROUP BY case_no HAVING count(*) > 1) "
-            "SELECT s.row_no, s.case_no, s.case_no IN (SELECT case_no FROM stored) AS stored "
-            "FROM violation_staging s WHERE s.case_no IN (SELECT case_no FROM stored) "
-            "OR s.case_no IN (SELECT case_no FROM twice) ORDER BY s.row_no"
-        ),
-        {"c": city_id},
-    ).all()
+    stored = set(
+        conn.execute(
+            text(
+                "SELECT s.row_no FROM violation_staging s JOIN violation v "
+                "ON v.city_id = :c AND v.case_no = s.case_no"
+            ),
+            {"c": city_id},
+        ).scalars()
+    )
+    # a case number on more than one row of the file (compared as the database compares
+    # text: character for character)
+    twice = table["case_no"].duplicated(keep=False).to_numpy()
+    clashes = table[twice | table["row_no"].isin(stored).to_numpy()]
     return [
         {
-            "row": r.row_no,
+            "row": int(row_no),
             "field": "properties.case_no",
-            "reason": f"{r.case_no} is already stored"
-            if r.stored
-            else f"{r.case_no} is used by another row of the file",
+            "reason": f"{case_no} is already stored"
+            if row_no in stored
+            else f"{case_no} is used by another row of the file",
         }
-        for r in clashes
+        for row_no, case_no in zip(clashes["row_no"], clashes["case_no"], strict=True)
     ]
 
 
@@ -324,28 +343,35 @@ def insert_staged(
 
 
 def copy_text(table: pd.DataFrame) -> bytes:
-    """The rows in COPY's text format: NULL as \\N, text with backslashes, tabs and line
-    ends escaped, times in UTC."""
-    columns = []
-    for name in table.columns:
-        col = table[name]
-        absent = col.isna().to_numpy()
-        if isinstance(col.dtype, pd.DatetimeTZDtype):
-            utc = col.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]")
-            words = np.char.add(utc.astype(str), "Z").astype(object)
+    """The rows in COPY's text format (``copy_chunks``) in one piece."""
+    return b"".join(copy_chunks(table, max(len(table), 1)))
+
+
+def copy_chunks(table: pd.DataFrame, rows: int = 100_000) -> Iterator[bytes]:
+    """The rows in COPY's text format, ``rows`` at a time: NULL as \\N, text with
+    backslashes, tabs and line ends escaped, times in UTC."""
+    for start in range(0, len(table), rows):
+        part = table.iloc[start : start + rows]
+        columns = [_copy_words(part[name]) for name in part.columns]
+        yield ("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n").encode()
+
+
+def _copy_words(col: pd.Series) -> np.ndarray:
+    """A column's values as COPY text words."""
+    absent = col.isna().to_numpy()
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        utc = col.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]")
+        words = np.char.add(utc.astype(str), "Z").astype(object)
+    else:
+        if pd.api.types.is_string_dtype(col.dtype) and col.dtype != object:
+            words = col.to_numpy(dtype=object, na_value="")  # strings already
         else:
-            if pd.api.types.is_string_dtype(col.dtype) and col.dtype != object:
-                words = col.to_numpy(dtype=object, na_value="")  # strings already
-            else:
-                words = np.array([str(v) for v in col.to_numpy(dtype=object)], dtype=object)
-            every = "".join(words)
-            if any(c in every for c in "\\\t\n\r"):
-                words = np.array([_escaped(w) for w in words], dtype=object)
-        words[absent] = "\\N"
-        columns.append(words)
-    if not len(table):
-        return b""
-    return ("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n").encode()
+            words = np.array([str(v) for v in col.to_numpy(dtype=object)], dtype=object)
+        every = "".join(words)
+        if any(c in every for c in "\\\t\n\r"):
+            words = np.array([_escaped(w) for w in words], dtype=object)
+    words[absent] = "\\N"
+    return words
 
 
 def _escaped(word: str) -> str:

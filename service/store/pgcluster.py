@@ -29,6 +29,13 @@ _SETTINGS = {
     "maintenance_work_mem": "'256MB'",
     "max_wal_size": "'2GB'",
     "jit": "off",
+    # no standby can follow a cluster that opens no TCP port: the write-ahead log keeps only
+    # what crash recovery needs, and a table made and filled in one transaction (a city's
+    # first import, service/layers/partitions.py) is written without it. Backups are
+    # pg_dump's; a deployment that wants streaming or archiving runs its own server
+    # (DATABASE_URL).
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
     "timezone": "'UTC'",
 }
 

@@ -111,6 +111,29 @@ def test_one_bad_row_and_nothing_is_written(app, engine, tmp_path, cleanup):
     assert _count(engine, "BAD")[0] == 0
 
 
+def test_a_case_number_stored_or_used_twice_is_named_and_nothing_is_written(
+    app, engine, tmp_path, cleanup
+):
+    cleanup.append("TWO")
+    path = tmp_path / "cases.csv"
+    _cases(3, "TWO").to_csv(path, index=False)
+    assert _run(app, "import", "violations", str(path)).exit_code == 0
+    rows = _cases(400, "TWO", seed=8)  # its first three case numbers are stored
+    rows.loc[[10, 399], "case_no"] = "TWO-again"
+    rows.loc[200, "case_no"] = " TWO-again "  # the same number once stripped
+    rows.to_csv(path, index=False)
+    result = _run(app, "import", "violations", str(path))
+    assert result.exit_code != 0
+    for row in (1, 2, 3):
+        assert f"row {row}: properties.case_no: TWO00000{row - 1} is already stored" in (
+            result.output
+        )
+    for row in (11, 201, 400):
+        assert f"row {row}: properties.case_no: TWO-again is used by another row" in (result.output)
+    assert result.output.count("properties.case_no") == 6
+    assert _count(engine, "TWO")[0] == 3
+
+
 def test_gcj02_spreadsheet_and_a_projected_file_land_in_place(app, engine, tmp_path, cleanup):
     cleanup += ["GCJ", "PRJ"]
     rows = _cases(5, "GCJ")
