@@ -132,8 +132,27 @@ def check_points(geoms: np.ndarray, extent: BaseGeometry, crs: str = "wgs84"):
         x, y = TO_WGS84[crs](np.where(ok, x, 0.0), np.where(ok, y, 0.0))
     shapely.prepare(extent)
     ok &= shapely.contains_xy(extent, x, y)
-    points = shapely.points(np.where(ok, x, 0.0), np.where(ok, y, 0.0))
-    return ok, shapely.to_wkb(points, hex=True)
+    return ok, _point_wkb_hex(np.where(ok, x, 0.0), np.where(ok, y, 0.0))
+
+
+_POINT_WKB = np.array([1, 1, 0, 0, 0], np.uint8)  # little-endian, type 1 (Point)
+
+
+def _point_wkb_hex(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """2-D points as hex WKB, as shapely.to_wkb(..., hex=True) writes them on this machine,
+    made a column at a time (a third of its time).
+
+    >>> _point_wkb_hex(np.array([117.2, -0.0]), np.array([28.3, 1.0])).tolist() == list(
+    ...     shapely.to_wkb(shapely.points([117.2, -0.0], [28.3, 1.0]), hex=True))
+    True
+    """
+    n = len(x)
+    wkb = np.empty((n, 21), np.uint8)
+    wkb[:, :5] = _POINT_WKB
+    wkb[:, 5:13] = np.asarray(x, "<f8").view(np.uint8).reshape(n, 8)
+    wkb[:, 13:] = np.asarray(y, "<f8").view(np.uint8).reshape(n, 8)
+    text = wkb.tobytes().hex().upper()
+    return np.array([text[i : i + 42] for i in range(0, len(text), 42)], dtype=object)
 
 
 def _convert(geom: BaseGeometry, convert) -> BaseGeometry:
