@@ -162,7 +162,7 @@ def _texts(frame, name: str, most: int, least: int) -> tuple[pd.Series, np.ndarr
         codes, distinct = np.arange(len(raw)), raw.to_numpy()
     absent = np.array([_nothing(v) for v in distinct] + [True], bool)[codes]
     missing = codes < 0  # pandas' missing values: some (pd.NA) are not a file's nothing
-    absent[missing] = [_nothing(v) for v in raw.to_numpy()[missing]]
+    absent[missing] = _absent(raw[missing])
     plain = np.array([_plain_text(v, most, least) for v in distinct] + [False], bool)
     return raw.where(~absent, None), absent | plain[codes]
 

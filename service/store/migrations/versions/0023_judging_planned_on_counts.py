@@ -28,7 +28,8 @@ def _migration(filename: str):
 # query, which joins the four to the cases, guesses their sizes and builds its hash tables on
 # the cases side, a million wide rows at each of four joins, on one core. Counted, it builds
 # them on the narrow tables, in parallel: 5.2 → 3.6 s of a million cases' judging.
-_PART = _migration("0022_cases_by_city.py")._part
+_CASES_BY_CITY = _migration("0022_cases_by_city.py")
+_PART = _CASES_BY_CITY._part
 OLD_JUDGE_MANY = _PART(
     _migration("0006_set_based_judgement.py").JUDGE_MANY,
     "CREATE FUNCTION violation_judge_many(",
@@ -46,7 +47,7 @@ JUDGE_MANY = OLD_JUDGE_MANY.replace(
 # A city's first import (service/layers/partitions.py) counts its cases into bins its city
 # does not have: written without ON CONFLICT, whose look-up before each of the 394,000 bins of
 # a million cases costs 1.2 s.
-_BINS = _migration("0022_cases_by_city.py").BINS
+_BINS = _CASES_BY_CITY.BINS
 OLD_BINS = _PART(
     _BINS,
     "CREATE FUNCTION violation_bins_sql(",
