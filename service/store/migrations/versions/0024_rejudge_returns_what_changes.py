@@ -55,7 +55,8 @@ _CHANGES = {
     "        'ELSE s.observed_at + make_interval(hours => vc.deadline_h) END '\n": (
         "        'ELSE s.observed_at + make_interval(hours => vc.deadline_h) END AS due_at '\n"
     ),
-    "        t || '_src', t || '_cell', t || '_zone', t || '_near', t || '_stall') USING p_city;\n": (
+    "        t || '_src', t || '_cell', t || '_zone', t || '_near', t || '_stall')"
+    " USING p_city;\n": (
         "        t || '_src', t || '_cell', t || '_zone', t || '_near', t || '_stall');\n"
         "    IF p_changed THEN\n"
         "        q := 'SELECT j.* FROM (' || q || ') j JOIN violation v ON v.city_id = $1 '\n"
