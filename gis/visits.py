@@ -74,12 +74,33 @@ class Hazard:
         return np.where(since >= self.floor_days - 1, 1.0, h)
 
 
-def _gaps(h: Hazard) -> np.ndarray:
-    """The distribution of the days between visits, 1 .. floor − 1."""
-    s = np.arange(1, h.floor_days)
-    hz = h.at(s)
-    survive = np.concatenate([[1.0], np.cumprod(1 - hz)[:-1]])
-    return survive * hz
+def _judged(low: np.ndarray, high: np.ndarray, step: np.ndarray, floor_days: int) -> dict:
+    """:func:`judge`'s figures for many two-level hazards at once (one a row): arrays."""
+    s = np.arange(1, floor_days)
+    odds = np.where(s[None, :] < step[:, None], low[:, None], high[:, None])
+    odds[:, -1] = 1.0  # Hazard.at: the margin night
+    # the distribution of the days between visits, 1 .. floor − 1
+    survive = np.concatenate([np.ones((len(low), 1)), np.cumprod(1 - odds, 1)[:, :-1]], 1)
+    p = survive * odds
+    mean = (s * p).sum(1)
+    # S(s − 1), s = 1 .. floor − 1, over the mean: the share of points with s days since their
+    # last visit tonight
+    mass = 1 - np.concatenate([np.zeros((len(low), 1)), np.cumsum(p, 1)[:, :-1]], 1)
+    mass = mass / mean[:, None]
+    order = np.argsort(-odds, axis=1, kind="stable")
+    share = 1 / mean  # of points visited on a night: the observer names as many
+    ordered = np.take_along_axis(mass, order, 1)
+    before = np.concatenate([np.zeros((len(low), 1)), np.cumsum(ordered, 1)[:, :-1]], 1)
+    taken = np.minimum(ordered, np.maximum(share[:, None] - before, 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.where(p > 0, p * np.log(p), 0.0)
+    return {
+        "mean_gap": mean,
+        "forced_share": np.where(high < 1, p[:, -1], 0.0),
+        "entropy": -plogp.sum(1) / np.log(floor_days),
+        "top_gap_share": p.max(1),
+        "foresight": (taken * np.take_along_axis(odds, order, 1)).sum(1) / share / share,
+    }
 
 
 def judge(h: Hazard) -> dict:
@@ -88,24 +109,8 @@ def judge(h: Hazard) -> dict:
     *foresight*: how many times better than chance an observer guesses a night's stops who
     knows the hazard and every point's days since its last visit (the best any guess from
     those can do: the points whose days since carry the highest odds)."""
-    p = _gaps(h)
-    mean = float((np.arange(1, h.floor_days) * p).sum())
-    survive = 1 - np.concatenate([[0.0], np.cumsum(p)[:-1]])  # S(s − 1), s = 1 .. floor − 1
-    mass = survive / mean  # share of points with s days since their last visit tonight
-    odds = h.at(np.arange(1, h.floor_days))
-    order = np.argsort(-odds, kind="stable")
-    share = 1 / mean  # of points visited on a night: the observer names as many
-    taken = np.minimum(
-        mass[order], np.maximum(share - np.concatenate([[0], np.cumsum(mass[order])[:-1]]), 0)
-    )
-    nz = p[p > 0]
-    return {
-        "mean_gap": mean,
-        "forced_share": float(p[-1]) if h.high < 1 else 0.0,
-        "entropy": float(-(nz * np.log(nz)).sum() / np.log(h.floor_days)),
-        "top_gap_share": float(p.max()),
-        "foresight": float((taken * odds[order]).sum() / share / share),
-    }
+    one = _judged(np.array([h.low]), np.array([h.high]), np.array([h.step]), h.floor_days)
+    return {k: float(v[0]) for k, v in one.items()}
 
 
 _RATIOS = (1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 15.0)  # high ÷ low: the shapes tried
@@ -114,12 +119,20 @@ TOP_GAP_MAX = 0.1  # no one gap more than this share of all (or 1 ÷ the mean ga
 
 
 def _means(low: np.ndarray, ratio: np.ndarray, step: np.ndarray, floor: int) -> np.ndarray:
-    """Mean gap of many two-level hazards at once (rows)."""
-    s = np.arange(1, floor)
-    hz = np.where(s[None, :] < step[:, None], low[:, None], np.minimum(low * ratio, 1)[:, None])
-    hz[:, -1] = 1.0
-    survive = np.concatenate([np.ones((len(low), 1)), np.cumprod(1 - hz, axis=1)[:, :-1]], 1)
-    return survive.sum(1)
+    """Mean gap of many two-level hazards at once: the sum over s = 1 .. floor − 1 of the
+    chance of no visit in the s − 1 days before, two geometric series (the margin night's
+    certainty counts for no day after it).
+
+    >>> _means(np.array([0.1, 0.02]), np.array([3.0, 1.0]), np.array([5, 1]), 28).round(4)
+    array([ 5.6254, 21.0216])
+    """
+    a, b = 1 - low, 1 - np.minimum(low * ratio, 1)
+    first = np.minimum(step, floor - 1)  # days s ≤ step: a^(s−1)
+    rest = np.maximum(floor - 1 - step, 0)  # days after: a^(step−1) b^(s−step)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low_days = np.where(low > 0, (1 - a**first) / low, first)
+        high_days = np.where(b < 1, b * (1 - b**rest) / (1 - b), rest)
+    return low_days + a ** (step - 1) * high_days
 
 
 def hazard(mean_gap: float, floor_days: int, limits: bool = True) -> tuple[Hazard, dict] | None:
@@ -138,21 +151,18 @@ def hazard(mean_gap: float, floor_days: int, limits: bool = True) -> tuple[Hazar
         mid = (lo + hi) / 2
         longer = _means(mid, ratio, step, floor_days) > mean_gap
         lo, hi = np.where(longer, mid, lo), np.where(longer, hi, mid)
-    best = None
-    for low, r, st in zip(lo, ratio, step, strict=True):
-        h = Hazard(float(low), float(min(low * r, 1.0)), int(st), floor_days)
-        j = judge(h)
-        if (
-            abs(j["mean_gap"] - mean_gap) <= 0.05 * mean_gap
-            and (
-                not limits
-                or j["foresight"] <= FORESIGHT_MAX
-                and j["top_gap_share"] <= max(TOP_GAP_MAX, 1 / mean_gap)
-            )
-            and (best is None or j["foresight"] < best[1]["foresight"])
-        ):
-            best = (h, j)
-    return best
+    high = np.minimum(lo * ratio, 1.0)
+    j = _judged(lo, high, step, floor_days)
+    ok = np.abs(j["mean_gap"] - mean_gap) <= 0.05 * mean_gap
+    if limits:
+        ok &= (j["foresight"] <= FORESIGHT_MAX) & (
+            j["top_gap_share"] <= max(TOP_GAP_MAX, 1 / mean_gap)
+        )
+    if not ok.any():
+        return None
+    k = int(np.argmin(np.where(ok, j["foresight"], np.inf)))  # the first of the least
+    h = Hazard(float(lo[k]), float(high[k]), int(step[k]), floor_days)
+    return h, judge(h)
 
 
 @dataclass
