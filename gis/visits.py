@@ -130,7 +130,7 @@ def _means(low: np.ndarray, ratio: np.ndarray, step: np.ndarray, floor: int) -> 
     first = np.minimum(step, floor - 1)  # days s ≤ step: a^(s−1)
     rest = np.maximum(floor - 1 - step, 0)  # days after: a^(step−1) b^(s−step)
     with np.errstate(divide="ignore", invalid="ignore"):
-        low_days = np.where(low > 0, (1 - a**first) / low, first)
+        low_days = np.where(a < 1, (1 - a**first) / (1 - a), first)
         high_days = np.where(b < 1, b * (1 - b**rest) / (1 - b), rest)
     return low_days + a ** (step - 1) * high_days
 
