@@ -162,7 +162,7 @@ def hazard(mean_gap: float, floor_days: int, limits: bool = True) -> tuple[Hazar
         return None
     k = int(np.argmin(np.where(ok, j["foresight"], np.inf)))  # the first of the least
     h = Hazard(float(lo[k]), float(high[k]), int(step[k]), floor_days)
-    return h, judge(h)
+    return h, {name: float(v[k]) for name, v in j.items()}
 
 
 @dataclass

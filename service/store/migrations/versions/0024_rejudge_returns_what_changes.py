@@ -74,12 +74,13 @@ for _old, _new in _CHANGES.items():
     assert JUDGE_MANY.count(_old) == 1, _old
     JUDGE_MANY = JUDGE_MANY.replace(_old, _new)
 
-OLD_REJUDGE = _migration("0013_case_loop.py").REJUDGE
+# 0013's re-judging, written to replace the one in place (either way)
+OLD_REJUDGE = _migration("0013_case_loop.py").REJUDGE.replace(
+    "CREATE FUNCTION violation_rejudge(", "CREATE OR REPLACE FUNCTION violation_rejudge("
+)
 _SOURCE = "               'WHERE city_id = %s', p_city)) s\n"
 assert OLD_REJUDGE.count(_SOURCE) == 1
-REJUDGE = OLD_REJUDGE.replace(
-    "CREATE FUNCTION violation_rejudge(", "CREATE OR REPLACE FUNCTION violation_rejudge("
-).replace(_SOURCE, "               'WHERE city_id = %s', p_city), true) s\n")
+REJUDGE = OLD_REJUDGE.replace(_SOURCE, "               'WHERE city_id = %s', p_city), true) s\n")
 
 
 def upgrade() -> None:
@@ -90,7 +91,5 @@ def downgrade() -> None:
     op.execute(
         "DROP FUNCTION violation_judge_many(integer, text, boolean);\n"
         + OLD_JUDGE_MANY
-        + OLD_REJUDGE.replace(
-            "CREATE FUNCTION violation_rejudge(", "CREATE OR REPLACE FUNCTION violation_rejudge("
-        )
+        + OLD_REJUDGE
     )
