@@ -13,6 +13,9 @@ Needs the bench extras (`pip install -e '.[bench]'`: OR-Tools, fast-tsp). Prints
 - quality: the priority collected against pyvroom at its highest exploration level on all
   candidates (walk and drive) and OR-Tools given 60 s (walk), on the same matrix, and the
   route length on the chosen stops against fast-tsp given 1 s;
+- beside the speed, the floor: VROOM alone given every candidate at exploration 0 (the
+  level the solve starts from) and 3 (the next), unhurried: its seconds and its gap to
+  level 5;
 - unforeseeable visits: bench/visits.py, 90 nights planned and checked in through the
   service in three regimes (its docstring says what is measured).
 Targets (issue "Unannounced inspection routes"): solve ≤ 1 s at 500 and ≤ 3 s at 2,000;
@@ -75,6 +78,7 @@ def speed_and_quality(lines, highways, quick: bool, sizes=None, radius_m=None, p
             "solve",
             "stops",
             "kept + solve",
+            "VROOM alone x0 / x3: solve, gap",
             "target",
             "met",
         )
@@ -105,6 +109,11 @@ def speed_and_quality(lines, highways, quick: bool, sizes=None, radius_m=None, p
             tour = tours.solve(times, dwell, prize, hours * 3600, rng)
             solve_s = time.perf_counter() - t0
             target = 1.0 if n == 500 else 3.0 if n == 2000 else 2.0
+            ours = int(prize[tour.order].sum())
+            best_vroom = _vroom_full(times, dwell, prize, hours * 3600)[1]
+            # the floor beside: VROOM alone, given every candidate, at the level the solve
+            # starts from (its fastest) and at the next, unhurried
+            alone = [_vroom_full(times, dwell, prize, hours * 3600, level=x) for x in (0, 3)]
             speed.append(
                 (
                     f"{place}{mode} {hours} h, {n}",
@@ -114,13 +123,15 @@ def speed_and_quality(lines, highways, quick: bool, sizes=None, radius_m=None, p
                     f"{solve_s:.2f} s",
                     len(tour.order),
                     f"{kept_s + solve_s:.2f} s",
+                    " / ".join(
+                        f"{t:.2f} s, {100 * max(best_vroom - got, 0) / max(best_vroom, 1):.1f} %"
+                        for t, got in alone
+                    ),
                     f"solve ≤ {target:g} s; kept + solve ≤ 2 s",
                     "yes" if solve_s <= target and kept_s + solve_s <= 2 else "NO",
                 )
             )
             log(speed[-1])
-            ours = int(prize[tour.order].sum())
-            best_vroom = _vroom_full(times, dwell, prize, hours * 3600)
             best_ort = (  # (OR-Tools on the walks only: a minute each)
                 _ortools(times, dwell, prize, hours * 3600, 10 if quick else 60)
                 if mode == "walk"
@@ -155,9 +166,10 @@ def speed_and_quality(lines, highways, quick: bool, sizes=None, radius_m=None, p
     return speed, quality
 
 
-def _vroom_full(times, dwell, prize, budget, teams=1):
-    """The priority VROOM collects at its highest exploration level, unhurried, given every
-    candidate (``teams`` vehicles, rows 0..teams-1 their depots)."""
+def _vroom_full(times, dwell, prize, budget, teams=1, level=5) -> tuple[float, int]:
+    """The seconds VROOM takes and the priority it collects at exploration ``level`` (by
+    default its highest), unhurried, given every candidate (``teams`` vehicles, rows
+    0..teams-1 their depots)."""
     import vroom
 
     problem = vroom.Input()
@@ -174,7 +186,9 @@ def _vroom_full(times, dwell, prize, budget, teams=1):
                 i + 1, location=i + teams, default_service=int(dwell[i]), priority=int(prize[i])
             )
         )
-    sol = problem.solve(exploration_level=5, nb_threads=2)
+    t0 = time.perf_counter()
+    sol = problem.solve(exploration_level=level, nb_threads=2)
+    took = time.perf_counter() - t0
     got = 0
     for v in range(teams):
         route = sol.routes[(sol.routes["vehicle_id"] == v + 1) & (sol.routes["type"] == "job")]
@@ -182,7 +196,7 @@ def _vroom_full(times, dwell, prize, budget, teams=1):
         got += int(
             prize[tours.verify(tours.team_view(times, v, teams), dwell, order, budget).order].sum()
         )
-    return got
+    return took, got
 
 
 def several_teams(lines, highways, quick: bool):
@@ -223,9 +237,7 @@ def several_teams(lines, highways, quick: bool):
         solve_s = time.perf_counter() - t0
         held = [i for t in night for i in t.order]
         ours = int(prize[held].sum())
-        t0 = time.perf_counter()
-        full = _vroom_full(times, dwell, prize, hours * 3600, k)
-        full_s = time.perf_counter() - t0
+        full_s, full = _vroom_full(times, dwell, prize, hours * 3600, k)
         gap = (max(full, ours) - ours) / max(full, ours)
         rows.append(
             (

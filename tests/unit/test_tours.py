@@ -112,3 +112,53 @@ def test_a_round_made_shorter_keeps_its_stops_and_its_window():
         assert sorted(tight.order) == sorted(given) and tight.back_s <= tour.back_s
         gained += tight.travel_s < tour.travel_s
     assert gained >= 15
+
+
+def _scattered(seed: int, n: int = 60):
+    """``n`` points scattered on a grid of streets round a depot (whole seconds, so the true
+    matrix times VROOM's tours exactly), their dwell and prizes."""
+    rng = np.random.default_rng(seed)
+    xy = np.r_[[[0.0, 0.0]], rng.uniform(-4000, 4000, (n, 2))]
+    times = np.rint(np.abs(xy[:, None, :] - xy[None, :, :]).sum(2) / 4)  # 4 m/s, Manhattan
+    return times, rng.choice([300.0, 600.0, 900.0], n), rng.integers(1, 80, n)
+
+
+def test_a_round_is_solved_fastest_level_first_and_collects_at_least_what_it_does(monkeypatch):
+    """VROOM's fastest level is solved first, then the deeper ones while the budget lasts,
+    and the most collected kept: a round collects no less than exploration 0 alone on the
+    same problem; with no budget left only the fastest level runs."""
+    import vroom
+
+    times, dwell, prize = _scattered(4)
+    problem = vroom.Input()
+    problem.set_durations_matrix(profile="car", matrix_input=times.astype(np.uint32))
+    problem.add_vehicle(
+        [vroom.Vehicle(1, start=0, end=0, time_window=vroom.TimeWindow(0, 3 * 3600))]
+    )
+    problem.add_job(
+        [
+            vroom.Job(i + 1, location=i + 1, default_service=int(dwell[i]), priority=int(prize[i]))
+            for i in range(len(dwell))
+        ]
+    )
+    fastest = problem.solve(exploration_level=0, nb_threads=2).summary.priority
+    calls = []
+    solve = vroom.Input.solve
+
+    def spied(self, *args, **kwargs):
+        calls.append((kwargs["exploration_level"], kwargs["timeout"].total_seconds()))
+        return solve(self, *args, **kwargs)
+
+    monkeypatch.setattr(vroom.Input, "solve", spied)
+    monkeypatch.setattr(tours, "SOLVE_BUDGET_S", (30.0, 30.0))  # every level in time
+    tour = tours.solve(times, dwell, prize, 3 * 3600, np.random.default_rng(0))
+    assert [level for level, _ in calls] == [0, 3, 5]
+    assert all(0.25 < t <= 30 for _, t in calls)
+    assert [t for _, t in calls] == sorted((t for _, t in calls), reverse=True)
+    assert tour.back_s <= 3 * 3600 and len(set(tour.order)) == len(tour.order)
+    assert int(prize[tour.order].sum()) >= fastest > 0
+    # the budget spent before VROOM starts: the fastest level alone, stopped at once
+    calls.clear()
+    monkeypatch.setattr(tours, "SOLVE_BUDGET_S", (0.0, 0.0))
+    tour = tours.solve(times, dwell, prize, 3 * 3600, np.random.default_rng(0))
+    assert calls == [(0, 0.1)] and tour.order and tour.back_s <= 3 * 3600
