@@ -2,11 +2,12 @@
 
 Which points are wanted on a night, and with what prize, is gis/visits.py's; here the tour
 that collects most within the time window is found by VROOM (pyvroom) on the true
-travel-time matrix, then checked against that matrix, started at a random minute and, when
-both ways fit, driven in a random direction; points at their floor that VROOM left out are
-put in at their cheapest place (``insist``), and ``must_go`` says which points must go
-tonight so that none passes its floor. Randomness comes from the ``numpy.random.Generator``
-given (the service seeds it from ``secrets``; tests seed it).
+travel-time matrix, then checked against that matrix, made shorter (``shorter``), given
+more while the budget lasts by trading stops for candidates (``richer``), started at a
+random minute and, when both ways fit, driven in a random direction; points at their floor
+that VROOM left out are put in at their cheapest place (``insist``), and ``must_go`` says
+which points must go tonight so that none passes its floor. Randomness comes from the
+``numpy.random.Generator`` given (the service seeds it from ``secrets``; tests seed it).
 """
 
 from __future__ import annotations
@@ -123,38 +124,59 @@ def night(
         ]
     )
     budget = SOLVE_BUDGET_S[len(dwell) > 500] + TEAM_BUDGET_S * (k - 1)
-    # VROOM's fastest level first: over 500 candidates it ends in under half the budget, and
-    # a deeper level's answer is kept only when it collects more (one stopped by the clock
-    # keeps whatever it had reached: 0.4-7.5 % below the deepest search in six solves of the
-    # same 8-hour drive); then ``exploration`` and the deepest with what the budget leaves,
-    # less each round's polish after, each stopped at its end; the most collected kept, the
-    # shorter of two that collect as much
-    solution = None
+    # VROOM's fastest level first; then ``exploration`` and the deepest, each stopped at the
+    # budget's end less each round's polish, and started only when what is left is DEEPER
+    # times what the fastest took (a deeper level stopped by the clock keeps whatever it had
+    # reached, no more than the fastest: over 500 candidates of an 8-hour drive the fastest
+    # takes half the budget, and what is left goes to the trades after, ``richer``); the most
+    # collected kept, the shorter of two that collect as much
+    solution, fastest = None, 0.0
     for level in dict.fromkeys((0, exploration, 5)):
         left = budget - (time.monotonic() - began) - POLISH_S * k
-        if solution is not None and left <= 0.25:
+        if solution is not None and left <= max(0.25, DEEPER * fastest):
             break
+        t0 = time.monotonic()
         found = problem.solve(
             exploration_level=level,
             nb_threads=2,
             timeout=dt.timedelta(seconds=max(left, 0.1)),
         )
+        fastest = fastest or time.monotonic() - t0
         if solution is None or (found.summary.priority, -found.summary.cost) > (
             solution.summary.priority,
             -solution.summary.cost,
         ):
             solution = found
     routes = solution.routes
+    given = [
+        [
+            int(pick[int(j) - 1])
+            for j in (
+                routes[(routes["vehicle_id"] == v + 1) & (routes["type"] == "job")]["id"]
+                if len(routes)
+                else []  # none may fit
+            )
+        ]
+        for v in range(k)
+    ]
     out = []
     for v in range(k):
         seen = team_view(durations, v, k)
-        jobs = (
-            routes[(routes["vehicle_id"] == v + 1) & (routes["type"] == "job")]["id"]
-            if len(routes)
-            else []  # none may fit
-        )
-        tour = verify(seen, dwell, [int(pick[int(j) - 1]) for j in jobs], horizons[v])
-        tour = shorter(seen, dwell, tour, horizons[v])
+        # what the budget leaves, shared among the teams still to go: at least the polish's
+        share = max(budget - (time.monotonic() - began), POLISH_S * (k - v)) / (k - v)
+        end = time.monotonic() + share
+        tour = shorter(seen, dwell, verify(seen, dwell, given[v], horizons[v]), horizons[v])
+        # the shortlist's candidates that no other team has
+        taken = [i for w in range(k) if w != v for i in (out[w].order if w < v else given[w])]
+        among = np.setdiff1d(pick, taken)
+        # trades, and the way round made shorter again after each that were made (the time
+        # it frees takes more), until neither changes the round or the time is up; the
+        # trades end a polish before the end, so that the last is polished as the first
+        while time.monotonic() < end - POLISH_S:
+            traded = richer(seen, dwell, prize, tour, horizons[v], end - POLISH_S, among)
+            if traded.order == tour.order:
+                break
+            tour = shorter(seen, dwell, traded, horizons[v])
         # a random direction, when the way back round fits too
         if len(tour.order) > 1 and rng.random() < 0.5:
             back = verify(seen, dwell, tour.order[::-1], horizons[v])
@@ -195,12 +217,15 @@ class _TeamView:
     def __init__(self, durations: np.ndarray, team: int, teams: int):
         self.durations, self.team, self.teams = durations, team, teams
 
-    def __getitem__(self, ab: tuple[int, int]) -> float:
+    def __getitem__(self, ab):
         a, b = ab
-        return self.durations[
-            self.team if a == 0 else a + self.teams - 1,
-            self.team if b == 0 else b + self.teams - 1,
-        ]
+        return self.durations[self._row(a), self._row(b)]
+
+    def _row(self, place):
+        if np.ndim(place) == 0:
+            return self.team if place == 0 else place + self.teams - 1
+        place = np.asarray(place)
+        return np.where(place == 0, self.team, place + self.teams - 1)
 
 
 def insist(
@@ -256,13 +281,20 @@ SHORTLIST_FROM = 500
 ALL_FROM_FITS = 30
 # the seconds a solve may take (a leader waits for the plan), from its start, over 500
 # candidates or fewer and over more: what exploration 0 leaves of them goes to exploration
-# 3, then 5, each stopped at the end and kept when it collects more
+# 3, then 5, each stopped at the end and kept when it collects more, then to ``richer``
 SOLVE_BUDGET_S = (0.9, 1.3)
+# a deeper level is started only with this many times the fastest's seconds left: over 500
+# candidates of an 8-hour drive, exploration 3 given what exploration 0 leaves (0.33 s after
+# 0.47 s) returned no more, and the trades given that time came within 1 % of the deepest
+DEEPER = 2.0
 # and for each team of a night beyond the first (their shortlists add up)
 TEAM_BUDGET_S = 1.0
 # each round's order then made shorter (iterated local search), for at most this long, or
 # until so many kicks in a row find nothing shorter
 POLISH_S = 0.1
+# ``richer`` stops taking stops out at random after so many tries in a row that collect no
+# more (30 solves over 500-2,000 candidates collected as much as after 300)
+RUIN_IDLE = 100
 POLISH_IDLE = 60
 
 
@@ -285,18 +317,127 @@ def shortlist(among: np.ndarray, dwell: np.ndarray, prize: np.ndarray, horizon: 
     return np.union1d(best, np.flatnonzero(prize >= MANDATORY))
 
 
-def shorter(durations, dwell: np.ndarray, tour: Tour, horizon: int) -> Tour:
+def shorter(
+    durations, dwell: np.ndarray, tour: Tour, horizon: int, seconds: float | None = None
+) -> Tour:
     """The same stops in the shortest order :func:`shortest_order` finds from VROOM's (whose
     search is for priority, not for the shortest way round: 2.4 % longer than fast-tsp's on
-    the same stops in a dense drive); ``durations`` as for :func:`verify`."""
+    the same stops in a dense drive), within ``seconds`` (``POLISH_S``); ``durations`` as for
+    :func:`verify`."""
     order = tour.order
     if len(order) < 3:
         return tour
-    places = [0, *(i + 1 for i in order)]
-    sub = np.array([[float(durations[a, b]) for b in places] for a in places])
-    better = verify(durations, dwell, [order[p - 1] for p in shortest_order(sub)], horizon)
+    places = np.array([0, *(i + 1 for i in order)])
+    sub = np.asarray(durations[places[:, None], places[None, :]], float)
+    better = verify(durations, dwell, [order[p - 1] for p in shortest_order(sub, seconds)], horizon)
     ok = len(better.order) == len(order) and better.travel_s < tour.travel_s
     return better if ok else tour
+
+
+def richer(
+    durations,
+    dwell: np.ndarray,
+    prize: np.ndarray,
+    tour: Tour,
+    horizon: int,
+    deadline: float,
+    among: np.ndarray,
+) -> Tour:
+    """The tour collecting more while the time lasts (``deadline``, a ``time.monotonic()``):
+    the candidates of ``among`` that fit put in (:func:`fill`); then a stretch of one to three
+    stops taken out, the stretches that collect least for the time they take first, and the
+    round filled again, kept when it collects more or as much in less time; until no
+    stretch's leaving pays; then a stop and a few of those nearest it taken out together
+    (stops far apart in the order may lie side by side) until ``RUIN_IDLE`` tries in a row
+    gain nothing. A point at its floor (``MANDATORY``) is never taken out. ``durations`` as
+    for :func:`verify`.
+
+    VROOM's fastest level, all that a leader's wait leaves it over 500 candidates, collects
+    1-2 % less than its deepest search on an 8-hour drive; after these trades a round
+    collects as much or more (bench/routes.py)."""
+    among = np.unique(among).astype(int)
+    tour = fill(durations, dwell, prize, tour, horizon, among, deadline)
+    better = True
+    while better and time.monotonic() < deadline:
+        better = False
+        o = np.array(tour.order, int)
+        cyc = np.r_[0, o + 1, 0]
+        legs = np.asarray(durations[cyc[:-1], cyc[1:]], float)
+        gone = np.r_[0, np.cumsum(legs + np.r_[dwell[o], 0])]  # the leaving of each place
+        must = np.r_[0, np.cumsum(prize[o] >= MANDATORY)]
+        cuts = np.array(
+            [(a, a + n) for n in (1, 2, 3) for a in range(len(o) - n + 1) if must[a + n] == must[a]]
+        ).reshape(-1, 2)
+        a, b = cuts.T.astype(int)
+        # the time a stretch (stops a..b-1, places a+1..b) takes: from the leaving of the
+        # place before it to the coming to the one after, less the way between those two
+        frees = gone[b] + legs[b] - gone[a] - np.asarray(durations[cyc[a], cyc[b + 1]], float)
+        paid = np.r_[0, np.cumsum(prize[o])]
+        for c in np.argsort((paid[b] - paid[a]) / np.maximum(frees, 1.0), kind="stable"):
+            if time.monotonic() >= deadline:
+                break
+            out = set(tour.order[a[c] : b[c]])
+            found = _refilled(durations, dwell, prize, tour, out, horizon, among, deadline)
+            if found is not None:
+                tour, better = found, True
+                break
+    rng = np.random.default_rng(len(tour.order))
+    idle = 0
+    while time.monotonic() < deadline and len(tour.order) > 1 and idle < RUIN_IDLE:
+        idle += 1
+        o = np.array(tour.order, int)
+        near = o[np.argsort(np.asarray(durations[np.full(len(o), rng.choice(o) + 1), o + 1]))]
+        out = {int(i) for i in near[: rng.integers(2, 6)] if prize[i] < MANDATORY}
+        found = _refilled(durations, dwell, prize, tour, out, horizon, among, deadline)
+        if found is not None:
+            tour, idle = found, 0
+    return tour
+
+
+def _refilled(durations, dwell, prize, tour, out, horizon, among, deadline) -> Tour | None:
+    """The tour without the stops ``out``, filled again (:func:`fill`, by prize for the time
+    and else by prize), when it collects more than ``tour`` or as much in less time."""
+    rest = verify(durations, dwell, [i for i in tour.order if i not in out], horizon)
+    for by_ratio in (True, False):
+        trial = fill(durations, dwell, prize, rest, horizon, among, deadline, by_ratio)
+        if (prize[trial.order].sum(), -trial.back_s) > (prize[tour.order].sum(), -tour.back_s):
+            return trial
+    return None
+
+
+def fill(durations, dwell, prize, tour, horizon, among, deadline, by_ratio=True) -> Tour:
+    """The tour with candidates of ``among`` put in while one fits the window's time left,
+    each at its cheapest place and timed on the true matrix (:func:`verify`): the one of most
+    prize for the time it adds first, or (``by_ratio`` false) of most prize, the one that adds
+    least of equal ones."""
+    while time.monotonic() < deadline:
+        o = np.array(tour.order, int)
+        inside = np.zeros(len(dwell), bool)
+        inside[o] = True
+        out = among[~inside[among]]
+        if not len(out):
+            break
+        places, after = np.r_[0, o + 1], np.r_[o + 1, 0]  # leg p: places[p] -> after[p]
+        # each candidate put in on each leg: the time it adds, its dwell with it
+        add = (
+            durations[places[:, None], out[None, :] + 1]
+            + durations[out[None, :] + 1, after[:, None]]
+            - np.asarray(durations[places, after], float)[:, None]
+            + dwell[out][None, :]
+        )
+        leg = np.argmin(add, axis=0)
+        need = add[leg, np.arange(len(out))]
+        fits = np.flatnonzero(need <= horizon - tour.back_s)
+        if not len(fits):
+            break
+        if by_ratio:
+            c = fits[np.argmax(prize[out[fits]] / np.maximum(need[fits], 1.0))]
+        else:
+            c = fits[np.lexsort((need[fits], -prize[out[fits]]))[0]]
+        trial = list(tour.order)
+        trial.insert(int(leg[c]), int(out[c]))
+        tour = verify(durations, dwell, trial, horizon)
+    return tour
 
 
 def shortest_order(sub: np.ndarray, seconds: float | None = None) -> list[int]:
@@ -378,27 +519,23 @@ def _or_opt(sub: np.ndarray, t: list[int]) -> bool:
 def verify(durations: np.ndarray, dwell: np.ndarray, order: list[int], horizon: int) -> Tour:
     """The tour timed on the true matrix; stops that would end it after ``horizon`` are
     dropped from the end."""
-    order = list(order)
-    while True:
-        t, travel, arrive = 0.0, 0.0, []
-        here = 0
-        for i in order:
-            leg = durations[here, i + 1]
-            t += leg
-            travel += leg
-            arrive.append(int(round(t)))
-            t += dwell[i]
-            here = i + 1
-        leg = durations[here, 0]
-        t += leg
-        travel += leg
-        if t <= horizon or not order:
-            return Tour(
-                order=order,
-                start_s=0,
-                arrive_s=arrive,
-                travel_s=int(round(travel)),
-                dwell_s=int(sum(dwell[i] for i in order)),
-                back_s=int(round(t)),
-            )
-        order = order[:-1]
+    o = np.asarray(order, int).reshape(-1)
+    m = len(o)
+    cyc = np.r_[0, o + 1]
+    steps = np.empty(2 * m)
+    steps[0::2] = np.asarray(durations[cyc[:-1], cyc[1:]], float)  # the way to each stop
+    steps[1::2] = dwell[o]
+    at = np.r_[0.0, np.cumsum(steps)]  # at[2i + 1]: coming to stop i; at[2i + 2]: leaving it
+    home = np.asarray(durations[cyc, np.zeros(m + 1, int)], float)
+    back = at[0::2] + home  # back at the depot after the first k stops, k = 0..m
+    fits = np.flatnonzero(back <= horizon)
+    k = int(fits[-1]) if len(fits) else 0
+    travel = np.r_[0.0, np.cumsum(steps[0::2])][k] + home[k]
+    return Tour(
+        order=list(order)[:k],
+        start_s=0,
+        arrive_s=np.rint(at[1 : 2 * k : 2]).astype(int).tolist(),
+        travel_s=int(np.rint(travel)),
+        dwell_s=int(sum(dwell[o[:k]].tolist())),
+        back_s=int(np.rint(back[k])),
+    )

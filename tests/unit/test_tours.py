@@ -1,6 +1,7 @@
 """Choosing and ordering a round's stops."""
 
 import itertools
+import time
 
 import numpy as np
 
@@ -157,8 +158,84 @@ def test_a_round_is_solved_fastest_level_first_and_collects_at_least_what_it_doe
     assert [t for _, t in calls] == sorted((t for _, t in calls), reverse=True)
     assert tour.back_s <= 3 * 3600 and len(set(tour.order)) == len(tour.order)
     assert int(prize[tour.order].sum()) >= fastest > 0
+    # too little left for a deeper level to search longer than the fastest: the fastest alone
+    calls.clear()
+    monkeypatch.setattr(tours, "DEEPER", 1e6)
+    tour = tours.solve(times, dwell, prize, 3 * 3600, np.random.default_rng(0))
+    assert [level for level, _ in calls] == [0] and int(prize[tour.order].sum()) >= fastest
     # the budget spent before VROOM starts: the fastest level alone, stopped at once
     calls.clear()
     monkeypatch.setattr(tours, "SOLVE_BUDGET_S", (0.0, 0.0))
     tour = tours.solve(times, dwell, prize, 3 * 3600, np.random.default_rng(0))
     assert calls == [(0, 0.1)] and tour.order and tour.back_s <= 3 * 3600
+
+
+def test_a_stop_gives_way_to_more_prize_and_a_point_at_its_floor_stays():
+    """On a street east of the depot: a stop of prize 5 at 600 m and one at its floor at
+    1,200 m fill the window; a candidate of prize 40 at 700 m takes the first one's place
+    (one more does not fit), the one at its floor stays, and a candidate of prize 90 that is
+    not among those offered is left alone."""
+    x = np.array([0.0, 600.0, 1200.0, 700.0, 650.0])
+    times = np.abs(x[:, None] - x[None, :])  # 1 m/s
+    dwell = np.full(4, 300.0)
+    prize = np.array([5, tours.MANDATORY, 40, 90])
+    given = tours.verify(times, dwell, [0, 1], 2 * 1200 + 700)
+    assert given.order == [0, 1]
+    tour = tours.richer(
+        times, dwell, prize, given, 2 * 1200 + 700, time.monotonic() + 5, np.array([0, 1, 2])
+    )
+    assert sorted(tour.order) == [1, 2] and tour.back_s <= 2 * 1200 + 700
+    # a window with room for all three offered: nothing given way
+    roomy = tours.verify(times, dwell, [0, 1], 10_000)
+    tour = tours.richer(times, dwell, prize, roomy, 10_000, time.monotonic() + 5, np.arange(3))
+    assert sorted(tour.order) == [0, 1, 2]
+
+
+def test_trades_never_collect_less_nor_leave_the_window_or_the_offered_points():
+    """Rounds cut short on purpose (VROOM's stops, the last third dropped) over scattered
+    points: the trades collect more than was given in most, never less, within the window,
+    from the candidates offered only, and keep every point at its floor."""
+    gained = 0
+    for seed in range(10):
+        times, dwell, prize = _scattered(seed)
+        prize[:3] = tours.MANDATORY
+        horizon = 3 * 3600
+        full = tours.solve(times, dwell, prize, horizon, np.random.default_rng(seed))
+        cut = tours.verify(times, dwell, full.order[: 2 * len(full.order) // 3], horizon)
+        among = np.r_[np.arange(40), cut.order]
+        tour = tours.richer(times, dwell, prize, cut, horizon, time.monotonic() + 5, among)
+        assert tour.back_s <= horizon and len(set(tour.order)) == len(tour.order)
+        assert set(tour.order) <= set(among.tolist())
+        assert {i for i in cut.order if prize[i] == tours.MANDATORY} <= set(tour.order)
+        assert prize[tour.order].sum() >= prize[cut.order].sum()
+        gained += prize[tour.order].sum() > prize[cut.order].sum()
+    assert gained >= 8
+
+
+def test_a_round_is_timed_leg_by_leg_and_cut_from_its_end_to_fit():
+    """Rounds timed against the legs added up one by one: arrivals, travel, dwell and return
+    as the sums say, and a round too long for its window cut from its end to the longest
+    start that fits."""
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        m = int(rng.integers(0, 12))
+        times = rng.uniform(30, 900, (m + 1, m + 1))
+        np.fill_diagonal(times, 0.0)
+        dwell = rng.choice([120.0, 300.0, 600.0], m)
+        order = [int(i) for i in rng.permutation(m)]
+        horizon = int(rng.uniform(0, 2 * (m + 1) * 900))
+        tour = tours.verify(times, dwell, order, horizon)
+        k = len(tour.order)
+        assert tour.order == order[:k]
+        places = [0, *(i + 1 for i in order[:k]), 0]
+        legs = [times[a, b] for a, b in zip(places[:-1], places[1:], strict=True)]
+        assert tour.travel_s == round(sum(legs))
+        assert tour.dwell_s == sum(dwell[order[:k]])
+        assert tour.back_s == round(sum(legs) + sum(dwell[order[:k]])) <= max(horizon, 0)
+        assert tour.arrive_s == [
+            round(sum(legs[: j + 1]) + sum(dwell[order[:j]])) for j in range(k)
+        ]
+        if k < m:  # one stop more would not have fitted
+            more = [0, *(i + 1 for i in order[: k + 1]), 0]
+            way = sum(times[a, b] for a, b in zip(more[:-1], more[1:], strict=True))
+            assert way + sum(dwell[order[: k + 1]]) > horizon
