@@ -7,7 +7,8 @@ more while the budget lasts by trading stops for candidates (``richer``), starte
 random minute and, when both ways fit, driven in a random direction; points at their floor
 that VROOM left out are put in at their cheapest place (``insist``), and ``must_go`` says
 which points must go tonight so that none passes its floor. Randomness comes from the
-``numpy.random.Generator`` given (the service seeds it from ``secrets``; tests seed it).
+``numpy.random.Generator`` given (the service seeds it from ``secrets``; tests seed it);
+the polish's kicks and the trades' draws are seeded from the round itself.
 """
 
 from __future__ import annotations
@@ -125,8 +126,8 @@ def night(
     )
     budget = SOLVE_BUDGET_S[len(dwell) > 500] + TEAM_BUDGET_S * (k - 1)
     # VROOM's fastest level first; then ``exploration`` and the deepest, each stopped at the
-    # budget's end less each round's polish, and started only when what is left is DEEPER
-    # times what the fastest took (a deeper level stopped by the clock keeps whatever it had
+    # budget's end less each round's polish, and started only when what is left is more than
+    # DEEPER times what the fastest took (a deeper level stopped by the clock keeps whatever it had
     # reached, no more than the fastest: over 500 candidates of an 8-hour drive the fastest
     # takes half the budget, and what is left goes to the trades after, ``richer``); the most
     # collected kept, the shorter of two that collect as much
@@ -355,8 +356,8 @@ def richer(
     VROOM's fastest level, all that a leader's wait leaves it over 500 candidates, collects
     1-2 % less than its deepest search on an 8-hour drive; after these trades a round
     collects as much or more (bench/routes.py)."""
-    among = np.unique(among).astype(int)
-    tour = fill(durations, dwell, prize, tour, horizon, among, deadline)
+    ins = _Insertions(durations, dwell, np.unique(among).astype(int))
+    tour = fill(prize, tour, horizon, ins, deadline)
     better = True
     while better and time.monotonic() < deadline:
         better = False
@@ -377,7 +378,7 @@ def richer(
             if time.monotonic() >= deadline:
                 break
             out = set(tour.order[a[c] : b[c]])
-            found = _refilled(durations, dwell, prize, tour, out, horizon, among, deadline)
+            found = _refilled(prize, tour, out, horizon, ins, deadline)
             if found is not None:
                 tour, better = found, True
                 break
@@ -388,55 +389,96 @@ def richer(
         o = np.array(tour.order, int)
         near = o[np.argsort(np.asarray(durations[np.full(len(o), rng.choice(o) + 1), o + 1]))]
         out = {int(i) for i in near[: rng.integers(2, 6)] if prize[i] < MANDATORY}
-        found = _refilled(durations, dwell, prize, tour, out, horizon, among, deadline)
+        found = _refilled(prize, tour, out, horizon, ins, deadline)
         if found is not None:
             tour, idle = found, 0
     return tour
 
 
-def _refilled(durations, dwell, prize, tour, out, horizon, among, deadline) -> Tour | None:
+def _refilled(prize, tour, out, horizon, ins: _Insertions, deadline) -> Tour | None:
     """The tour without the stops ``out``, filled again (:func:`fill`, by prize for the time
     and else by prize), when it collects more than ``tour`` or as much in less time."""
-    rest = verify(durations, dwell, [i for i in tour.order if i not in out], horizon)
+    rest = verify(ins.durations, ins.dwell, [i for i in tour.order if i not in out], horizon)
+    if len(rest.order) + len(out) != len(tour.order):  # a matrix where a shortcut is longer
+        return None
     for by_ratio in (True, False):
-        trial = fill(durations, dwell, prize, rest, horizon, among, deadline, by_ratio)
+        trial = fill(prize, rest, horizon, ins, deadline, by_ratio)
         if (prize[trial.order].sum(), -trial.back_s) > (prize[tour.order].sum(), -tour.back_s):
             return trial
     return None
 
 
-def fill(durations, dwell, prize, tour, horizon, among, deadline, by_ratio=True) -> Tour:
-    """The tour with candidates of ``among`` put in while one fits the window's time left,
+class _Insertions:
+    """What each candidate of ``among`` adds to a round put in on a leg (from place a to
+    place b of the matrix): the way there and on less the leg, and its dwell; each leg's
+    row gathered from the matrix once and kept for the rounds that have that leg again."""
+
+    KEPT = 4_000  # rows kept at most (of 500 candidates: 16 MB)
+
+    def __init__(self, durations, dwell: np.ndarray, among: np.ndarray):
+        self.durations, self.dwell, self.among = durations, dwell, among
+        self.at = np.full(len(dwell), -1)
+        self.at[among] = np.arange(len(among))  # each candidate's column
+        self._rows: dict[tuple[int, int], np.ndarray] = {}
+
+    def row(self, a: int, b: int) -> np.ndarray:
+        got = self._rows.get((a, b))
+        if got is None:
+            if len(self._rows) >= self.KEPT:
+                self._rows.clear()
+            c = self.among + 1
+            got = (
+                np.asarray(self.durations[np.full(len(c), a), c], float)
+                + np.asarray(self.durations[c, np.full(len(c), b)], float)
+                - float(self.durations[a, b])
+                + self.dwell[self.among]
+            )
+            self._rows[(a, b)] = got
+        return got
+
+    def table(self, order: list[int]) -> np.ndarray:
+        """A row for each leg of the round ``order`` (place 0 the depot, i + 1 candidate i)."""
+        places = [0, *(int(i) + 1 for i in order), 0]
+        return np.stack([self.row(a, b) for a, b in zip(places[:-1], places[1:], strict=True)])
+
+
+def fill(prize, tour: Tour, horizon: int, ins: _Insertions, deadline, by_ratio=True) -> Tour:
+    """The tour with candidates (``ins.among``) put in while one fits the window's time left,
     each at its cheapest place and timed on the true matrix (:func:`verify`): the one of most
     prize for the time it adds first, or (``by_ratio`` false) of most prize, the one that adds
-    least of equal ones."""
+    least of equal ones. The time left is the window less the round's unrounded time; one
+    that the timing finds does not fit after all (the sums' last digit) is passed over."""
+    order = list(tour.order)
+    o = np.array(order, int)
+    table = ins.table(order)
+    legs = np.asarray(ins.durations[np.r_[0, o + 1], np.r_[o + 1, 0]], float)
+    spent = float(legs.sum() + ins.dwell[o].sum())
+    closed = np.zeros(len(ins.among), bool)  # in the round, or found not to fit
+    closed[ins.at[o][ins.at[o] >= 0]] = True
+    worth = prize[ins.among]
     while time.monotonic() < deadline:
-        o = np.array(tour.order, int)
-        inside = np.zeros(len(dwell), bool)
-        inside[o] = True
-        out = among[~inside[among]]
-        if not len(out):
-            break
-        places, after = np.r_[0, o + 1], np.r_[o + 1, 0]  # leg p: places[p] -> after[p]
-        # each candidate put in on each leg: the time it adds, its dwell with it
-        add = (
-            durations[places[:, None], out[None, :] + 1]
-            + durations[out[None, :] + 1, after[:, None]]
-            - np.asarray(durations[places, after], float)[:, None]
-            + dwell[out][None, :]
-        )
-        leg = np.argmin(add, axis=0)
-        need = add[leg, np.arange(len(out))]
-        fits = np.flatnonzero(need <= horizon - tour.back_s)
+        leg = np.argmin(table, axis=0)
+        need = table[leg, np.arange(len(ins.among))]
+        need[closed] = np.inf
+        fits = np.flatnonzero(need <= horizon - spent)
         if not len(fits):
             break
         if by_ratio:
-            c = fits[np.argmax(prize[out[fits]] / np.maximum(need[fits], 1.0))]
+            c = fits[np.argmax(worth[fits] / np.maximum(need[fits], 1.0))]
         else:
-            c = fits[np.lexsort((need[fits], -prize[out[fits]]))[0]]
-        trial = list(tour.order)
-        trial.insert(int(leg[c]), int(out[c]))
-        tour = verify(durations, dwell, trial, horizon)
+            c = fits[np.lexsort((need[fits], -worth[fits]))[0]]
+        p, new = int(leg[c]), int(ins.among[c])
+        trial = [*order[:p], new, *order[p:]]
+        timed = verify(ins.durations, ins.dwell, trial, horizon)
+        closed[c] = True
+        if len(timed.order) == len(trial):
+            before = 0 if p == 0 else order[p - 1] + 1
+            after = 0 if p == len(order) else order[p] + 1
+            table = np.vstack(
+                (table[:p], ins.row(before, new + 1), ins.row(new + 1, after), table[p + 1 :])
+            )
+            spent += float(need[c])
+            order, tour = trial, timed
     return tour
 
 

@@ -198,12 +198,17 @@ def test_trades_never_collect_less_nor_leave_the_window_or_the_offered_points():
     gained = 0
     for seed in range(10):
         times, dwell, prize = _scattered(seed)
+        # seconds in fractions, as the service's matrix has them: a round's time rounded
+        # down leaves no room that is not there
+        times = times * 1.0137
         prize[:3] = tours.MANDATORY
         horizon = 3 * 3600
         full = tours.solve(times, dwell, prize, horizon, np.random.default_rng(seed))
         cut = tours.verify(times, dwell, full.order[: 2 * len(full.order) // 3], horizon)
         among = np.r_[np.arange(40), cut.order]
-        tour = tours.richer(times, dwell, prize, cut, horizon, time.monotonic() + 5, among)
+        began = time.monotonic()
+        tour = tours.richer(times, dwell, prize, cut, horizon, began + 30, among)
+        assert time.monotonic() - began < 10  # done when nothing more pays, not at the deadline
         assert tour.back_s <= horizon and len(set(tour.order)) == len(tour.order)
         assert set(tour.order) <= set(among.tolist())
         assert {i for i in cut.order if prize[i] == tours.MANDATORY} <= set(tour.order)
@@ -235,7 +240,22 @@ def test_a_round_is_timed_leg_by_leg_and_cut_from_its_end_to_fit():
         assert tour.arrive_s == [
             round(sum(legs[: j + 1]) + sum(dwell[order[:j]])) for j in range(k)
         ]
-        if k < m:  # one stop more would not have fitted
-            more = [0, *(i + 1 for i in order[: k + 1]), 0]
+        for j in range(k + 1, m + 1):  # no longer start of it would have fitted
+            more = [0, *(i + 1 for i in order[:j]), 0]
             way = sum(times[a, b] for a, b in zip(more[:-1], more[1:], strict=True))
-            assert way + sum(dwell[order[: k + 1]]) > horizon
+            assert way + sum(dwell[order[:j]]) > horizon
+
+
+def test_a_candidate_that_fits_only_the_rounded_time_is_not_put_in():
+    """A round back at 2,999.4 s of a 3,100 s window (2,999 s rounded) and a candidate that
+    needs 100.8 s more: it does not fit, the point at its floor stays, and the trades end at
+    once rather than trying it again until their deadline."""
+    x = np.array([0.0, 1000.0, 1000.4])
+    times = np.abs(x[:, None] - x[None, :])  # 1 m/s
+    dwell = np.array([999.4, 100.0])
+    prize = np.array([tours.MANDATORY, 50])
+    given = tours.verify(times, dwell, [0], 3100)
+    assert given.back_s == 2999
+    began = time.monotonic()
+    tour = tours.richer(times, dwell, prize, given, 3100, began + 5, np.array([0, 1]))
+    assert tour.order == [0] and time.monotonic() - began < 1
