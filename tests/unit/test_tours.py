@@ -259,3 +259,40 @@ def test_a_candidate_that_fits_only_the_rounded_time_is_not_put_in():
     began = time.monotonic()
     tour = tours.richer(times, dwell, prize, given, 3100, began + 5, np.array([0, 1]))
     assert tour.order == [0] and time.monotonic() - began < 1
+
+
+def test_a_round_is_filled_as_the_cheapest_places_worked_out_afresh_at_each_step_say():
+    """``fill`` keeps each leg's costs and changes only the two new legs' after a stop goes
+    in: on scattered points, in fractions of seconds, it puts in the same candidates at the
+    same places as the plain greedy that works every place out again at each step."""
+    for seed in range(6):
+        times, dwell, prize = _scattered(seed, 40)
+        times = times * 1.0137
+        horizon = 2 * 3600
+        order = [int(i) for i in np.random.default_rng(seed).permutation(40)[:5]]
+        start = tours.verify(times, dwell, order, horizon)
+        among = np.arange(0, 40, 2)
+        ins = tours._Insertions(times, dwell, among)
+        got = tours.fill(prize, start, horizon, ins, time.monotonic() + 30)
+        want = list(start.order)
+        while True:
+            places = [0, *(i + 1 for i in want), 0]
+            spent = sum(times[a, b] for a, b in zip(places[:-1], places[1:], strict=True))
+            spent += sum(dwell[want])
+            best = None
+            for i in among:
+                if i in want:
+                    continue
+                need, p = min(
+                    (times[places[p], i + 1] + times[i + 1, places[p + 1]]
+                     - times[places[p], places[p + 1]] + dwell[i], p)
+                    for p in range(len(places) - 1)
+                )  # fmt: skip
+                if need <= horizon - spent - 1e-6:
+                    key = (prize[i] / max(need, 1.0), -i)
+                    if best is None or key > best[0]:
+                        best = (key, i, p)
+            if best is None:
+                break
+            want.insert(best[2], int(best[1]))
+        assert got.order == want and got.back_s <= horizon and len(want) > len(start.order)
