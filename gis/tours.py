@@ -297,8 +297,8 @@ TEAM_BUDGET_S = 1.0
 # each round's order then made shorter (iterated local search), for at most this long, or
 # until so many kicks in a row find nothing shorter
 POLISH_S = 0.1
-# the trades are made only when a team's share of what VROOM leaves is this long (a polish
-# of 0.1 s after them left a dense drive of 52 stops 1.6 % longer than fast-tsp's way)
+# the trades are made only when a team's share of what VROOM leaves is this long: time for
+# a set of trades and a polish after them; less goes to the polish alone
 TRADES_FROM_S = 0.3
 # ``richer`` stops taking stops out at random after so many tries in a row that collect no
 # more (30 solves over 500-2,000 candidates collected as much as after 300)
