@@ -165,23 +165,10 @@ def night(
         seen = team_view(durations, v, k)
         # what the budget leaves, shared among the teams still to go: at least the polish's
         share = max(budget - (time.monotonic() - began), POLISH_S * (k - v)) / (k - v)
-        end = time.monotonic() + share
-        # trades only with time for them and a polish after; else all of it to the polish
-        trade = share >= TRADES_FROM_S
-        tour = verify(seen, dwell, given[v], horizons[v])
-        tour = shorter(seen, dwell, tour, horizons[v], POLISH_S if trade else share)
         # the shortlist's candidates that no other team has
         taken = [i for w in range(k) if w != v for i in (out[w].order if w < v else given[w])]
         among = np.setdiff1d(pick, taken)
-        # trades, and the way round made shorter again after each that were made (the time
-        # it frees takes more), until neither changes the round or the time is up; the
-        # trades end a polish before the end, so that the last is polished as the first
-        while trade and time.monotonic() < end - POLISH_S:
-            traded = richer(seen, dwell, prize, tour, horizons[v], end - POLISH_S, among)
-            if traded.order == tour.order:
-                break
-            left = max(POLISH_S, end - time.monotonic())
-            tour = shorter(seen, dwell, traded, horizons[v], left)
+        tour = _improved(seen, dwell, prize, given[v], horizons[v], among, share)
         # a random direction, when the way back round fits too
         if len(tour.order) > 1 and rng.random() < 0.5:
             back = verify(seen, dwell, tour.order[::-1], horizons[v])
@@ -210,6 +197,25 @@ def night(
     for t in out:
         t.missed_mandatory = missed
     return out
+
+
+def _improved(seen, dwell, prize, given: list[int], horizon: int, among, share: float) -> Tour:
+    """One team's round from VROOM's stops ``given``, timed, made shorter and given more by
+    trades (``richer``) within ``share`` seconds; ``seen`` the team's view of the matrix."""
+    end = time.monotonic() + share
+    # trades only with time for them and a polish after; else all of it to the polish
+    trade = share >= TRADES_FROM_S
+    tour = verify(seen, dwell, given, horizon)
+    tour = shorter(seen, dwell, tour, horizon, POLISH_S if trade else share)
+    # trades, and the way round made shorter again after each that were made (the time it
+    # frees takes more), until neither changes the round or the time is up; the trades end
+    # a polish before the end, so that the last is polished as the first
+    while trade and time.monotonic() < end - POLISH_S:
+        traded = richer(seen, dwell, prize, tour, horizon, end - POLISH_S, among)
+        if traded.order == tour.order:
+            break
+        tour = shorter(seen, dwell, traded, horizon, max(POLISH_S, end - time.monotonic()))
+    return tour
 
 
 def team_view(durations: np.ndarray, team: int, teams: int):
