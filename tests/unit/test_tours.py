@@ -96,6 +96,44 @@ def test_a_shorter_order_is_one_no_single_move_shortens_on_one_way_streets_too()
             assert _round(sub, order) <= best + 1e-6
 
 
+def test_a_long_round_on_two_way_streets_is_as_short_as_fast_tsp_finds():
+    """Sixty stops given in an order that no 2-opt or Or-opt move shortens (their search
+    stops there, a few per cent above the shortest): the order comes back as short as
+    fast-tsp's own given half a second, within 0.5 %, with the same stops."""
+    import fast_tsp
+
+    for seed in (3, 4):
+        rng = np.random.default_rng(seed)
+        xy = rng.uniform(0, 6000, (60, 2))
+        sub = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+        stuck = tours._local(sub, [0, *rng.permutation(np.arange(1, 60)).tolist()], 1e18)
+        sub = sub[np.ix_(stuck, stuck)]  # places numbered in that order: 1, 2, ... is stuck
+        theirs = fast_tsp.find_tour(sub.astype(np.int64), duration_seconds=0.5)
+        best = _round(sub, theirs[theirs.index(0) + 1 :] + theirs[: theirs.index(0)])
+        assert _round(sub, list(range(1, 60))) > 1.01 * best  # the search alone stops here
+        order = tours.shortest_order(sub, seconds=0.1)
+        assert sorted(order) == list(range(1, 60))
+        assert _round(sub, order) <= 1.005 * best
+
+
+def test_a_long_round_on_one_way_streets_is_no_longer_than_either_start():
+    """Thirty stops whose two ways differ: the order holds the same stops, no single 2-opt or
+    Or-opt move shortens it, and it is no longer than fast-tsp's round over the matrix made
+    symmetric, driven either way, nor than the order given."""
+    rng = np.random.default_rng(11)
+    for _ in range(3):
+        xy = rng.uniform(0, 3000, (30, 2))
+        sub = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+        sub = sub * rng.uniform(1.0, 1.4, sub.shape)
+        order = tours.shortest_order(sub, seconds=0.1)
+        assert sorted(order) == list(range(1, 30))
+        assert min(_round(sub, o) for o in _moves(order)) >= _round(sub, order) - 1e-6
+        lk = tours._lin_kernighan(sub, 0.05)
+        assert lk[0] == 0 and sorted(lk) == list(range(30))
+        starts = (lk[1:], lk[:0:-1], list(range(1, 30)))
+        assert _round(sub, order) <= min(_round(sub, s) for s in starts) + 1e-6
+
+
 def test_a_round_made_shorter_keeps_its_stops_and_its_window():
     """A round given in a random order comes back with the same stops, shorter (for most of
     them) and never longer, within a window it filled exactly."""
