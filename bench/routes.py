@@ -4,7 +4,8 @@
         [--dense ../shared/data/haidian/beijing_haidian_tsinghua_2017_roads.geojson]
         [--dense-only]
 
-Needs the bench extras (`pip install -e '.[bench]'`: OR-Tools, fast-tsp). Prints three tables:
+Needs the bench extras (`pip install -e '.[bench]'`: OR-Tools; fast-tsp is a dependency of the
+service itself). Prints three tables:
 - speed: for 500, 1,000 and 2,000 candidate points, a 4-hour walk and an 8-hour drive: the
   travel-time matrix of the first plan over those points (Dijkstra from every candidate over
   the whole network; the graph itself is built once per network version and cached, its

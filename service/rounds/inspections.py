@@ -447,7 +447,7 @@ def create(
     # only the points at the floor, a crowd that shares its days — a city's first rounds —
     # a few nights ahead)
     must |= tours.must_go(since, kept, stops) & ok[:n]
-    prize = visits.prizes(wanted, must, rng, tours.MANDATORY)
+    prize = visits.prizes(wanted, must, rng, tours.MANDATORY, behind)
     prize[~ok[:n]] = 0  # out of reach: never asked for
     waiting = np.array([float(c.waiting_days) for c in cases])
     vprize = verify_prizes(waiting, weights["verify"], rng)

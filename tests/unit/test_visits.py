@@ -5,6 +5,7 @@ its last visit guesses a night's stops; and the floor kept follows the capacity.
 import numpy as np
 import pytest
 
+from gis import visits
 from gis.visits import FORESIGHT_MAX, Hazard, floor_plan, hazard, judge
 
 
@@ -66,3 +67,23 @@ def test_more_capacity_never_lengthens_the_floor_kept():
     assert kept == sorted(kept, reverse=True) and kept[-1] == 28 and kept[0] > 28
     strict = floor_plan(146, 7, 28, strict=True)
     assert strict.keep_days == 28 and strict.judged["foresight"] > FORESIGHT_MAX
+
+
+def test_fillers_prizes_follow_how_far_behind_their_share_each_point_is():
+    """A point that is not wanted tonight fills a route for a prize that grows with how far
+    its visits are behind its share, and stays below every wanted point's; wanted points and
+    points at the floor get what they would without it."""
+    n = 3000
+    wanted = np.zeros(n, bool)
+    wanted[::3] = True
+    must = np.zeros(n, bool)
+    must[::7] = True
+    behind = np.tile([0.5, 1.0, 2.0], n // 3)[np.random.default_rng(2).permutation(n)]
+    plain = visits.prizes(wanted, must, np.random.default_rng(5), 100)
+    steered = visits.prizes(wanted, must, np.random.default_rng(5), 100, behind)
+    assert np.array_equal(steered[wanted | must], plain[wanted | must])
+    fill = ~wanted & ~must
+    means = [steered[fill & (behind == b)].mean() for b in (0.5, 1.0, 2.0)]
+    assert means[0] < means[1] < means[2]
+    assert abs(means[1] - plain[fill & (behind == 1.0)].mean()) < 1e-9
+    assert steered[fill].min() >= 1 and steered[fill].max() <= 39 < steered[wanted & ~must].min()
