@@ -17,6 +17,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 
+import fast_tsp
 import numpy as np
 
 MANDATORY = 100  # VROOM priority of a point at its floor; others get 1..90
@@ -508,21 +509,22 @@ def shortest_order(sub: np.ndarray, seconds: float | None = None) -> list[int]:
     (each leg the mean of its two ways) gives a second start, either way round, and the
     shorter of the two is kept: on a network whose two ways are the same that is the order,
     for Or-opt and 2-opt stop at a local optimum that it passes (1.5 % longer on a dense
-    drive of 60 stops). Where the ways differ, until ``POLISH_IDLE`` tries in a row find
+    drive of 60 stops). Where the ways differ, or the round has no more than ``LK_FROM``
+    places, until ``POLISH_IDLE`` tries in a row find
     nothing shorter, the round is cut in four and put together the other way (a double
     bridge) and searched again, the shorter kept (iterated local search). All of it within
     ``seconds`` (``POLISH_S``): a search cut short keeps what it found."""
     seconds = POLISH_S if seconds is None else seconds
     deadline = time.monotonic() + seconds
     t = _local(sub, list(range(len(sub))), deadline)
-    one_way = len(sub) <= LK_FROM or np.abs(sub - sub.T).max() >= 1.0
+    kicks = len(sub) <= LK_FROM or np.abs(sub - sub.T).max() >= 1.0
     if len(sub) > LK_FROM:
-        lk = _lin_kernighan(sub, min(LK_S, seconds / 2))
+        lk = _lin_kernighan(sub, min(LK_S, seconds / 2, deadline - time.monotonic()))
         for start in (lk, [0, *lk[:0:-1]]):
             found = _local(sub, start, deadline)
             if _length(sub, found) < _length(sub, t) - 1e-6:
                 t = found
-    if len(t) < 8 or not one_way:
+    if len(t) < 8 or not kicks:
         return t[1:]
     rng = np.random.default_rng(len(t))
     best, idle = _length(sub, t), 0
@@ -536,10 +538,8 @@ def shortest_order(sub: np.ndarray, seconds: float | None = None) -> list[int]:
 
 
 def _lin_kernighan(sub: np.ndarray, seconds: float) -> list[int]:
-    """fast-tsp's round over ``sub`` made symmetric and whole seconds (its matrix holds
-    0..65535), from place 0."""
-    import fast_tsp
-
+    """fast-tsp's round over ``sub`` (seconds) made symmetric and whole (its matrix holds
+    0..65535: a longer leg counts as 65535 here, the true one after), from place 0."""
     even = np.rint((sub + sub.T) / 2).clip(0, 65535).astype(np.int64)
     np.fill_diagonal(even, 0)
     tour = [int(p) for p in fast_tsp.find_tour(even, duration_seconds=max(seconds, 0.001))]

@@ -248,10 +248,10 @@ def prizes(
 ):
     """The solver's priorities: a wanted point 40..80 and any other 1..10 (noisy, so the
     points that fill a route round the wanted ones are a draw too) times how far its visits
-    are behind its share (``behind``, :func:`deficit`), at most 39: the points a route passes
-    by fill it less often once they are ahead, those left behind more (without it the
-    fillers' visits were 0.04-0.10 of the total variation distance to the targets, bench/
-    visits.py); ``mandatory`` at the floor.
+    are behind its share (``behind``, :func:`deficit`: ½..2, held below 40 whatever it is):
+    the points a route passes by fill it less often once they are ahead, those left behind
+    more (without it the fillers' visits were 0.04-0.10 of the total variation distance to
+    the targets, bench/visits.py); ``mandatory`` at the floor.
 
     >>> out = prizes(np.array([True, False, False]), np.array([False, False, False]),
     ...              np.random.default_rng(0), 100, np.array([1.0, 0.5, 2.0]))
