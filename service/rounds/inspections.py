@@ -436,17 +436,21 @@ def create(
         elif kept <= before + coverage.FLOOR_SLACK_DAYS:
             kept = before
     hz = coverage.hazard_for(int(ok[:n].sum()), stops, kept)
+    # a floor that shortens tonight may shorten again tomorrow, when a point two days short
+    # of it tonight is at it: such a point goes from tonight, as one a day short does, so
+    # that it has two nights as well
+    due = kept - 1 if before and kept < before else kept
     # tonight's draw: each reachable point wanted at its odds (a fresh coin: nothing seen
     # of past visits but the floor moves them), those at the floor kept must go
     share = visits.weights(pri, ok[:n])
     behind = visits.deficit(share, _visited(conn, city_id, [r.id for r in rows], day))
     odds = np.minimum(share * behind * hz.at(since), 1.0)
-    wanted, must = visits.tonight(odds, since, kept, rng)
+    wanted, must = visits.tonight(odds, since, due, rng)
     # and those so near the floor that the nights left cannot take them all (earliest
     # deadline first against 60 % of a night's stops: far points fit fewer; in a settled city
     # only the points at the floor, a crowd that shares its days — a city's first rounds —
     # a few nights ahead)
-    must |= tours.must_go(since, kept, stops) & ok[:n]
+    must |= tours.must_go(since, due, stops) & ok[:n]
     prize = visits.prizes(wanted, must, rng, tours.MANDATORY, behind)
     prize[~ok[:n]] = 0  # out of reach: never asked for
     waiting = np.array([float(c.waiting_days) for c in cases])

@@ -395,3 +395,61 @@ def test_a_night_of_three_teams_gives_each_its_own_round_and_no_point_twice(
     assert {e["field"] for e in bad.get_json()["errors"]} == {"team"}
     bad = _plan(client, leader, member=0, team=["x"], depot=[117.2, 28.2, 1])
     assert {e["field"] for e in bad.get_json()["errors"]} == {"team.0", "depot"}
+
+
+def test_a_point_two_days_short_of_a_floor_that_shortens_goes_tonight(app, engine, demo, tokens):
+    """When the floor kept shortens tonight (the last round like this one kept a longer one)
+    it may shorten again tomorrow: a point two days short of tonight's floor is at the
+    floor tonight, so that it has two nights to be visited, as a point one day short has."""
+    city = demo[0]
+    leader = tokens["leader"][0]
+    depot = [117.2160, 28.2910]  # no other round starts here
+
+    def body(day):
+        return {"date": day.isoformat(), "window_start": "19:00", "window_end": "23:00",
+                "depot": depot, "mode": "bike", "team": [leader.id]}  # fmt: skip
+
+    def draws(conn, plan):
+        return conn.execute(
+            text("SELECT draws FROM inspection_plan WHERE id = :p"), {"p": plan}
+        ).scalar_one()
+
+    config = {"INSPECTION_FLOOR_DAYS": 28}
+    day = dt.date(2027, 9, 1)
+    with app.app_context(), engine.begin() as conn:
+        set_actor(conn, Actor(leader.id, "test"))
+        (first,) = inspections.create(conn, city, leader.id, body(day), config,
+                                      np.random.default_rng(3))  # fmt: skip
+        seen = draws(conn, first)
+        longer = seen["floor_kept_days"] + 10
+        assert longer - 10 < LONGEST_FLOOR
+        conn.execute(
+            text(
+                "UPDATE inspection_plan SET draws = jsonb_set(draws, '{floor_kept_days}', "
+                "to_jsonb(CAST(:k AS int))) WHERE id = :p"
+            ),
+            {"k": longer, "p": first},
+        )
+        # tonight the floor is one day shorter; this point is two days short of it
+        point = next(c["point_id"] for c in seen["candidates"] if c["reachable"])
+        tonight = day + dt.timedelta(days=1)
+        last = tonight - dt.timedelta(days=longer - 3)
+        conn.execute(
+            text("DELETE FROM inspection_due WHERE city_id = :c AND point_id = :p"),
+            {"c": city, "p": point},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO inspection_due (city_id, point_id, last_visit_on, due_on) "
+                "VALUES (:c, :p, :d, :d)"
+            ),
+            {"c": city, "p": point, "d": last},
+        )
+        (second,) = inspections.create(conn, city, leader.id, body(tonight), config,
+                                       np.random.default_rng(4))  # fmt: skip
+        got = draws(conn, second)
+        conn.rollback()
+    assert got["floor_kept_days"] == longer - 1
+    mine = next(c for c in got["candidates"] if c["point_id"] == point)
+    assert mine["since_days"] == longer - 3
+    assert mine["at_floor"] and mine["prize"] == 100
