@@ -510,10 +510,10 @@ def shortest_order(sub: np.ndarray, seconds: float | None = None) -> list[int]:
     shorter of the two is kept: on a network whose two ways are the same that is the order,
     for Or-opt and 2-opt stop at a local optimum that it passes (1.5 % longer on a dense
     drive of 60 stops). Where the ways differ, or the round has no more than ``LK_FROM``
-    places, until ``POLISH_IDLE`` tries in a row find
-    nothing shorter, the round is cut in four and put together the other way (a double
-    bridge) and searched again, the shorter kept (iterated local search). All of it within
-    ``seconds`` (``POLISH_S``): a search cut short keeps what it found."""
+    places, until ``POLISH_IDLE`` tries in a row find nothing shorter, the round is cut in
+    four and put together the other way (a double bridge) and searched again, the shorter
+    kept (iterated local search). All of it within ``seconds`` (``POLISH_S``): a search cut
+    short keeps what it found."""
     seconds = POLISH_S if seconds is None else seconds
     deadline = time.monotonic() + seconds
     t = _local(sub, list(range(len(sub))), deadline)
