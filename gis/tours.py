@@ -23,7 +23,11 @@ import numpy as np
 MANDATORY = 100  # VROOM priority of a point at its floor; others get 1..90
 
 
-def must_go(since: np.ndarray, floor_days: int, stops_per_day: float, share: float = 0.6):
+# the share of a night's stops counted on for the points at their floor
+MUST_SHARE = 0.6
+
+
+def must_go(since: np.ndarray, floor_days: int, stops_per_day: float, share: float = MUST_SHARE):
     """Which points are mandatory today so that none passes its floor: earliest deadline
     first with a day's capacity. The i-th most urgent point (by days left to its floor) must
     go today when it has no more days left than the days the i points before it need at

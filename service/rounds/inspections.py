@@ -432,14 +432,19 @@ def create(
     kept = fp.keep_days or visits.LONGEST_FLOOR
     if before:
         if kept < before:
-            kept = before - 1
+            # and not while more points are within three days of it than a night takes of
+            # the points at their floor: a floor that shortens under a crowd (the points no
+            # round has visited since the city's first) leaves it fewer nights than it needs
+            crowd = int(((since >= before - 3) & ok[:n]).sum())
+            kept = before if crowd > tours.MUST_SHARE * stops else before - 1
         elif kept <= before + coverage.FLOOR_SLACK_DAYS:
             kept = before
     hz = coverage.hazard_for(int(ok[:n].sum()), stops, kept)
-    # a floor that shortens tonight may shorten again tomorrow, when a point two days short
-    # of it tonight is at it: such a point goes from tonight, as one a day short does, so
-    # that it has two nights as well
-    due = kept - 1 if before and kept < before else kept
+    # a floor that shortens tonight may shorten again tomorrow: a point's days left to it
+    # then close by two a night, and a point three days short of it tonight has one night
+    # within it; such a point goes from tonight, so that it has two, as one a day short of
+    # a floor that holds has
+    due = kept - 2 if before and kept < before else kept
     # tonight's draw: each reachable point wanted at its odds (a fresh coin: nothing seen
     # of past visits but the floor moves them), those at the floor kept must go
     share = visits.weights(pri, ok[:n])

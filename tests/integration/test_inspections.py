@@ -397,10 +397,11 @@ def test_a_night_of_three_teams_gives_each_its_own_round_and_no_point_twice(
     assert {e["field"] for e in bad.get_json()["errors"]} == {"team.0", "depot"}
 
 
-def test_a_point_two_days_short_of_a_floor_that_shortens_goes_tonight(app, engine, demo, tokens):
-    """When the floor kept shortens tonight (the last round like this one kept a longer one)
-    it may shorten again tomorrow: a point two days short of tonight's floor is at the
-    floor tonight, so that it has two nights to be visited, as a point one day short has."""
+def _after_a_longer_floor(app, engine, demo, tokens, short: int, days: int):
+    """A bike round planned, the floor it kept made ten days longer, then the next night's
+    round from the same depot, every point visited five days before that night but the
+    ``short`` reachable ones, which are ``days`` short of that longer floor. The longer
+    floor, those points and the next night's draws."""
     city = demo[0]
     leader = tokens["leader"][0]
     depot = [117.2160, 28.2910]  # no other round starts here
@@ -430,26 +431,41 @@ def test_a_point_two_days_short_of_a_floor_that_shortens_goes_tonight(app, engin
             ),
             {"k": longer, "p": first},
         )
-        # tonight the floor is one day shorter; this point is two days short of it
-        point = next(c["point_id"] for c in seen["candidates"] if c["reachable"])
+        points = [c["point_id"] for c in seen["candidates"] if c["reachable"]][:short]
         tonight = day + dt.timedelta(days=1)
-        last = tonight - dt.timedelta(days=longer - 3)
-        conn.execute(
-            text("DELETE FROM inspection_due WHERE city_id = :c AND point_id = :p"),
-            {"c": city, "p": point},
-        )
+        last = {c["point_id"]: tonight - dt.timedelta(days=5) for c in seen["candidates"]}
+        last.update({p: tonight - dt.timedelta(days=longer - days) for p in points})
+        conn.execute(text("DELETE FROM inspection_due WHERE city_id = :c"), {"c": city})
         conn.execute(
             text(
                 "INSERT INTO inspection_due (city_id, point_id, last_visit_on, due_on) "
                 "VALUES (:c, :p, :d, :d)"
             ),
-            {"c": city, "p": point, "d": last},
+            [{"c": city, "p": p, "d": d} for p, d in last.items()],
         )
         (second,) = inspections.create(conn, city, leader.id, body(tonight), config,
                                        np.random.default_rng(4))  # fmt: skip
         got = draws(conn, second)
         conn.rollback()
+    return longer, points, got
+
+
+def test_a_point_three_days_short_of_a_floor_that_shortens_goes_tonight(app, engine, demo, tokens):
+    """When the floor kept shortens tonight (the last round like this one kept a longer one)
+    it may shorten again tomorrow, and a point's days left close by two a night: a point
+    three days short of tonight's floor is at the floor tonight, so that it has two nights
+    to be visited, as a point one day short of a floor that holds has."""
+    longer, (point,), got = _after_a_longer_floor(app, engine, demo, tokens, 1, 4)
     assert got["floor_kept_days"] == longer - 1
     mine = next(c for c in got["candidates"] if c["point_id"] == point)
-    assert mine["since_days"] == longer - 3
+    assert mine["since_days"] == longer - 4
     assert mine["at_floor"] and mine["prize"] == 100
+
+
+def test_a_floor_does_not_shorten_under_a_crowd_near_it(app, engine, demo, tokens):
+    """More points within three days of the floor than a night takes of the points at their
+    floor (60 % of its stops): the floor holds tonight, so that none of them loses a night;
+    a few such points do not hold it (above)."""
+    longer, points, got = _after_a_longer_floor(app, engine, demo, tokens, 12, 3)
+    assert len(points) == 12 > 0.6 * got["stops_per_night"]
+    assert got["floor_kept_days"] == longer
