@@ -432,10 +432,11 @@ def create(
     kept = fp.keep_days or visits.LONGEST_FLOOR
     if before:
         if kept < before:
-            # and not while more points are within three days of it than a night takes of
-            # the points at their floor: a floor that shortens under a crowd (the points no
-            # round has visited since the city's first) leaves it fewer nights than it needs
-            crowd = int(((since >= before - 3) & ok[:n]).sum())
+            # and not while the points it would put at their floor tonight (below: four days
+            # short of it or nearer) are more than a night takes of such points: a floor
+            # that shortens under a crowd (the points no round has visited since the city's
+            # first) leaves it fewer nights than it needs
+            crowd = int(((since >= before - 4) & ok[:n]).sum())
             kept = before if crowd > tours.MUST_SHARE * stops else before - 1
         elif kept <= before + coverage.FLOOR_SLACK_DAYS:
             kept = before

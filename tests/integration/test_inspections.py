@@ -404,7 +404,7 @@ def _after_a_longer_floor(app, engine, demo, tokens, short: int, days: int):
     floor, those points and the next night's draws."""
     city = demo[0]
     leader = tokens["leader"][0]
-    depot = [117.2160, 28.2910]  # no other round starts here
+    depot = [117.2160, 28.2910]
 
     def body(day):
         return {"date": day.isoformat(), "window_start": "19:00", "window_end": "23:00",
@@ -463,9 +463,10 @@ def test_a_point_three_days_short_of_a_floor_that_shortens_goes_tonight(app, eng
 
 
 def test_a_floor_does_not_shorten_under_a_crowd_near_it(app, engine, demo, tokens):
-    """More points within three days of the floor than a night takes of the points at their
-    floor (60 % of its stops): the floor holds tonight, so that none of them loses a night;
-    a few such points do not hold it (above)."""
-    longer, points, got = _after_a_longer_floor(app, engine, demo, tokens, 12, 3)
-    assert len(points) == 12 > 0.6 * got["stops_per_night"]
+    """More points that a shorter floor would put at their floor tonight (four days short of
+    the floor as it stands) than a night takes of such points (60 % of its stops): the floor
+    holds tonight, so that none of them loses a night; one such point does not hold it
+    (above)."""
+    longer, points, got = _after_a_longer_floor(app, engine, demo, tokens, 40, 4)
+    assert len(points) == 40 > 0.6 * got["stops_per_night"]
     assert got["floor_kept_days"] == longer
