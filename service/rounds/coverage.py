@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 from sqlalchemy import Connection, text
 
-from gis import visits
+from gis import tours, visits
 
 PAST_ROUNDS = 28  # a night's capacity: the median stops of the last rounds planned like it
 PAST_ROUNDS_MIN = 3  # ... when there are this many; before, from the travel times
@@ -149,6 +149,43 @@ def last_kept(conn: Connection, likes: Sequence[Alike]) -> int | None:
     )
     kept = int(last.kept) if last is not None and last.kept else None
     return kept if kept and kept < visits.LONGEST_FLOOR else None
+
+
+def floor_tonight(
+    planned: int | None, before: int | None, since: np.ndarray, stops: float
+) -> tuple[int, int]:
+    """The floor kept tonight and the floor the points due tonight are counted against, from
+    the floor the capacity keeps (``planned``), the one the last round like tonight's kept
+    (``before``), the reachable points' days since their last visit and the stops a night.
+
+    The floor kept shortens by a day a night at most (a floor that jumps shorter forces at
+    once every point between the two, and so names them), and lengthens only when the
+    capacity clearly needs it (no wavering up and down with the stops a night). While it
+    shortens, it may shorten again tomorrow: a point's days left then close by two a night,
+    and a point three days short of it tonight has one night within it; such a point is due
+    from tonight, so that it has two, as one a day short of a floor that holds has. And it
+    does not shorten while the points that would make due (four days short of it or nearer)
+    are more than a night takes of such points: a floor that shortens under a crowd (the
+    points no round has visited since the city's first) leaves it fewer nights than it needs.
+
+    >>> floor_tonight(40, 50, np.array([10, 20]), 8.0)
+    (49, 47)
+    >>> floor_tonight(40, 50, np.array([46] * 5 + [10]), 8.0)
+    (50, 50)
+    >>> floor_tonight(52, 50, np.array([10]), 8.0), floor_tonight(60, None, np.array([10]), 8.0)
+    ((50, 50), (60, 60))
+    """
+    kept = planned or visits.LONGEST_FLOOR
+    if not before:
+        return kept, kept
+    if kept < before:
+        crowd = int((since >= before - 4).sum())
+        if crowd > tours.MUST_SHARE * stops:
+            return before, before
+        return before - 1, before - 3
+    if kept <= before + FLOOR_SLACK_DAYS:
+        kept = before
+    return kept, kept
 
 
 def describe(plan: visits.FloorPlan) -> dict:

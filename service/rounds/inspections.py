@@ -425,27 +425,10 @@ def create(
         source.append(src)
     strict = bool(config.get("INSPECTION_FLOOR_STRICT", False))
     fp = coverage.plan_of(int(ok[:n].sum()), stops, floor_days, strict)
-    # the floor kept shortens by a day a night at most (a floor that jumps shorter forces at
-    # once every point between the two, and so names them), and lengthens only when the
-    # capacity clearly needs it (no wavering up and down with the stops a night)
-    before = coverage.last_kept(conn, likes)
-    kept = fp.keep_days or visits.LONGEST_FLOOR
-    if before:
-        if kept < before:
-            # and not while the points it would put at their floor tonight (below: four days
-            # short of it or nearer) are more than a night takes of such points: a floor
-            # that shortens under a crowd (the points no round has visited since the city's
-            # first) leaves it fewer nights than it needs
-            crowd = int(((since >= before - 4) & ok[:n]).sum())
-            kept = before if crowd > tours.MUST_SHARE * stops else before - 1
-        elif kept <= before + coverage.FLOOR_SLACK_DAYS:
-            kept = before
+    kept, due = coverage.floor_tonight(
+        fp.keep_days, coverage.last_kept(conn, likes), since[ok[:n]], stops
+    )
     hz = coverage.hazard_for(int(ok[:n].sum()), stops, kept)
-    # a floor that shortens tonight may shorten again tomorrow: a point's days left to it
-    # then close by two a night, and a point three days short of it tonight has one night
-    # within it; such a point goes from tonight, so that it has two, as one a day short of
-    # a floor that holds has
-    due = kept - 2 if before and kept < before else kept
     # tonight's draw: each reachable point wanted at its odds (a fresh coin: nothing seen
     # of past visits but the floor moves them), those at the floor kept must go
     share = visits.weights(pri, ok[:n])
