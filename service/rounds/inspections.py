@@ -387,6 +387,7 @@ def create(
     day = plan.date
     pri = priorities(rows, day, weights, floor_days)
     budget = int((end - start).total_seconds())
+    late = coverage.late_start(budget, config)
     cases = _offered_cases(conn, city_id, plan, weights, config, rng)
     n = len(rows)  # candidates 0..n-1 are points, n.. cases awaiting verification
     k = len(plan.team)  # places 0..k-1 are the teams' depots, the candidates after them
@@ -416,7 +417,7 @@ def create(
         seen = (
             times if k == 1 else times[np.ix_(np.r_[t, k : len(times)], np.r_[t, k : len(times)])]
         )
-        ok_t = coverage.reachable(seen, dwell, budget - min(900, budget // 10))  # late start
+        ok_t = coverage.reachable(seen, dwell, budget - late)
         ok |= ok_t
         likes.append(coverage.Alike(city_id, plan.mode, area, tuple(depots[t]), budget, day))
         past = coverage.past_rounds(conn, likes[t])
@@ -432,6 +433,9 @@ def create(
     # tonight's draw: each reachable point wanted at its odds (a fresh coin: nothing seen
     # of past visits but the floor moves them), those at the floor kept must go
     share = visits.weights(pri, ok[:n])
+    # a city short of stops may let the shares lean toward the points quick to inspect
+    # (INSPECTION_QUICK_LEAN: how far, as a total variation distance; 0 keeps them)
+    share = visits.lean(share, point_dwell, quick_lean(config))
     behind = visits.deficit(share, _visited(conn, city_id, [r.id for r in rows], day))
     odds = np.minimum(share * behind * hz.at(since), 1.0)
     wanted, must = visits.tonight(odds, since, due, rng)
@@ -451,7 +455,7 @@ def create(
         budget,
         rng,
         teams=k,
-        start_jitter_s=min(900, budget // 10),
+        start_jitter_s=late,
         urgency=np.concatenate([since, np.zeros(len(cases), int)]),
     )
     far = [rows[i].code for i in np.flatnonzero(~ok[:n])]
@@ -485,6 +489,7 @@ def create(
         "stops_per_night": round(float(stops), 2),
         "stops_from": source[0] if len(set(source)) == 1 else "mixed",
         "floor_kept_days": kept,
+        "quick_lean": quick_lean(config),
         "floor": coverage.describe(fp),
         "hazard": {"low": hz.low, "high": hz.high, "step": hz.step},
         "notes": notes,
@@ -552,6 +557,17 @@ def create(
             {"c": city_id, "p": pids, "ids": json.dumps(pids)},
         )
     return pids
+
+
+def quick_lean(config: dict) -> float:
+    """INSPECTION_QUICK_LEAN: how far the shares of the visits may lean toward the points
+    quick to inspect (gis/visits.lean), 0 .. ½ of all visits; 0 when not set.
+
+    >>> key = "INSPECTION_QUICK_LEAN"
+    >>> quick_lean({}), quick_lean({key: 0.05}), quick_lean({key: 2})
+    (0.0, 0.05, 0.5)
+    """
+    return float(min(max(float(config.get("INSPECTION_QUICK_LEAN", 0.0)), 0.0), 0.5))
 
 
 def _write_round(

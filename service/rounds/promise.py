@@ -116,11 +116,11 @@ def report(conn: Connection, city_id: int, user_id: int, args: dict, config: dic
             matrices[mode] = inspections.travel_matrix(conn, city_id, mode, lonlat, steady)
         times, _, _, notes = matrices[mode]
         window = budget + 3600 * hours_more
-        ok = coverage.reachable(times, dwell, window - min(900, window // 10))
+        ok = coverage.reachable(times, dwell, window - coverage.late_start(window, config))
         estimated = coverage.estimate(times, dwell, window, ok)
         stops = estimated
         if mode == plan.mode and past:  # the rounds planned so correct the travel times
-            base_ok = coverage.reachable(times, dwell, budget - min(900, budget // 10))
+            base_ok = coverage.reachable(times, dwell, budget - coverage.late_start(budget, config))
             base = coverage.estimate(times, dwell, budget, base_ok)
             stops, _ = coverage.capacity(past, times, dwell, budget, base_ok)
             stops *= estimated / max(base, 1e-9)

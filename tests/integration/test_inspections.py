@@ -470,3 +470,40 @@ def test_a_floor_does_not_shorten_under_a_crowd_near_it(app, engine, demo, token
     longer, points, got = _after_a_longer_floor(app, engine, demo, tokens, 40, 4)
     assert len(points) == 40 > 0.6 * got["stops_per_night"]
     assert got["floor_kept_days"] == longer
+
+
+def test_a_city_sets_the_late_start_and_the_lean_toward_quick_points(app, engine, demo, tokens):
+    """INSPECTION_LATE_START_S 0: every round leaves at the window's start and the points are
+    those reachable in all of it; INSPECTION_QUICK_LEAN: the same night's odds lean toward
+    the points quick to inspect (the draws say how far), the same seed otherwise."""
+    city, leader = demo[0], tokens["leader"][0]
+    body = {"date": "2027-10-01", "window_start": "19:00", "window_end": "23:00",
+            "depot": DEPOT, "mode": "bike", "team": [leader.id]}  # fmt: skip
+
+    def plan(config, seed):
+        with app.app_context(), engine.begin() as conn:
+            set_actor(conn, Actor(leader.id, "test"))
+            (pid,) = inspections.create(conn, city, leader.id, body, config,
+                                        np.random.default_rng(seed))  # fmt: skip
+            got = conn.execute(
+                text("SELECT draws FROM inspection_plan WHERE id = :p"), {"p": pid}
+            ).scalar_one()
+            rows, dwell = inspections.candidates(conn, city, None, {})
+            conn.rollback()
+        return got, dict(zip([r.id for r in rows], dwell, strict=True))
+
+    offsets = [plan({}, seed)[0]["start_offset_s"] for seed in range(6)]
+    assert max(offsets) > 0 and all(0 <= o <= 900 for o in offsets)
+    plain, dwell = plan({"INSPECTION_LATE_START_S": 0}, 1)
+    assert plain["start_offset_s"] == 0 and plain["quick_lean"] == 0
+    leaned, _ = plan({"INSPECTION_LATE_START_S": 0, "INSPECTION_QUICK_LEAN": 0.1}, 1)
+    assert leaned["start_offset_s"] == 0 and leaned["quick_lean"] == 0.1
+
+    # each point's odds leaned over plain, where neither is held at 1, by its dwell
+    was = {c["point_id"]: c["odds"] for c in plain["candidates"] if c["reachable"]}
+    ratio = {}
+    for c in leaned["candidates"]:
+        if c["reachable"] and max(c["odds"], was[c["point_id"]]) < 1:
+            ratio.setdefault(dwell[c["point_id"]], []).append(c["odds"] / was[c["point_id"]])
+    quick, slow = min(ratio), max(ratio)
+    assert quick < slow and np.mean(ratio[quick]) > 1 > np.mean(ratio[slow])

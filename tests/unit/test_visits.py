@@ -87,3 +87,26 @@ def test_fillers_prizes_follow_how_far_behind_their_share_each_point_is():
     assert means[0] < means[1] < means[2]
     assert abs(means[1] - plain[fill & (behind == 1.0)].mean()) < 1e-9
     assert steered[fill].min() >= 1 and steered[fill].max() <= 39 < steered[wanted & ~must].min()
+
+
+@pytest.mark.parametrize("distance", [0.02, 0.07, 0.15])
+def test_shares_lean_toward_quick_points_by_the_distance_asked(distance):
+    """The leaned shares are ``distance`` (total variation) from the asked ones, every point
+    quicker than another gains against it, unreachable points stay at 0, the sum is kept,
+    and no lean leaves the shares as they were."""
+    rng = np.random.default_rng(11)
+    share = rng.uniform(0.5, 1.5, 300)
+    share[::17] = 0
+    cost = rng.choice([240.0, 480, 600, 720, 900, 1200], 300)
+    leaned = visits.lean(share, cost, distance)
+    want = share / share.sum()
+    assert abs(0.5 * np.abs(leaned / leaned.sum() - want).sum() - distance) < 1e-6
+    assert np.isclose(leaned.sum(), share.sum()) and (leaned[share == 0] == 0).all()
+    on = share > 0
+    gain = leaned[on] / share[on]
+    order = np.argsort(cost[on], kind="stable")
+    assert (np.diff(gain[order]) <= 1e-12).all() and gain[order][0] > 1 > gain[order][-1]
+    # the mean cost of a visit falls
+    assert (leaned * cost).sum() / leaned.sum() < (share * cost).sum() / share.sum()
+    assert np.array_equal(visits.lean(share, cost, 0.0), share)
+    assert np.array_equal(visits.lean(share, np.full(300, 600.0), distance), share)
