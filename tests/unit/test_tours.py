@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 
+from gis import order as search
 from gis import tours
 
 
@@ -59,7 +60,7 @@ def test_stops_on_a_circle_given_in_a_jumble_are_put_back_round_it():
     sub = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
     jumble = np.random.default_rng(1).permutation(np.arange(1, 13))
     sub = sub[np.ix_(np.r_[0, jumble], np.r_[0, jumble])]  # place k is circle stop jumble[k-1]
-    order = tours.shortest_order(sub)
+    order = search.shortest_order(sub)
     assert sorted(order) == list(range(1, 13))
     assert [int(jumble[k - 1]) for k in order] in (list(range(1, 13)), list(range(12, 0, -1)))
 
@@ -88,7 +89,7 @@ def test_a_shorter_order_is_one_no_single_move_shortens_on_one_way_streets_too()
         xy = rng.uniform(0, 3000, (m, 2))
         sub = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
         sub = sub * rng.uniform(1.0, 1.3, sub.shape)  # the two ways differ
-        order = tours.shortest_order(sub, seconds=0.05)
+        order = search.shortest_order(sub, seconds=0.05)
         assert sorted(order) == list(range(1, m))
         assert min(_round(sub, o) for o in _moves(order)) >= _round(sub, order) - 1e-6
         if m <= 7:
@@ -106,12 +107,12 @@ def test_a_long_round_on_two_way_streets_is_as_short_as_fast_tsp_finds():
         rng = np.random.default_rng(seed)
         xy = rng.uniform(0, 6000, (60, 2))
         sub = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
-        stuck = tours._local(sub, [0, *rng.permutation(np.arange(1, 60)).tolist()], 1e18)
+        stuck = search._local(sub, [0, *rng.permutation(np.arange(1, 60)).tolist()], 1e18)
         sub = sub[np.ix_(stuck, stuck)]  # places numbered in that order: 1, 2, ... is stuck
         theirs = fast_tsp.find_tour(sub.astype(np.int64), duration_seconds=0.5)
         best = _round(sub, theirs[theirs.index(0) + 1 :] + theirs[: theirs.index(0)])
         assert _round(sub, list(range(1, 60))) > 1.01 * best  # the search alone stops here
-        order = tours.shortest_order(sub, seconds=0.1)
+        order = search.shortest_order(sub, seconds=0.1)
         assert sorted(order) == list(range(1, 60))
         assert _round(sub, order) <= 1.005 * best
 
@@ -122,19 +123,19 @@ def test_a_long_round_on_one_way_streets_is_no_longer_than_either_start(monkeypa
     (over the matrix made symmetric, from the depot), driven either way, nor than the
     order given."""
     given = []
-    lin_kernighan = tours._lin_kernighan
+    lin_kernighan = search._lin_kernighan
 
     def kept(sub, seconds):
         given.append(list(lin_kernighan(sub, seconds)))
         return list(given[-1])
 
-    monkeypatch.setattr(tours, "_lin_kernighan", kept)
+    monkeypatch.setattr(search, "_lin_kernighan", kept)
     rng = np.random.default_rng(11)
     for _ in range(3):
         xy = rng.uniform(0, 3000, (30, 2))
         sub = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
         sub = sub * rng.uniform(1.0, 1.4, sub.shape)
-        order = tours.shortest_order(sub, seconds=0.1)
+        order = search.shortest_order(sub, seconds=0.1)
         assert sorted(order) == list(range(1, 30))
         assert min(_round(sub, o) for o in _moves(order)) >= _round(sub, order) - 1e-6
         lk = given[-1]
