@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.layers import log, running_cluster  # noqa: E402
 from gis import tours  # noqa: E402
+from gis import visits as gis_visits  # noqa: E402
 from service.accounts.users import create_user  # noqa: E402
 from service.rounds import inspections  # noqa: E402
 from service.store.db import Actor, set_actor  # noqa: E402
@@ -274,7 +275,7 @@ def metrics(visits, priority, targets, kept: np.ndarray):
         beyond_kept += int((gaps > kept[ends]).sum())
         gaps_all += list(np.diff(when))
     share = visits.sum(0) / max(visits.sum(), 1)
-    tv = 0.5 * np.abs(share - targets / targets.sum()).sum()
+    tv = gis_visits.tv(share, targets)
     # its floor for visits that are draws: as many visits drawn independently at exactly the
     # targets' odds (what a planner that kept to the shares more closely would need: memory
     # of each point's count, which an observer can keep too)
@@ -383,9 +384,7 @@ def main(argv=None) -> list[tuple]:
                 engine, city, depot, mode, window, args.days, 9
             )
             det, priority, ok = run_deterministic(engine, city, depot, mode, window, args.days, ids)
-            from gis.visits import weights
-
-            targets = weights(priority, ok)
+            targets = gis_visits.weights(priority, ok)
             base = metrics(det, priority, targets, np.full(args.days, FLOOR))
             ours = metrics(visits, priority, targets, kept)
             rows.append(_row(name, ours, base, draws, kept, took))

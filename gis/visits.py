@@ -44,37 +44,52 @@ def weights(priority: np.ndarray, reachable: np.ndarray) -> np.ndarray:
     return out
 
 
+def tv(a: np.ndarray, b: np.ndarray) -> float:
+    """The total variation distance between two sets of shares (each made to sum to 1).
+
+    >>> tv(np.array([1.0, 1.0]), np.array([3.0, 1.0]))
+    0.25
+    """
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(0.5 * np.abs(a / max(a.sum(), 1e-300) - b / max(b.sum(), 1e-300)).sum())
+
+
 def lean(share: np.ndarray, cost: np.ndarray, distance: float) -> np.ndarray:
     """The shares leaned toward the points of least ``cost`` (seconds a visit takes there) by
     a total variation ``distance`` from ``share`` (a fraction of all visits): each share ×
     exp(−λ × its cost's difference from the mean, over the mean), λ the one that moves
-    the shares by ``distance`` (the least-informative lean that far: the shares as close to
-    the asked ones as a mean cost that low allows); scaled back to the same sum, 0 where
-    ``share`` is. A night holds more stops when more of them are quick to inspect.
+    the shares by ``distance`` (the exponential tilt: of all shares whose mean cost is that
+    low, the ones of least relative entropy to the asked); scaled back to the same sum, 0
+    where ``share`` is. A distance beyond what the costs allow (all on the quickest points)
+    gives nearly all to them; costs not all finite, or all equal, lean nothing. A night holds
+    more stops when more of them are quick to inspect. The shares leaned may leave
+    :func:`weights`' :data:`SPREAD`.
 
     >>> s = lean(np.array([1.0, 1.0, 1.0, 0.0]), np.array([300.0, 600, 1200, 60]), 0.05)
-    >>> s.round(3), round(float(0.5 * np.abs(s / s.sum() - 1 / 3)[:3].sum()), 3)
+    >>> s.round(3), round(tv(s, np.array([1.0, 1, 1, 0])), 3)
     (array([1.125, 1.025, 0.85 , 0.   ]), 0.05)
     """
     share = np.asarray(share, float)
+    cost = np.asarray(cost, float)
     on = share > 0
-    if distance <= 0 or on.sum() < 2 or np.ptp(cost[on]) == 0:
+    if not distance > 0 or on.sum() < 2 or not np.isfinite(cost[on]).all():
         return share
-    target = share / share.sum()
+    if np.ptp(cost[on]) == 0:
+        return share
     rel = np.where(on, (cost - cost[on].mean()) / cost[on].mean(), 0.0)
 
     def leaned(lam: float) -> np.ndarray:
-        x = np.where(on, share * np.exp(-lam * (rel - rel[on].min())), 0.0)
-        return x / x.sum()
+        return np.where(on, share * np.exp(-lam * (rel - rel[on].min())), 0.0)
 
     # the distance grows with λ toward all on the quickest points: bisect for it
     lo, hi = 0.0, 1.0
-    while 0.5 * np.abs(leaned(hi) - target).sum() < distance and hi < 1e3:
+    while tv(leaned(hi), share) < distance and hi < 1e3:
         lo, hi = hi, hi * 2
     for _ in range(60):
         mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if 0.5 * np.abs(leaned(mid) - target).sum() < distance else (lo, mid)
-    return leaned(lo) * share.sum()
+        lo, hi = (mid, hi) if tv(leaned(mid), share) < distance else (lo, mid)
+    out = leaned(lo)
+    return out / out.sum() * share.sum()
 
 
 def deficit(share: np.ndarray, visited: np.ndarray, most: float = 2.0) -> np.ndarray:

@@ -8,6 +8,7 @@ would keep the asked one: another mode, more teams, a longer window.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,13 +30,28 @@ FLOOR_SLACK_DAYS = 3  # the floor kept shortens only when it is longer than need
 def late_start(budget_s: float, config: dict) -> int:
     """The most seconds a round may leave the depot after its window opens: a random minute
     (``INSPECTION_LATE_START_S``, 900), no more than a tenth of the window. It is time the
-    round does not inspect: over Jinan's 6-hour bike rounds 0.8 stops of 23 (bench/README).
+    round does not inspect: 500 s of a 6-hour bike round in Jinan on average, about half a
+    stop of 23 (bench/README, "Where Jinan's stops go").
 
     >>> late_start(3 * 3600, {}), late_start(3600, {}), late_start(3600, {LATE_START_KEY: 0})
     (900, 360, 0)
     """
-    most = max(int(config.get(LATE_START_KEY, LATE_START_S)), 0)
+    most = max(setting(config, LATE_START_KEY, LATE_START_S), 0)
     return int(min(most, budget_s // 10))
+
+
+def setting(config: dict, key: str, default: float) -> float:
+    """A number the city's configuration sets: ``default`` when it is missing or not a
+    finite number (a mistyped setting plans as before, rather than failing every plan).
+
+    >>> setting({"K": "12"}, "K", 1), setting({"K": "twelve"}, "K", 1), setting({}, "K", 1)
+    (12.0, 1.0, 1.0)
+    """
+    try:
+        value = float(config.get(key, default))
+    except (TypeError, ValueError):
+        return float(default)
+    return value if math.isfinite(value) else float(default)
 
 
 def reachable(times: np.ndarray, dwell: np.ndarray, budget_s: float) -> np.ndarray:

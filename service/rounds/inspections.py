@@ -435,7 +435,8 @@ def create(
     share = visits.weights(pri, ok[:n])
     # a city short of stops may let the shares lean toward the points quick to inspect
     # (INSPECTION_QUICK_LEAN: how far, as a total variation distance; 0 keeps them)
-    share = visits.lean(share, point_dwell, quick_lean(config))
+    leaned = visits.lean(share, point_dwell, quick_lean(config))
+    lean_tv, share = (visits.tv(leaned, share) if share.any() else 0.0), leaned
     behind = visits.deficit(share, _visited(conn, city_id, [r.id for r in rows], day))
     odds = np.minimum(share * behind * hz.at(since), 1.0)
     wanted, must = visits.tonight(odds, since, due, rng)
@@ -489,7 +490,7 @@ def create(
         "stops_per_night": round(float(stops), 2),
         "stops_from": source[0] if len(set(source)) == 1 else "mixed",
         "floor_kept_days": kept,
-        "quick_lean": quick_lean(config),
+        "quick_lean": round(lean_tv, 4),  # the distance the shares were leaned by
         "floor": coverage.describe(fp),
         "hazard": {"low": hz.low, "high": hz.high, "step": hz.step},
         "notes": notes,
@@ -561,13 +562,14 @@ def create(
 
 def quick_lean(config: dict) -> float:
     """INSPECTION_QUICK_LEAN: how far the shares of the visits may lean toward the points
-    quick to inspect (gis/visits.lean), 0 .. ½ of all visits; 0 when not set.
+    quick to inspect (gis/visits.lean), 0 .. ½ of all visits; 0 when not set or not a
+    number.
 
     >>> key = "INSPECTION_QUICK_LEAN"
-    >>> quick_lean({}), quick_lean({key: 0.05}), quick_lean({key: 2})
-    (0.0, 0.05, 0.5)
+    >>> quick_lean({}), quick_lean({key: 0.05}), quick_lean({key: 2}), quick_lean({key: "x"})
+    (0.0, 0.05, 0.5, 0.0)
     """
-    return float(min(max(float(config.get("INSPECTION_QUICK_LEAN", 0.0)), 0.0), 0.5))
+    return float(np.clip(coverage.setting(config, "INSPECTION_QUICK_LEAN", 0.0), 0.0, 0.5))
 
 
 def _write_round(

@@ -497,7 +497,9 @@ def test_a_city_sets_the_late_start_and_the_lean_toward_quick_points(app, engine
     plain, dwell = plan({"INSPECTION_LATE_START_S": 0}, 1)
     assert plain["start_offset_s"] == 0 and plain["quick_lean"] == 0
     leaned, _ = plan({"INSPECTION_LATE_START_S": 0, "INSPECTION_QUICK_LEAN": 0.1}, 1)
-    assert leaned["start_offset_s"] == 0 and leaned["quick_lean"] == 0.1
+    assert leaned["start_offset_s"] == 0 and abs(leaned["quick_lean"] - 0.1) < 1e-3
+    # a setting that is no number plans as if unset
+    assert plan({"INSPECTION_LATE_START_S": 0, "INSPECTION_QUICK_LEAN": "x"}, 1)[0] == plain
 
     # each point's odds leaned over plain, where neither is held at 1, by its dwell
     was = {c["point_id"]: c["odds"] for c in plain["candidates"] if c["reachable"]}

@@ -99,8 +99,7 @@ def test_shares_lean_toward_quick_points_by_the_distance_asked(distance):
     share[::17] = 0
     cost = rng.choice([240.0, 480, 600, 720, 900, 1200], 300)
     leaned = visits.lean(share, cost, distance)
-    want = share / share.sum()
-    assert abs(0.5 * np.abs(leaned / leaned.sum() - want).sum() - distance) < 1e-6
+    assert abs(visits.tv(leaned, share) - distance) < 1e-6
     assert np.isclose(leaned.sum(), share.sum()) and (leaned[share == 0] == 0).all()
     on = share > 0
     gain = leaned[on] / share[on]
@@ -110,3 +109,7 @@ def test_shares_lean_toward_quick_points_by_the_distance_asked(distance):
     assert (leaned * cost).sum() / leaned.sum() < (share * cost).sum() / share.sum()
     assert np.array_equal(visits.lean(share, cost, 0.0), share)
     assert np.array_equal(visits.lean(share, np.full(300, 600.0), distance), share)
+    assert np.array_equal(visits.lean(share, np.where(cost > 900, np.nan, cost), distance), share)
+    # further than the costs allow: nearly all on the quickest points, no error
+    most = visits.lean(share, cost, 0.99)
+    assert most[cost == cost.min()].sum() > 0.99 * most.sum()
