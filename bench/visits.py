@@ -406,7 +406,7 @@ def main(argv=None) -> list[tuple]:
                         draws,
                         kept,
                         took,
-                    )  # fmt: skip
+                    )
                 )
                 log(rows[-1])
     return rows

@@ -436,7 +436,7 @@ def create(
     # a city short of stops may let the shares lean toward the points quick to inspect
     # (INSPECTION_QUICK_LEAN: how far, as a total variation distance; 0 keeps them)
     leaned = visits.lean(share, point_dwell, quick_lean(config))
-    lean_tv, share = (visits.tv(leaned, share) if share.any() else 0.0), leaned
+    lean_tv, share = visits.tv(leaned, share), leaned
     behind = visits.deficit(share, _visited(conn, city_id, [r.id for r in rows], day))
     odds = np.minimum(share * behind * hz.at(since), 1.0)
     wanted, must = visits.tonight(odds, since, due, rng)
