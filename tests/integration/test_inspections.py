@@ -473,9 +473,9 @@ def test_a_floor_does_not_shorten_under_a_crowd_near_it(app, engine, demo, token
 
 
 def test_a_city_sets_the_late_start_and_the_lean_toward_quick_points(app, engine, demo, tokens):
-    """INSPECTION_LATE_START_S 0: every round leaves at the window's start and the points are
-    those reachable in all of it; INSPECTION_QUICK_LEAN: the same night's odds lean toward
-    the points quick to inspect (the draws say how far), the same seed otherwise."""
+    """INSPECTION_LATE_START_S 0: the round leaves at the window's start (by default up to
+    900 s late); INSPECTION_QUICK_LEAN: the same night's odds lean toward the points quick
+    to inspect (the draws say how far), the same seed otherwise."""
     city, leader = demo[0], tokens["leader"][0]
     body = {"date": "2027-10-01", "window_start": "19:00", "window_end": "23:00",
             "depot": DEPOT, "mode": "bike", "team": [leader.id]}  # fmt: skip
