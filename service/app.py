@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from maps.assets import install_local_assets
+from service.rounds.coverage import check_settings
 from service.store import db
 from service.web import auth, errors, headers
 
@@ -37,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.config["HOME"] = str(Path(app.config["HOME"]).resolve())
+    check_settings(app.config)
     # the session key lives in the database now (auth.DatabaseKeySessionInterface); a key
     # file left by an older version is removed, since it may have been read out
     (Path(app.config["HOME"]) / "secret_key").unlink(missing_ok=True)

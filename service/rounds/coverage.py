@@ -54,6 +54,30 @@ def setting(config: dict, key: str, default: float) -> float:
     return value if math.isfinite(value) else float(default)
 
 
+# the settings of the rounds that are numbers: checked when the service starts
+NUMBER_SETTINGS = (
+    "INSPECTION_FLOOR_DAYS",
+    LATE_START_KEY,
+    "INSPECTION_QUICK_LEAN",
+    "INSPECTION_VERIFY_PER_ROUND",
+)
+
+
+def check_settings(config: dict) -> None:
+    """A number setting of the rounds that is set to no finite number stops the service at
+    its start, named (a plan would otherwise go on with the default).
+
+    >>> check_settings({"INSPECTION_QUICK_LEAN": 0.05, "INSPECTION_FLOOR_DAYS": "28"})
+    >>> check_settings({"INSPECTION_QUICK_LEAN": "lots"})
+    Traceback (most recent call last):
+    ...
+    ValueError: INSPECTION_QUICK_LEAN: a number is needed, not 'lots'
+    """
+    for key in NUMBER_SETTINGS:
+        if key in config and setting(config, key, math.nan) != setting(config, key, 0.0):
+            raise ValueError(f"{key}: a number is needed, not {config[key]!r}")
+
+
 def reachable(times: np.ndarray, dwell: np.ndarray, budget_s: float) -> np.ndarray:
     """Which candidates can be reached from the depot (row 0), inspected and left for the
     depot again within the window."""
