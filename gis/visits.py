@@ -92,6 +92,26 @@ def lean(share: np.ndarray, cost: np.ndarray, distance: float) -> np.ndarray:
     return out / out.sum() * share.sum()
 
 
+def heading(depot: np.ndarray, points: np.ndarray, kappa: float, rng) -> tuple[float, np.ndarray]:
+    """Tonight's heading from the depot, drawn at random, and each point's pull toward it:
+    e^(κ × cos(the point's bearing − the heading)) ÷ I₀(κ), whose mean over a heading drawn
+    evenly is 1 — a point's odds over many nights are as they were, while one night's wanted
+    points lie more on one side, so that a round travels less between them (``kappa`` 0: no
+    pull). ``depot``: lon, lat; ``points``: rows of lon, lat. The heading in degrees from
+    east, counter-clockwise.
+
+    >>> deg, pull = heading(np.array([117.0, 28.0]), np.array([[117.01, 28.0], [116.99, 28.0]]),
+    ...                     2.0, np.random.default_rng(0))
+    >>> round(deg), pull.round(2)
+    (229, array([0.12, 1.62]))
+    """
+    theta = float(rng.uniform(0, 2 * np.pi))
+    d = np.asarray(points, float) - np.asarray(depot, float)
+    bearing = np.arctan2(d[:, 1], d[:, 0] * np.cos(np.radians(float(depot[1]))))
+    pull = np.exp(kappa * np.cos(bearing - theta)) / np.i0(kappa)
+    return float(np.degrees(theta)), pull
+
+
 def deficit(share: np.ndarray, visited: np.ndarray, most: float = 2.0) -> np.ndarray:
     """How far behind its share each point's visits are: (its share of the visits made + 1)
     ÷ (its visits + 1), within 1 ÷ ``most`` .. ``most``. A point the routes pass by (far from

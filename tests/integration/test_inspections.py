@@ -509,3 +509,37 @@ def test_a_city_sets_the_late_start_and_the_lean_toward_quick_points(app, engine
             ratio.setdefault(dwell[c["point_id"]], []).append(c["odds"] / was[c["point_id"]])
     quick, slow = min(ratio), max(ratio)
     assert quick < slow and np.mean(ratio[quick]) > 1 > np.mean(ratio[slow])
+
+
+def test_a_nights_wanted_points_lean_to_its_heading(app, engine, demo, tokens):
+    """Each night's draws name a heading; on rounds of many stops (nine hours by bike) the
+    points wanted that night lie on its side of the depot (INSPECTION_HEADING_PULL 2, the
+    default, in full), and with no pull they do not."""
+    city, leader = demo[0], tokens["leader"][0]
+    with app.app_context(), engine.begin() as conn:
+        set_actor(conn, Actor(leader.id, "test"))
+        rows, _ = inspections.candidates(conn, city, None, {})
+        where = {r.id: (r.lon - DEPOT[0], r.lat - DEPOT[1]) for r in rows}
+        facing = {}
+        for pull in (2.0, 0.0):
+            got = []
+            for night in range(8):
+                body = {"date": f"2027-11-{night + 1:02d}", "window_start": "14:00",
+                        "window_end": "23:00", "depot": DEPOT, "mode": "bike",
+                        "team": [leader.id]}  # fmt: skip
+                (pid,) = inspections.create(conn, city, leader.id, body,
+                                            {"INSPECTION_HEADING_PULL": pull},
+                                            np.random.default_rng(night))  # fmt: skip
+                draws = conn.execute(
+                    text("SELECT draws FROM inspection_plan WHERE id = :p"), {"p": pid}
+                ).scalar_one()
+                assert draws["stops_per_night"] > 20 and draws["heading"]["pull"] == pull
+                toward = np.radians(draws["heading"]["deg"])
+                for c in draws["candidates"]:
+                    if c["reachable"] and c["wanted"]:
+                        dx, dy = where[c["point_id"]]
+                        bearing = np.arctan2(dy, dx * np.cos(np.radians(DEPOT[1])))
+                        got.append(np.cos(bearing - toward))
+            facing[pull] = float(np.mean(got))
+        conn.rollback()
+    assert facing[2.0] > 0.3 and abs(facing[0.0]) < 0.2

@@ -113,3 +113,20 @@ def test_shares_lean_toward_quick_points_by_the_distance_asked(distance):
     # further than the costs allow: nearly all on the quickest points, no error
     most = visits.lean(share, cost, 0.99)
     assert most[cost == cost.min()].sum() > 0.99 * most.sum()
+
+
+def test_tonights_heading_pulls_one_side_and_keeps_each_points_odds_over_nights():
+    """One night the points on the heading's side are pulled up and those behind down; over
+    many nights each point's mean pull is 1 (its odds as they were); κ 0 pulls nothing."""
+    rng = np.random.default_rng(4)
+    depot = np.array([117.0, 36.6])
+    points = depot + rng.uniform(-0.03, 0.03, (200, 2))
+    d = points - depot
+    bearing = np.arctan2(d[:, 1], d[:, 0] * np.cos(np.radians(36.6)))
+    nights = [visits.heading(depot, points, 2.0, rng) for _ in range(4000)]
+    mean = np.mean([pull for _, pull in nights], axis=0)
+    assert np.abs(mean - 1).max() < 0.08
+    deg, pull = nights[0]
+    facing = np.cos(bearing - np.radians(deg))
+    assert pull[facing > 0.5].min() > 1 > pull[facing < -0.5].max()
+    assert np.array_equal(visits.heading(depot, points, 0.0, rng)[1], np.ones(200))
