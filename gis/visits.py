@@ -93,23 +93,27 @@ def lean(share: np.ndarray, cost: np.ndarray, distance: float) -> np.ndarray:
 
 
 def heading(depot: np.ndarray, points: np.ndarray, kappa: float, rng) -> tuple[float, np.ndarray]:
-    """Tonight's heading from the depot, drawn at random, and each point's pull toward it:
-    e^(κ × cos(the point's bearing − the heading)) ÷ I₀(κ), whose mean over a heading drawn
-    evenly is 1 — a point's odds over many nights are as they were, while one night's wanted
-    points lie more on one side, so that a round travels less between them (``kappa`` 0: no
-    pull). ``depot``: lon, lat; ``points``: rows of lon, lat. The heading in degrees from
-    east, counter-clockwise.
+    """Tonight's heading, drawn at random, and each point's pull toward it:
+    e^(κ × cos(the point's bearing from its depot − the heading)) ÷ I₀(κ), whose mean over a
+    heading drawn evenly is 1 — a point's odds over many nights are as they were, while one
+    night's wanted points lie more on one side, so that a round travels less between them.
+    ``depot``: lon, lat, or one row for each point (its own team's depot); ``points``: rows
+    of lon, lat; a point at its depot is not pulled. The heading in degrees from east,
+    counter-clockwise; ``kappa`` 0: no pull and no draw.
 
     >>> deg, pull = heading(np.array([117.0, 28.0]), np.array([[117.01, 28.0], [116.99, 28.0]]),
     ...                     2.0, np.random.default_rng(0))
     >>> round(deg), pull.round(2)
     (229, array([0.12, 1.62]))
     """
+    points = np.asarray(points, float)
+    if not kappa > 0:
+        return 0.0, np.ones(len(points))
     theta = float(rng.uniform(0, 2 * np.pi))
-    d = np.asarray(points, float) - np.asarray(depot, float)
-    bearing = np.arctan2(d[:, 1], d[:, 0] * np.cos(np.radians(float(depot[1]))))
+    d = points - np.asarray(depot, float)
+    bearing = np.arctan2(d[:, 1], d[:, 0] * np.cos(np.radians(points[:, 1])))
     pull = np.exp(kappa * np.cos(bearing - theta)) / np.i0(kappa)
-    return float(np.degrees(theta)), pull
+    return float(np.degrees(theta)), np.where((d == 0).all(axis=1), 1.0, pull)
 
 
 def deficit(share: np.ndarray, visited: np.ndarray, most: float = 2.0) -> np.ndarray:

@@ -446,18 +446,19 @@ def create(
     # Only for rounds of many stops (κ in full from HEADING_FULL_FROM a team, none up to
     # HEADING_FROM): in Jinan's 23 a night it gave 2.5 more; with Guixi's 9 by bike it gave
     # one more but the visits' distance to their shares rose from 0.130 to 0.162 (bench/README)
+    # (each point from its nearest team's depot; odds held at 1 keep less of a pull above it)
     ramp = (stops / k - HEADING_FROM) / (HEADING_FULL_FROM - HEADING_FROM)
-    kappa = heading_pull(config) * float(np.clip(ramp, 0.0, 1.0))
-    toward, pull = visits.heading(lonlat[0], lonlat[k : k + n], kappa, rng)
-    behind = behind * pull  # the draws' "behind" holds it too
-    odds = np.minimum(share * behind * hz.at(since), 1.0)
+    kappa = heading_pull(config) * float(np.clip(ramp, 0.0, 1.0) if np.isfinite(ramp) else 0)
+    nearest = times[:k, k : k + n].argmin(axis=0)
+    toward, pull = visits.heading(lonlat[nearest], lonlat[k : k + n], kappa, rng)
+    odds = np.minimum(share * behind * pull * hz.at(since), 1.0)
     wanted, must = visits.tonight(odds, since, due, rng)
     # and those so near the floor that the nights left cannot take them all (earliest
     # deadline first against 60 % of a night's stops: far points fit fewer; in a settled city
     # only the points at the floor, a crowd that shares its days — a city's first rounds —
     # a few nights ahead)
     must |= tours.must_go(since, due, stops) & ok[:n]
-    prize = visits.prizes(wanted, must, rng, tours.MANDATORY, behind)
+    prize = visits.prizes(wanted, must, rng, tours.MANDATORY, behind * pull)
     prize[~ok[:n]] = 0  # out of reach: never asked for
     waiting = np.array([float(c.waiting_days) for c in cases])
     vprize = verify_prizes(waiting, weights["verify"], rng)
@@ -503,7 +504,7 @@ def create(
         "stops_from": source[0] if len(set(source)) == 1 else "mixed",
         "floor_kept_days": kept,
         "quick_lean": round(lean_tv, 4),  # the distance the shares were leaned by
-        "heading": {"deg": round(toward), "pull": round(kappa, 3)},  # from east, anticlockwise
+        "heading": {"deg": round(toward), "kappa": round(kappa, 3)},  # from east, anticlockwise
         "floor": coverage.describe(fp),
         "hazard": {"low": hz.low, "high": hz.high, "step": hz.step},
         "notes": notes,
@@ -514,13 +515,14 @@ def create(
                 "since_days": int(d),
                 "odds": round(float(o), 4),
                 "behind": round(float(b), 3),
+                "pull": round(float(u), 3),
                 "wanted": bool(w),
                 "at_floor": bool(f),
                 "reachable": bool(y),
                 "prize": int(z),
             }
-            for r, p, d, o, b, w, f, y, z in zip(
-                rows, pri, since, odds, behind, wanted, must, ok[:n], prize, strict=True
+            for r, p, d, o, b, u, w, f, y, z in zip(
+                rows, pri, since, odds, behind, pull, wanted, must, ok[:n], prize, strict=True
             )
         ],
         "verify_candidates": [

@@ -514,7 +514,7 @@ def test_a_city_sets_the_late_start_and_the_lean_toward_quick_points(app, engine
 def test_a_nights_wanted_points_lean_to_its_heading(app, engine, demo, tokens):
     """Each night's draws name a heading; on rounds of many stops (nine hours by bike) the
     points wanted that night lie on its side of the depot (INSPECTION_HEADING_PULL 2, the
-    default, in full), and with no pull they do not."""
+    default, in full); with no pull none is drawn and no point is pulled."""
     city, leader = demo[0], tokens["leader"][0]
     with app.app_context(), engine.begin() as conn:
         set_actor(conn, Actor(leader.id, "test"))
@@ -533,13 +533,16 @@ def test_a_nights_wanted_points_lean_to_its_heading(app, engine, demo, tokens):
                 draws = conn.execute(
                     text("SELECT draws FROM inspection_plan WHERE id = :p"), {"p": pid}
                 ).scalar_one()
-                assert draws["stops_per_night"] > 20 and draws["heading"]["pull"] == pull
+                assert draws["stops_per_night"] > 20 and draws["heading"]["kappa"] == pull
+                if not pull:
+                    assert {c["pull"] for c in draws["candidates"]} == {1.0}
+                    continue
                 toward = np.radians(draws["heading"]["deg"])
                 for c in draws["candidates"]:
                     if c["reachable"] and c["wanted"]:
                         dx, dy = where[c["point_id"]]
                         bearing = np.arctan2(dy, dx * np.cos(np.radians(DEPOT[1])))
                         got.append(np.cos(bearing - toward))
-            facing[pull] = float(np.mean(got))
+            facing[pull] = float(np.mean(got)) if got else None
         conn.rollback()
-    assert facing[2.0] > 0.3 and abs(facing[0.0]) < 0.2
+    assert facing[2.0] > 0.3
