@@ -72,9 +72,7 @@ def lean(share: np.ndarray, cost: np.ndarray, distance: float) -> np.ndarray:
     share = np.asarray(share, float)
     cost = np.asarray(cost, float)
     on = share > 0
-    if not distance > 0 or on.sum() < 2 or not np.isfinite(cost[on]).all():
-        return share
-    if np.ptp(cost[on]) == 0:
+    if not distance > 0 or on.sum() < 2 or not np.isfinite(cost[on]).all() or np.ptp(cost[on]) == 0:
         return share
     rel = np.where(on, (cost - cost[on].mean()) / cost[on].mean(), 0.0)
 

@@ -50,8 +50,6 @@ VERIFY_PER_ROUND = 4  # verification targets offered to one round (INSPECTION_VE
 STRAIGHT_DETOUR = 1.4  # used when a city has no street network at all
 DEFICIT_DAYS = 56  # a point's visits against its share over these days (gis/visits.deficit)
 MAX_TEAMS = 10  # teams planned in one night's request
-HEADING_PULL = 2.0  # κ of tonight's heading (gis/visits.heading; INSPECTION_HEADING_PULL)
-HEADING_FROM, HEADING_FULL_FROM = 10, 20  # ... for rounds of more stops than these
 
 
 class PlanIn(BaseModel):
@@ -437,18 +435,13 @@ def create(
     share = visits.weights(pri, ok[:n])
     # a city short of stops may let the shares lean toward the points quick to inspect
     # (INSPECTION_QUICK_LEAN: how far, as a total variation distance; 0 keeps them)
-    leaned = visits.lean(share, point_dwell, quick_lean(config))
+    leaned = visits.lean(share, point_dwell, coverage.quick_lean(config))
     lean_tv, share = visits.tv(leaned, share), leaned
     behind = visits.deficit(share, _visited(conn, city_id, [r.id for r in rows], day))
-    # tonight's heading: the wanted points and the fillers lean to one side of the (first)
-    # depot, drawn at random each night (INSPECTION_HEADING_PULL, κ; 0: none), so that a
-    # round travels less between its stops while each point's odds over the nights are kept.
-    # Only for rounds of many stops (κ in full from HEADING_FULL_FROM a team, none up to
-    # HEADING_FROM): in Jinan's 23 a night it gave 2.5 more; with Guixi's 9 by bike it gave
-    # one more but the visits' distance to their shares rose from 0.130 to 0.162 (bench/README)
-    # (each point from its nearest team's depot; odds held at 1 keep less of a pull above it)
-    ramp = (stops / k - HEADING_FROM) / (HEADING_FULL_FROM - HEADING_FROM)
-    kappa = heading_pull(config) * float(np.clip(ramp, 0.0, 1.0) if np.isfinite(ramp) else 0)
+    # tonight's heading: the wanted points and the fillers lean to one side of each point's
+    # nearest depot, so that a round of many stops travels less between them (odds held at 1
+    # keep less of the pull)
+    kappa = coverage.heading_kappa(stops / k, config)
     nearest = times[:k, k : k + n].argmin(axis=0)
     toward, pull = visits.heading(lonlat[nearest], lonlat[k : k + n], kappa, rng)
     odds = np.minimum(share * behind * pull * hz.at(since), 1.0)
@@ -573,29 +566,6 @@ def create(
             {"c": city_id, "p": pids, "ids": json.dumps(pids)},
         )
     return pids
-
-
-def quick_lean(config: dict) -> float:
-    """INSPECTION_QUICK_LEAN: how far the shares of the visits may lean toward the points
-    quick to inspect (gis/visits.lean), 0 .. ½ of all visits; 0 when not set or not a
-    number.
-
-    >>> key = "INSPECTION_QUICK_LEAN"
-    >>> quick_lean({}), quick_lean({key: 0.05}), quick_lean({key: 2}), quick_lean({key: "x"})
-    (0.0, 0.05, 0.5, 0.0)
-    """
-    return float(np.clip(coverage.setting(config, "INSPECTION_QUICK_LEAN", 0.0), 0.0, 0.5))
-
-
-def heading_pull(config: dict) -> float:
-    """INSPECTION_HEADING_PULL (κ of :func:`gis.visits.heading` for a round of 20 stops or
-    more, 2 when not set), 0 .. 8.
-
-    >>> key = "INSPECTION_HEADING_PULL"
-    >>> heading_pull({}), heading_pull({key: 0}), heading_pull({key: 20})
-    (2.0, 0.0, 8.0)
-    """
-    return float(np.clip(coverage.setting(config, "INSPECTION_HEADING_PULL", HEADING_PULL), 0, 8))
 
 
 def _write_round(
