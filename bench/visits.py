@@ -304,6 +304,30 @@ def metrics(visits, priority, targets, kept: np.ndarray):
     }
 
 
+def missed(m: dict, base: dict) -> list[str]:
+    """The targets a run's metrics ``m`` miss (``base``: the deterministic planner's): the
+    issue's — ``stops`` ≥ 95 % of the deterministic planner's, ``floor`` (no visit beyond
+    the floor kept), ``tv`` ≤ 0.15, ``entropy`` ≥ 0.9, ``p@k`` (the logistic observer's)
+    ≤ 0.25 — and this bench's own lines: ``top gap`` ≤ 0.10 and ``2x chance`` (neither
+    observer more than twice as good as chance).
+
+    >>> m = dict(stops=9.0, beyond_kept=0, tv=0.2, entropy=0.95, top_gap=0.05, since_p=0.1,
+    ...          logistic_p=0.1, chance=0.04)
+    >>> missed(m, dict(stops=10.0))
+    ['stops', 'tv', '2x chance']
+    """
+    held = {
+        "stops": m["stops"] >= 0.95 * base["stops"],
+        "floor": m["beyond_kept"] == 0,
+        "tv": m["tv"] <= 0.15,
+        "entropy": m["entropy"] >= 0.9,
+        "p@k": m["logistic_p"] <= 0.25,
+        "top gap": m["top_gap"] <= 0.10,
+        "2x chance": max(m["since_p"], m["logistic_p"]) <= 2 * m["chance"],
+    }
+    return [k for k, ok in held.items() if not ok]
+
+
 # the Jinan regime again with levers that give stops for the shares' distance to the targets
 FRONTIER = [
     (f"no late start, lean {lean:g}", {"INSPECTION_LATE_START_S": 0, "INSPECTION_QUICK_LEAN": lean})
@@ -332,6 +356,36 @@ def _row(name, m, base, draws=None, kept=None, took=None) -> tuple:
         f"{m['logistic_p']:.3f}",
         f"{m['chance']:.3f}",
         f"{np.median(took):.2f}" if ours else "",
+        (", ".join(missed(m, base)) or "none") if ours else "",
+    )
+
+
+def _seeds(runs: list[dict], base: dict) -> tuple:
+    """A row over several seeds' runs: the range of each figure, and how many runs missed
+    each target."""
+
+    def span(key, fmt="{:.3f}"):
+        values = [r[key] for r in runs]
+        return f"{fmt.format(min(values))}-{fmt.format(max(values))}"
+
+    count = {}
+    for r in runs:
+        for k in missed(r, base):
+            count[k] = count.get(k, 0) + 1
+    pct = [100 * r["stops"] / base["stops"] for r in runs]
+    return (
+        f"  {len(runs)} seeds",
+        f"{min(pct):.1f}-{max(pct):.1f} %",
+        "",
+        "",
+        f"{span('beyond_28', '{}')} / {span('beyond_kept', '{}')}",
+        span("tv"),
+        f"{span('entropy')} / {span('top_gap')}",
+        span("since_p"),
+        span("logistic_p"),
+        span("chance"),
+        "",
+        ", ".join(f"{k} {v}/{len(runs)}" for k, v in count.items()) or "none",
     )
 
 
@@ -341,6 +395,14 @@ def main(argv=None) -> list[tuple]:
     ap.add_argument("--home", default=str(ROOT / "var" / "bench-rounds"))
     ap.add_argument("--roads", default=str(ROOT.parent / "shared/data/jinan_roads/edges.shp"))
     ap.add_argument("--only", choices=("a", "b", "c"), action="append")
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[9],
+        help="the nights again for each seed of the service's draws (a row each, and how "
+        "many runs missed each target)",
+    )
     ap.add_argument(
         "--no-frontier",
         dest="frontier",
@@ -361,6 +423,7 @@ def main(argv=None) -> list[tuple]:
             "logistic p@k",
             "chance k/N",
             "s/plan",
+            "targets missed",
         )
     ]
     with running_cluster(Path(args.home)) as (_cluster, engine):
@@ -380,15 +443,24 @@ def main(argv=None) -> list[tuple]:
         for key, name, city, depot, mode, window in regimes:
             if args.only and key not in args.only:
                 continue
-            visits, ids, draws, took, kept = run_service(
-                engine, city, depot, mode, window, args.days, 9
-            )
-            det, priority, ok = run_deterministic(engine, city, depot, mode, window, args.days, ids)
-            targets = gis_visits.weights(priority, ok)
-            base = metrics(det, priority, targets, np.full(args.days, FLOOR))
-            ours = metrics(visits, priority, targets, kept)
-            rows.append(_row(name, ours, base, draws, kept, took))
-            log(rows[-1])
+            runs = []
+            for seed in args.seeds:
+                visits, ids, draws, took, kept = run_service(
+                    engine, city, depot, mode, window, args.days, seed
+                )
+                if not runs:
+                    det, priority, ok = run_deterministic(
+                        engine, city, depot, mode, window, args.days, ids
+                    )
+                    targets = gis_visits.weights(priority, ok)
+                    base = metrics(det, priority, targets, np.full(args.days, FLOOR))
+                runs.append(metrics(visits, priority, targets, kept))
+                label = name if len(args.seeds) == 1 else f"{name}, seed {seed}"
+                rows.append(_row(label, runs[-1], base, draws, kept, took))
+                log(rows[-1])
+            if len(runs) > 1:
+                rows.append(_seeds(runs, base))
+                log(rows[-1])
             rows.append(_row("  deterministic", base, base))
             log(rows[-1])
             # where Jinan's stops and the shares' distance to the targets meet: the same
@@ -396,7 +468,7 @@ def main(argv=None) -> list[tuple]:
             # inspect, TV against the targets as above
             for label, config in FRONTIER if key == "c" and args.frontier else ():
                 visits, _, draws, took, kept = run_service(
-                    engine, city, depot, mode, window, args.days, 9, config
+                    engine, city, depot, mode, window, args.days, args.seeds[0], config
                 )
                 rows.append(
                     _row(
@@ -416,7 +488,8 @@ if __name__ == "__main__":
     from bench.routes import print_rows
 
     print_rows(
-        "Unforeseeable visits: 90 nights through the service (targets: p@k ≤ 2 × chance, "
-        "entropy ≥ 0.9, top gap ≤ 0.10, 0 beyond the floor kept, stops ≥ 95 % of det.)",
+        "Unforeseeable visits: 90 nights through the service (targets: stops ≥ 95 % of det., "
+        "0 beyond the floor kept, TV ≤ 0.15, entropy ≥ 0.9, logistic p@k ≤ 0.25; this "
+        "bench's own lines: top gap ≤ 0.10, p@k ≤ 2 × chance)",
         main(),
     )

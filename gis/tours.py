@@ -29,21 +29,32 @@ MANDATORY = 100  # VROOM priority of a point at its floor; others get 1..90
 MUST_SHARE = 0.6
 
 
-def must_go(since: np.ndarray, floor_days: int, stops_per_day: float, share: float = MUST_SHARE):
+def must_go(
+    since: np.ndarray,
+    floor_days: int,
+    stops_per_day: float,
+    share: float = MUST_SHARE,
+    nights: np.ndarray | None = None,
+):
     """Which points are mandatory today so that none passes its floor: earliest deadline
     first with a day's capacity. The i-th most urgent point (by days left to its floor) must
     go today when it has no more days left than the days the i points before it need at
-    ``share`` of a day's stops.
+    ``share`` of a day's stops — or, for a point that takes more of a day alone (``nights``:
+    its way there and back and its dwell over the window), that much: two far points that
+    cannot share a night need a night each.
 
     >>> must_go(np.array([27, 27, 27, 10]), 28, stops_per_day=2 / 0.6).tolist()
     [True, True, True, False]
     >>> must_go(np.array([20, 5]), 28, stops_per_day=10).tolist()
     [False, False]
+    >>> must_go(np.array([26, 26, 26]), 28, 10, nights=np.array([0.7, 0.7, 0.1])).tolist()
+    [False, True, True]
     """
     left = floor_days - 1 - since
     order = np.argsort(left, kind="stable")
     cap = max(share * stops_per_day, 1.0)
-    need = np.arange(1, len(since) + 1) / cap  # days the first i+1 urgent points take
+    size = np.full(len(since), 1 / cap) if nights is None else np.maximum(1 / cap, nights)
+    need = np.cumsum(size[order])  # days the first i+1 urgent points take
     out = np.zeros(len(since), bool)
     out[order] = left[order] < need
     return out

@@ -546,3 +546,62 @@ def test_a_nights_wanted_points_lean_to_its_heading(app, engine, demo, tokens):
             facing[pull] = float(np.mean(got)) if got else None
         conn.rollback()
     assert facing[2.0] > 0.3
+
+
+def test_a_crowd_of_far_points_near_their_floor_goes_before_a_crowd_of_near_ones(
+    app, engine, demo, tokens
+):
+    """Six points a night short of their margin night: the six nearest to the depot fit the
+    night left (a stop's share of a night each) and none is put at the floor tonight; the six
+    farthest each take a large part of a round alone, more than the night left holds, and
+    the last of them in line go tonight."""
+    city, leader = demo[0], tokens["leader"][0]
+    depot = [117.2160, 28.2910]
+    day = dt.date(2027, 9, 1)
+    tonight = day + dt.timedelta(days=1)
+
+    def body(when):
+        return {"date": when.isoformat(), "window_start": "19:00", "window_end": "23:00",
+                "depot": depot, "mode": "bike", "team": [leader.id]}  # fmt: skip
+
+    def draws(conn, plan):
+        return conn.execute(
+            text("SELECT draws FROM inspection_plan WHERE id = :p"), {"p": plan}
+        ).scalar_one()
+
+    config = {"INSPECTION_FLOOR_DAYS": 28}
+    at_floor = {}
+    with app.app_context(), engine.begin() as conn:
+        set_actor(conn, Actor(leader.id, "test"))
+        (first,) = inspections.create(conn, city, leader.id, body(day), config,
+                                      np.random.default_rng(3))  # fmt: skip
+        seen = draws(conn, first)
+        kept = seen["floor_kept_days"]
+        rows, _ = inspections.candidates(conn, city, None, {})
+        reach = {c["point_id"] for c in seen["candidates"] if c["reachable"]}
+        away = sorted(
+            (np.hypot((r.lon - depot[0]) * np.cos(np.radians(depot[1])), r.lat - depot[1]), r.id)
+            for r in rows
+            if r.id in reach
+        )
+        for name, crowd in (("near", [p for _, p in away[:6]]), ("far", [p for _, p in away[-6:]])):
+            last = {p: tonight - dt.timedelta(days=5) for p in reach}
+            # since = kept − 2: one night (tomorrow) left before the margin night
+            last.update({p: tonight - dt.timedelta(days=kept - 2) for p in crowd})
+            conn.execute(text("DELETE FROM inspection_due WHERE city_id = :c"), {"c": city})
+            conn.execute(
+                text(
+                    "INSERT INTO inspection_due (city_id, point_id, last_visit_on, due_on) "
+                    "VALUES (:c, :p, :d, :d)"
+                ),
+                [{"c": city, "p": p, "d": d} for p, d in last.items()],
+            )
+            (plan,) = inspections.create(conn, city, leader.id, body(tonight), config,
+                                         np.random.default_rng(4))  # fmt: skip
+            got = draws(conn, plan)
+            assert got["floor_kept_days"] == kept
+            mine = [c for c in got["candidates"] if c["point_id"] in crowd]
+            assert {c["since_days"] for c in mine} == {kept - 2}
+            at_floor[name] = sum(c["at_floor"] for c in mine)
+        conn.rollback()
+    assert at_floor["near"] == 0 and at_floor["far"] >= 2

@@ -344,3 +344,17 @@ def test_a_round_is_filled_as_the_cheapest_places_worked_out_afresh_at_each_step
                 break
             want.insert(best[2], int(best[1]))
         assert got.order == want and got.back_s <= horizon and len(want) > len(start.order)
+
+
+def test_points_that_take_much_of_a_night_alone_go_at_their_floor_earlier():
+    """Six points two nights from their margin night: near ones (a tenth of a night each) fit the
+    nights left at 60 % of ten stops a night and none goes tonight; far ones (0.6 of a night
+    each alone) need more nights than are left, so the last of them in line go tonight —
+    as many as leave the rest the nights they need."""
+    since = np.full(6, 25)  # floor 28: the margin night (27) is two nights after tonight
+    near = tours.must_go(since, 28, 10, nights=np.full(6, 0.1))
+    assert not near.any()
+    assert np.array_equal(near, tours.must_go(since, 28, 10))  # a stop's share counts
+    far = tours.must_go(since, 28, 10, nights=np.full(6, 0.6))
+    # 0.6, 1.2, 1.8, 2.4, 3.0, 3.6 nights for the first 1..6 in line, 2 left: the last three
+    assert far.tolist() == [False, False, False, True, True, True]
