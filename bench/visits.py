@@ -1,7 +1,7 @@
 """Can the rounds be foretold? 90 nights driven through the service, three regimes.
 
     .venv/bin/python bench/visits.py [--days 90] [--home var/bench-rounds] [--only a|b|c]
-                                     [--no-frontier]
+                                     [--seeds 9 10 11] [--no-frontier]
 
 (also run by ``bench/routes.py``). A cluster of its own under ``--home`` holds the demo city
 (Guixi, 146 points) and a 300-point city on Jinan's whole-city street network (points within
@@ -12,7 +12,10 @@ service's own planning, capacity, floor and check-ins, nothing re-implemented. R
 (a) Guixi on foot 20:00-23:00, (b) Guixi by bike 20:00-23:00, (c) Jinan's 300 points by bike
 for 6 hours. Beside each, a deterministic "highest priority first" planner on the same
 travel matrix and solver (priority × (1 + days since / 28), the floor forced earliest
-deadline first), in memory.
+deadline first), in memory; and a planner that tracks the shares alone on the same matrix
+and solver (each night the points behind their share offered for how far behind they are,
+nothing drawn, no floor): the distance to the targets this solver reaches when it has no
+other aim, at the stops it gives.
 
 Printed per regime: what the coverage report says (stops a night, the 28-day floor kept
 unforeseeably or the floor kept), visits beyond 28 days and beyond the floor kept, the total
@@ -24,7 +27,9 @@ among the gaps as they are,
 stops a night against the deterministic planner's, and two observers' precision@k (nights
 60-89) against chance k/N: the points with the most days since their last visit, and a
 logistic model on days since, priority, visited yesterday, weekday and the last gap
-(trained on nights 30-59).
+(trained on nights 30-59). With ``--seeds``, the service's nights once for each seed of its
+draws: a row each, naming the targets it misses (:func:`missed`), and a row of the ranges and
+of how many runs missed each target.
 
 Under Jinan's row, the same 90 nights with the levers that give stops for the shares'
 distance to the targets (``FRONTIER``): no late start (INSPECTION_LATE_START_S 0) and the
@@ -202,8 +207,10 @@ def run_service(engine, city, depot, mode, window, days, seed, config=None):
     return visits, ids, draws, took, np.array(kept)
 
 
-def run_deterministic(engine, city, depot, mode, window, days, ids):
-    """Highest priority first on the service's travel matrix and solver, in memory."""
+def _in_memory(engine, city, depot, mode, window, days, ids, tonight):
+    """Nights planned in memory on the service's travel matrix and solver: ``tonight(since,
+    count, priority, ok, per_day)`` gives a night's prizes (0: not offered); visits (nights ×
+    points), the points' priorities, which are reachable."""
     with engine.connect() as conn:
         rows, dwell = inspections.candidates(conn, city, None, {})
         assert [r.id for r in rows] == list(ids)
@@ -224,15 +231,44 @@ def run_deterministic(engine, city, depot, mode, window, days, ids):
     visits = np.zeros((days, n), bool)
     for d in range(days):
         since = d - np.where(last < 0, 0, last)
-        pri = priority * (1 + np.minimum(since, FLOOR) / FLOOR)
-        prize = np.round(1 + 79 * pri / pri.max()).astype(int)
-        prize[tours.must_go(since, FLOOR, per_day) & ok] = tours.MANDATORY
-        prize[~ok] = 0
-        tour = tours.solve(times, dwell, prize, budget, np.random.default_rng(0), urgency=since)
-        chosen = np.array(tour.order, int)
+        prize = tonight(since, visits[:d].sum(0), priority, ok, per_day)
+        offered = np.flatnonzero(prize > 0)
+        places = np.r_[0, offered + 1]
+        tour = tours.solve(times[np.ix_(places, places)], dwell[offered], prize[offered], budget,
+                           np.random.default_rng(0), urgency=since[offered])  # fmt: skip
+        chosen = offered[np.array(tour.order, int)]
         visits[d, chosen] = True
         last[chosen] = d
     return visits, priority, ok
+
+
+def run_deterministic(engine, city, depot, mode, window, days, ids):
+    """Highest priority first on the service's travel matrix and solver, in memory: priority
+    × (1 + days since / 28), the 28-day floor forced earliest deadline first."""
+
+    def tonight(since, count, priority, ok, per_day):
+        pri = priority * (1 + np.minimum(since, FLOOR) / FLOOR)
+        prize = np.round(1 + 79 * pri / pri.max()).astype(int)
+        prize[tours.must_go(since, FLOOR, per_day) & ok] = tours.MANDATORY
+        return np.where(ok, prize, 0)
+
+    return _in_memory(engine, city, depot, mode, window, days, ids, tonight)
+
+
+def run_tracking(engine, city, depot, mode, window, days, ids):
+    """The shares tracked alone, in memory on the same matrix and solver, nothing drawn and no
+    floor: each night every reachable point that tonight's visits would not put ahead of its
+    share (its target share of the visits so far and tonight's, less its visits) is offered
+    for a prize of how far behind it is, 1 .. 99 — the distance to the targets this solver
+    reaches when it has no other aim, and the stops it gives for it."""
+
+    def tonight(since, count, priority, ok, per_day):
+        share = gis_visits.weights(priority, ok)
+        behind = share / share.sum() * (count.sum() + per_day) - count
+        prize = np.clip(np.rint(1 + 49 * behind), 1, 99).astype(int)
+        return np.where(ok & (behind > 0), prize, 0)
+
+    return _in_memory(engine, city, depot, mode, window, days, ids, tonight)[0]
 
 
 def _since(visits, d):
@@ -462,6 +498,10 @@ def main(argv=None) -> list[tuple]:
                 rows.append(_seeds(runs, base))
                 log(rows[-1])
             rows.append(_row("  deterministic", base, base))
+            log(rows[-1])
+            tracked = run_tracking(engine, city, depot, mode, window, args.days, ids)
+            alone = metrics(tracked, priority, targets, np.full(args.days, FLOOR))
+            rows.append(_row("  the shares tracked", alone, base))
             log(rows[-1])
             # where Jinan's stops and the shares' distance to the targets meet: the same
             # nights with no late start and the shares leaned toward the points quick to
