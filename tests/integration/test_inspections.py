@@ -397,6 +397,30 @@ def test_a_night_of_three_teams_gives_each_its_own_round_and_no_point_twice(
     assert {e["field"] for e in bad.get_json()["errors"]} == {"team.0", "depot"}
 
 
+def _bike_night(day: dt.date, depot: list[float], leader) -> dict:
+    """A request for ``leader``'s bike round 19:00-23:00 on ``day`` from ``depot``."""
+    return {"date": day.isoformat(), "window_start": "19:00", "window_end": "23:00",
+            "depot": depot, "mode": "bike", "team": [leader.id]}  # fmt: skip
+
+
+def _draws(conn, plan: int) -> dict:
+    return conn.execute(
+        text("SELECT draws FROM inspection_plan WHERE id = :p"), {"p": plan}
+    ).scalar_one()
+
+
+def _last_visits(conn, city: int, last: dict) -> None:
+    """The city's points last visited on the days of ``last`` (point id → date), no other."""
+    conn.execute(text("DELETE FROM inspection_due WHERE city_id = :c"), {"c": city})
+    conn.execute(
+        text(
+            "INSERT INTO inspection_due (city_id, point_id, last_visit_on, due_on) "
+            "VALUES (:c, :p, :d, :d)"
+        ),
+        [{"c": city, "p": p, "d": d} for p, d in last.items()],
+    )
+
+
 def _after_a_longer_floor(app, engine, demo, tokens, short: int, days: int):
     """A bike round planned, the floor it kept made ten days longer, then the next night's
     round from the same depot, every point visited five days before that night but the
@@ -405,23 +429,13 @@ def _after_a_longer_floor(app, engine, demo, tokens, short: int, days: int):
     city = demo[0]
     leader = tokens["leader"][0]
     depot = [117.2160, 28.2910]
-
-    def body(day):
-        return {"date": day.isoformat(), "window_start": "19:00", "window_end": "23:00",
-                "depot": depot, "mode": "bike", "team": [leader.id]}  # fmt: skip
-
-    def draws(conn, plan):
-        return conn.execute(
-            text("SELECT draws FROM inspection_plan WHERE id = :p"), {"p": plan}
-        ).scalar_one()
-
     config = {"INSPECTION_FLOOR_DAYS": 28}
     day = dt.date(2027, 9, 1)
     with app.app_context(), engine.begin() as conn:
         set_actor(conn, Actor(leader.id, "test"))
-        (first,) = inspections.create(conn, city, leader.id, body(day), config,
-                                      np.random.default_rng(3))  # fmt: skip
-        seen = draws(conn, first)
+        (first,) = inspections.create(conn, city, leader.id, _bike_night(day, depot, leader),
+                                      config, np.random.default_rng(3))  # fmt: skip
+        seen = _draws(conn, first)
         longer = seen["floor_kept_days"] + 10
         assert longer - 10 < LONGEST_FLOOR
         conn.execute(
@@ -435,17 +449,10 @@ def _after_a_longer_floor(app, engine, demo, tokens, short: int, days: int):
         tonight = day + dt.timedelta(days=1)
         last = {c["point_id"]: tonight - dt.timedelta(days=5) for c in seen["candidates"]}
         last.update({p: tonight - dt.timedelta(days=longer - days) for p in points})
-        conn.execute(text("DELETE FROM inspection_due WHERE city_id = :c"), {"c": city})
-        conn.execute(
-            text(
-                "INSERT INTO inspection_due (city_id, point_id, last_visit_on, due_on) "
-                "VALUES (:c, :p, :d, :d)"
-            ),
-            [{"c": city, "p": p, "d": d} for p, d in last.items()],
-        )
-        (second,) = inspections.create(conn, city, leader.id, body(tonight), config,
-                                       np.random.default_rng(4))  # fmt: skip
-        got = draws(conn, second)
+        _last_visits(conn, city, last)
+        (second,) = inspections.create(conn, city, leader.id, _bike_night(tonight, depot, leader),
+                                       config, np.random.default_rng(4))  # fmt: skip
+        got = _draws(conn, second)
         conn.rollback()
     return longer, points, got
 
@@ -559,23 +566,13 @@ def test_a_crowd_of_far_points_near_their_floor_goes_before_a_crowd_of_near_ones
     depot = [117.2160, 28.2910]
     day = dt.date(2027, 9, 1)
     tonight = day + dt.timedelta(days=1)
-
-    def body(when):
-        return {"date": when.isoformat(), "window_start": "19:00", "window_end": "23:00",
-                "depot": depot, "mode": "bike", "team": [leader.id]}  # fmt: skip
-
-    def draws(conn, plan):
-        return conn.execute(
-            text("SELECT draws FROM inspection_plan WHERE id = :p"), {"p": plan}
-        ).scalar_one()
-
     config = {"INSPECTION_FLOOR_DAYS": 28}
     at_floor = {}
     with app.app_context(), engine.begin() as conn:
         set_actor(conn, Actor(leader.id, "test"))
-        (first,) = inspections.create(conn, city, leader.id, body(day), config,
-                                      np.random.default_rng(3))  # fmt: skip
-        seen = draws(conn, first)
+        (first,) = inspections.create(conn, city, leader.id, _bike_night(day, depot, leader),
+                                      config, np.random.default_rng(3))  # fmt: skip
+        seen = _draws(conn, first)
         kept = seen["floor_kept_days"]
         rows, _ = inspections.candidates(conn, city, None, {})
         reach = {c["point_id"] for c in seen["candidates"] if c["reachable"]}
@@ -588,17 +585,11 @@ def test_a_crowd_of_far_points_near_their_floor_goes_before_a_crowd_of_near_ones
             last = {p: tonight - dt.timedelta(days=5) for p in reach}
             # since = kept − 2: one night (tomorrow) left before the margin night
             last.update({p: tonight - dt.timedelta(days=kept - 2) for p in crowd})
-            conn.execute(text("DELETE FROM inspection_due WHERE city_id = :c"), {"c": city})
-            conn.execute(
-                text(
-                    "INSERT INTO inspection_due (city_id, point_id, last_visit_on, due_on) "
-                    "VALUES (:c, :p, :d, :d)"
-                ),
-                [{"c": city, "p": p, "d": d} for p, d in last.items()],
-            )
-            (plan,) = inspections.create(conn, city, leader.id, body(tonight), config,
+            _last_visits(conn, city, last)
+            (plan,) = inspections.create(conn, city, leader.id,
+                                         _bike_night(tonight, depot, leader), config,
                                          np.random.default_rng(4))  # fmt: skip
-            got = draws(conn, plan)
+            got = _draws(conn, plan)
             assert got["floor_kept_days"] == kept
             mine = [c for c in got["candidates"] if c["point_id"] in crowd]
             assert {c["since_days"] for c in mine} == {kept - 2}
