@@ -27,6 +27,7 @@ MANDATORY = 100  # VROOM priority of a point at its floor; others get 1..90
 
 # the share of a night's stops counted on for the points at their floor
 MUST_SHARE = 0.6
+ALONE_AHEAD = 3  # nights before its margin night from which a point counts its round share
 
 
 def must_go(
@@ -35,26 +36,40 @@ def must_go(
     stops_per_day: float,
     share: float = MUST_SHARE,
     nights: np.ndarray | None = None,
+    teams: int = 1,
+    ahead: int = ALONE_AHEAD,
 ):
     """Which points are mandatory today so that none passes its floor: earliest deadline
     first with a day's capacity. The i-th most urgent point (by days left to its floor) must
     go today when it has no more days left than the days the i points before it need at
-    ``share`` of a day's stops — or, for a point that takes more of a day alone (``nights``:
-    its way there and back and its dwell over the window), that much: two far points that
-    cannot share a night need a night each.
+    ``share`` of a day's stops — or, for a point that takes more of a round alone (``nights``:
+    its way there and back and its dwell over the time a round has), that much of one of
+    ``teams`` rounds; and points that take over half a round alone cannot share one: a round
+    each — over the last ``ahead`` nights before a point's margin night, where its round must
+    be found; further off, a stop's share (a city's first rounds, every point counting its
+    days from the same night, would otherwise put the far third of it at its floor on the
+    first night, beyond what any round holds). Among points with the same days left, the
+    smaller go later in line, so that those the nights left cannot hold (the far ones) are
+    the ones that go today.
 
     >>> must_go(np.array([27, 27, 27, 10]), 28, stops_per_day=2 / 0.6).tolist()
     [True, True, True, False]
     >>> must_go(np.array([20, 5]), 28, stops_per_day=10).tolist()
     [False, False]
     >>> must_go(np.array([26, 26, 26]), 28, 10, nights=np.array([0.7, 0.7, 0.1])).tolist()
-    [False, True, True]
+    [False, True, False]
     """
     left = floor_days - 1 - since
-    order = np.argsort(left, kind="stable")
     cap = max(share * stops_per_day, 1.0)
-    size = np.full(len(since), 1 / cap) if nights is None else np.maximum(1 / cap, nights)
-    need = np.cumsum(size[order])  # days the first i+1 urgent points take
+    if nights is None:
+        size, alone = np.full(len(since), 1 / cap), np.zeros(len(since))
+    else:
+        soon = left < ahead
+        size = np.where(soon, np.maximum(1 / cap, nights / teams), 1 / cap)
+        alone = soon & (nights > 0.5)
+    order = np.lexsort((size, left))
+    # days the first i+1 urgent points take
+    need = np.maximum(np.cumsum(size[order]), np.cumsum(alone[order]) / teams)
     out = np.zeros(len(since), bool)
     out[order] = left[order] < need
     return out

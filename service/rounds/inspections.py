@@ -448,14 +448,15 @@ def create(
     wanted, must = visits.tonight(odds, since, due, rng)
     # and those so near the floor that the nights left cannot take them all (earliest
     # deadline first against 60 % of a night's stops, or, for a point that takes more of a
-    # round alone — its way there and back from its nearest depot and its dwell — that much:
-    # two far points that cannot share a round take a night each; in a settled city only the
-    # points at the floor, a crowd that shares its days — a city's first rounds — a few
-    # nights ahead; the points out of reach wait for none)
-    idx = np.arange(k, k + n)
-    alone = (times[nearest, idx] + point_dwell + times[idx, nearest]) / max(budget - late, 1) / k
+    # round alone — its way there and back from the depot nearest both ways and its dwell,
+    # over the time a round has — that much: two far points that cannot share a round take
+    # a round each; in a settled city only the points at the floor, a crowd that shares its
+    # days — a city's first rounds — a few nights ahead; the points out of reach wait for none)
+    trip = (times[:k, k : k + n] + times[k : k + n, :k].T).min(axis=0)
+    alone = (trip + point_dwell) / max(budget - late, 1)
     reach = np.flatnonzero(ok[:n])
-    must[reach[tours.must_go(since[reach], due, stops, nights=alone[reach])]] = True
+    tight = tours.must_go(since[reach], due, stops, nights=alone[reach], teams=k)
+    must[reach[tight]] = True
     prize = visits.prizes(wanted, must, rng, tours.MANDATORY, behind * pull)
     prize[~ok[:n]] = 0  # out of reach: never asked for
     waiting = np.array([float(c.waiting_days) for c in cases])

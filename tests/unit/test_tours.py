@@ -346,15 +346,33 @@ def test_a_round_is_filled_as_the_cheapest_places_worked_out_afresh_at_each_step
         assert got.order == want and got.back_s <= horizon and len(want) > len(start.order)
 
 
-def test_points_that_take_much_of_a_night_alone_go_at_their_floor_earlier():
-    """Six points two nights from their margin night: near ones (a tenth of a night each) fit the
-    nights left at 60 % of ten stops a night and none goes tonight; far ones (0.6 of a night
-    each alone) need more nights than are left, so the last of them in line go tonight —
-    as many as leave the rest the nights they need."""
-    since = np.full(6, 25)  # floor 28: the margin night (27) is two nights after tonight
-    near = tours.must_go(since, 28, 10, nights=np.full(6, 0.1))
-    assert not near.any()
-    assert np.array_equal(near, tours.must_go(since, 28, 10))  # a stop's share counts
-    far = tours.must_go(since, 28, 10, nights=np.full(6, 0.6))
-    # 0.6, 1.2, 1.8, 2.4, 3.0, 3.6 nights for the first 1..6 in line, 2 left: the last three
-    assert far.tolist() == [False, False, False, True, True, True]
+def test_points_that_take_much_of_a_round_alone_go_at_their_floor_earlier():
+    """Points two nights from their margin night (three nights in all): three that each take
+    0.6 of a round alone cannot share one, so one of them goes tonight, though their shares
+    add up to less than three rounds; as a stop's share of 60 % of ten stops a night none
+    would. With near points of the same days left in line, the far one goes, wherever it
+    stands among them; two teams a night hold two such points a night. Further from their
+    margin night than ``ALONE_AHEAD`` nights, points count a stop's share whatever they
+    take (a city's first rounds)."""
+    three = np.full(3, 25)  # floor 28: the margin night (27) is two nights after tonight
+    assert not tours.must_go(three, 28, 10).any()
+    assert tours.must_go(three, 28, 10, nights=np.full(3, 0.6)).sum() == 1
+    assert not tours.must_go(three, 28, 10, nights=np.full(3, 0.6), teams=2).any()
+    # twenty such points five nights from their margin night: as twenty stops, 3.3 nights
+    crowd = np.full(20, 27 - tours.ALONE_AHEAD - 2)
+    assert not tours.must_go(crowd, 28, 10, nights=np.full(20, 0.6)).any()
+    # two nights from it, a round each: all but the two the nights after tonight hold
+    assert tours.must_go(crowd + 3, 28, 10, nights=np.full(20, 0.6)).sum() == 18
+    mixed = np.array([0.6, 0.1, 0.6, 0.1, 0.6, 0.1])
+    got = tours.must_go(np.full(6, 25), 28, 10, nights=mixed)
+    assert got.sum() == 1 and mixed[got][0] == 0.6
+    turned = tours.must_go(np.full(6, 25), 28, 10, nights=mixed[::-1])
+    assert turned.sum() == 1 and mixed[::-1][turned][0] == 0.6
+
+
+def test_a_crowd_of_near_points_counts_a_stops_share_each():
+    """Twelve points a night from their margin night, each a hundredth of a round alone:
+    each counts as a stop's share of 60 % of ten stops a night (a sixth of a night), so the
+    last six in line go tonight."""
+    got = tours.must_go(np.full(12, 26), 28, 10, nights=np.full(12, 0.01))
+    assert got.sum() == 6 and np.array_equal(got, tours.must_go(np.full(12, 26), 28, 10))
