@@ -447,11 +447,12 @@ def create(
     odds = np.minimum(share * behind * pull * hz.at(since), 1.0)
     wanted, must = visits.tonight(odds, since, due, rng)
     # and those so near the floor that the nights left cannot take them all (earliest
-    # deadline first against 60 % of a night's stops, or, for a point that takes more of a
-    # round alone — its way there and back from the depot nearest both ways and its dwell,
-    # over the time a round has — that much: two far points that cannot share a round take
-    # a round each; in a settled city only the points at the floor, a crowd that shares its
-    # days — a city's first rounds — a few nights ahead; the points out of reach wait for none)
+    # deadline first against 60 % of a night's stops, or, over the last nights before its
+    # margin night, for a point that takes more of a round alone — its way there and back
+    # from the depot nearest both ways and its dwell, over the time a round has — that much:
+    # two far points that cannot share a round take a round each; in a settled city only the
+    # points at the floor, a crowd that shares its days — a city's first rounds — a few
+    # nights ahead; the points out of reach wait for none)
     trip = (times[:k, k : k + n] + times[k : k + n, :k].T).min(axis=0)
     alone = (trip + point_dwell) / max(budget - late, 1)
     reach = np.flatnonzero(ok[:n])
