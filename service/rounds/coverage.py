@@ -110,10 +110,18 @@ def check_settings(config: dict) -> None:
             raise ValueError(f"{key}: a number is needed, not {config[key]!r}")
 
 
+def round_trip(times: np.ndarray, dwell: np.ndarray, teams: int = 1) -> np.ndarray:
+    """Each candidate's round alone: the way there from the depot nearest both ways (rows
+    and columns 0 .. ``teams`` − 1 the depots, the candidates after them), its dwell, and the
+    way back."""
+    k = teams
+    return (times[:k, k:] + times[k:, :k].T).min(axis=0) + dwell
+
+
 def reachable(times: np.ndarray, dwell: np.ndarray, budget_s: float) -> np.ndarray:
     """Which candidates can be reached from the depot (row 0), inspected and left for the
     depot again within the window."""
-    return times[0, 1:] + dwell + times[1:, 0] <= budget_s
+    return round_trip(times, dwell) <= budget_s
 
 
 def estimate(times: np.ndarray, dwell: np.ndarray, budget_s: float, ok: np.ndarray) -> float:

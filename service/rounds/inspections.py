@@ -453,8 +453,7 @@ def create(
     # two far points that cannot share a round take a round each; in a settled city only the
     # points at the floor, a crowd that shares its days — a city's first rounds — a few
     # nights ahead; the points out of reach wait for none)
-    trip = (times[:k, k : k + n] + times[k : k + n, :k].T).min(axis=0)
-    alone = (trip + point_dwell) / max(budget - late, 1)
+    alone = coverage.round_trip(times, dwell, k)[:n] / max(budget - late, 1)
     reach = np.flatnonzero(ok[:n])
     tight = tours.must_go(since[reach], due, stops, nights=alone[reach], teams=k)
     must[reach[tight]] = True

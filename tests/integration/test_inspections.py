@@ -492,9 +492,7 @@ def test_a_city_sets_the_late_start_and_the_lean_toward_quick_points(app, engine
             set_actor(conn, Actor(leader.id, "test"))
             (pid,) = inspections.create(conn, city, leader.id, body, config,
                                         np.random.default_rng(seed))  # fmt: skip
-            got = conn.execute(
-                text("SELECT draws FROM inspection_plan WHERE id = :p"), {"p": pid}
-            ).scalar_one()
+            got = _draws(conn, pid)
             rows, dwell = inspections.candidates(conn, city, None, {})
             conn.rollback()
         return got, dict(zip([r.id for r in rows], dwell, strict=True))
@@ -537,9 +535,7 @@ def test_a_nights_wanted_points_lean_to_its_heading(app, engine, demo, tokens):
                 (pid,) = inspections.create(conn, city, leader.id, body,
                                             {"INSPECTION_HEADING_PULL": pull},
                                             np.random.default_rng(night))  # fmt: skip
-                draws = conn.execute(
-                    text("SELECT draws FROM inspection_plan WHERE id = :p"), {"p": pid}
-                ).scalar_one()
+                draws = _draws(conn, pid)
                 assert draws["stops_per_night"] > 20 and draws["heading"]["kappa"] == pull
                 if not pull:
                     assert {c["pull"] for c in draws["candidates"]} == {1.0}
