@@ -15,7 +15,10 @@ travel matrix and solver (priority × (1 + days since / 28), the floor forced ea
 deadline first), in memory; and a planner that tracks the shares alone on the same matrix
 and solver (each night the points behind their share offered for how far behind they are,
 nothing drawn, no floor): the distance to the targets this solver reaches when it has no
-other aim, at the stops it gives.
+other aim, at the stops it gives. And a floor with no streets at the service's stops a
+night (``run_no_travel``): the points drawn at their shares tilted by how far behind them
+each is, for a few tilts, no travel and no floor — how near the distance to the targets and
+the gaps' entropy can come to their lines together at that many stops.
 
 Printed per regime: what the coverage report says (stops a night, the 28-day floor kept
 unforeseeably or the floor kept), visits beyond 28 days and beyond the floor kept, the total
@@ -271,6 +274,30 @@ def run_tracking(engine, city, depot, mode, window, days, ids):
     return _in_memory(engine, city, depot, mode, window, days, ids, tonight)[0]
 
 
+NO_TRAVEL_TILTS = (0.0, 0.2, 0.3, 0.5)  # b of the planner with no travel (run_no_travel)
+
+
+def run_no_travel(targets, stops: float, days: int, tilt: float, seed: int) -> np.ndarray:
+    """A floor with no streets: each night ``stops`` points (a whole number, the fraction by
+    a draw), drawn without repeats with weights target share × e^(``tilt`` × how many visits
+    the point is behind its share once tonight's are made), no travel, no floor. At ``tilt``
+    0 the draws keep no memory (the least foreseeable); the higher, the closer the visits
+    track their shares and the more regular each point's gaps. What any planner on streets
+    gives up beside it is the travel's."""
+    rng = np.random.default_rng(seed)
+    want = targets / targets.sum()
+    visits = np.zeros((days, len(want)), bool)
+    count = np.zeros(len(want))
+    for d in range(days):
+        k = int(stops) + int(rng.random() < stops - int(stops))
+        short = want * (count.sum() + stops) - count
+        key = np.where(want > 0, np.log(np.maximum(want, 1e-300)) + tilt * short, -np.inf)
+        pick = np.argsort(-(key + rng.gumbel(size=len(want))))[:k]  # Gumbel top-k
+        visits[d, pick] = True
+        count[pick] += 1
+    return visits
+
+
 def _since(visits, d):
     n = visits.shape[1]
     last = np.full(n, -1)
@@ -503,6 +530,14 @@ def main(argv=None) -> list[tuple]:
             alone = metrics(tracked, priority, targets, np.full(args.days, FLOOR))
             rows.append(_row("  the shares tracked", alone, base))
             log(rows[-1])
+            # the floor with no streets at the service's stops a night: how far the visits'
+            # distance to their shares and the gaps' entropy can go together at all
+            stops = float(np.mean([r["stops"] for r in runs]))
+            for tilt in NO_TRAVEL_TILTS:
+                free = [run_no_travel(targets, stops, args.days, tilt, seed) for seed in args.seeds]
+                free = [metrics(v, priority, targets, np.full(args.days, args.days)) for v in free]
+                rows.append((f"  no travel, tilt {tilt:g}", *_seeds(free, base)[1:]))
+                log(rows[-1])
             # where Jinan's stops and the shares' distance to the targets meet: the same
             # nights with no late start and the shares leaned toward the points quick to
             # inspect, TV against the targets as above

@@ -134,65 +134,14 @@ def night(
     that no candidate is in two of them. ``durations``: rows/columns 0..teams-1 the teams'
     depots, the candidates after them. Each team starts at its own random minute; each
     tour's places are numbered as in ``solve`` (0 its depot, i + 1 candidate i)."""
-    import vroom
-
     began = time.monotonic()
     k = teams
     starts = [int(rng.integers(0, start_jitter_s + 1)) if start_jitter_s else 0 for _ in range(k)]
     horizons = [budget_s - s for s in starts]
     pick = shortlist(durations[k:, k:], dwell, prize, max(horizons), k)
-    places = np.r_[np.arange(k), pick + k]
-    sub = durations[np.ix_(places, places)]
-    problem = vroom.Input()
-    problem.set_durations_matrix(profile="car", matrix_input=np.rint(sub).astype(np.uint32))
-    problem.add_vehicle(
-        [
-            vroom.Vehicle(v + 1, start=v, end=v, time_window=vroom.TimeWindow(0, horizons[v]))
-            for v in range(k)
-        ]
-    )
-    problem.add_job(
-        [
-            vroom.Job(j + 1, location=k + j, default_service=int(dwell[i]), priority=int(prize[i]))
-            for j, i in enumerate(pick)
-        ]
-    )
+    pick = pick[prize[pick] > 0]  # 0: not offered (VROOM would take one that fits)
     budget = SOLVE_BUDGET_S[len(dwell) > 500] + TEAM_BUDGET_S * (k - 1)
-    # VROOM's fastest level first; then ``exploration`` and the deepest, each stopped at the
-    # budget's end less each round's polish, and started only when what is left is more than
-    # DEEPER times what the fastest took (a deeper level stopped by the clock keeps whatever it had
-    # reached, no more than the fastest: over 500 candidates of an 8-hour drive the fastest
-    # takes half the budget, and what is left goes to the trades after, ``richer``); the most
-    # collected kept, the shorter of two that collect as much
-    solution, fastest = None, 0.0
-    for level in dict.fromkeys((0, exploration, 5)):
-        left = budget - (time.monotonic() - began) - POLISH_S * k
-        if solution is not None and left <= max(0.25, DEEPER * fastest):
-            break
-        t0 = time.monotonic()
-        found = problem.solve(
-            exploration_level=level,
-            nb_threads=2,
-            timeout=dt.timedelta(seconds=max(left, 0.1)),
-        )
-        fastest = fastest or time.monotonic() - t0
-        if solution is None or (found.summary.priority, -found.summary.cost) > (
-            solution.summary.priority,
-            -solution.summary.cost,
-        ):
-            solution = found
-    routes = solution.routes
-    given = [
-        [
-            int(pick[int(j) - 1])
-            for j in (
-                routes[(routes["vehicle_id"] == v + 1) & (routes["type"] == "job")]["id"]
-                if len(routes)
-                else []  # none may fit
-            )
-        ]
-        for v in range(k)
-    ]
+    given = _vroom(durations, dwell, prize, pick, horizons, exploration, began, budget)
     out = []
     for v in range(k):
         seen = team_view(durations, v, k)
@@ -230,6 +179,68 @@ def night(
     for t in out:
         t.missed_mandatory = missed
     return out
+
+
+def _vroom(durations, dwell, prize, pick, horizons, exploration: int, began: float, budget):
+    """Each team's stops as VROOM gives them (indices into the candidates) for the shortlist
+    ``pick``, one vehicle a team; none when nothing is offered (VROOM wants a task)."""
+    import vroom
+
+    k = len(horizons)
+    if not len(pick):
+        return [[] for _ in range(k)]
+    places = np.r_[np.arange(k), pick + k]
+    sub = durations[np.ix_(places, places)]
+    problem = vroom.Input()
+    problem.set_durations_matrix(profile="car", matrix_input=np.rint(sub).astype(np.uint32))
+    problem.add_vehicle(
+        [
+            vroom.Vehicle(v + 1, start=v, end=v, time_window=vroom.TimeWindow(0, horizons[v]))
+            for v in range(k)
+        ]
+    )
+    problem.add_job(
+        [
+            vroom.Job(j + 1, location=k + j, default_service=int(dwell[i]), priority=int(prize[i]))
+            for j, i in enumerate(pick)
+        ]
+    )
+    # VROOM's fastest level first; then ``exploration`` and the deepest, each stopped at the
+    # budget's end less each round's polish, and started only when what is left is more than
+    # DEEPER times what the fastest took (a deeper level stopped by the clock keeps whatever it had
+    # reached, no more than the fastest: over 500 candidates of an 8-hour drive the fastest
+    # takes half the budget, and what is left goes to the trades after, ``richer``); the most
+    # collected kept, the shorter of two that collect as much
+    solution, fastest = None, 0.0
+    for level in dict.fromkeys((0, exploration, 5)):
+        left = budget - (time.monotonic() - began) - POLISH_S * k
+        if solution is not None and left <= max(0.25, DEEPER * fastest):
+            break
+        t0 = time.monotonic()
+        found = problem.solve(
+            exploration_level=level,
+            nb_threads=2,
+            timeout=dt.timedelta(seconds=max(left, 0.1)),
+        )
+        fastest = fastest or time.monotonic() - t0
+        if solution is None or (found.summary.priority, -found.summary.cost) > (
+            solution.summary.priority,
+            -solution.summary.cost,
+        ):
+            solution = found
+    routes = solution.routes
+    given = [
+        [
+            int(pick[int(j) - 1])
+            for j in (
+                routes[(routes["vehicle_id"] == v + 1) & (routes["type"] == "job")]["id"]
+                if len(routes)
+                else []  # none may fit
+            )
+        ]
+        for v in range(k)
+    ]
+    return given
 
 
 def _improved(seen, dwell, prize, given: list[int], horizon: int, among, share: float) -> Tour:

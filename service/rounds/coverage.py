@@ -26,6 +26,7 @@ LATE_START_S = 900  # a round leaves the depot up to this late (INSPECTION_LATE_
 LATE_START_KEY = "INSPECTION_LATE_START_S"
 HEADING_PULL = 2.0  # κ of tonight's heading (INSPECTION_HEADING_PULL) ...
 HEADING_FROM, HEADING_FULL_FROM = 10, 20  # ... none up to 10 stops a team, in full from 20
+TRACK_FULL_TO, TRACK_NONE_FROM = 6, 15  # the prizes track the shares up to 6 stops a team ...
 FLOOR_SLACK_DAYS = 3  # the floor kept shortens only when it is longer than needed by more
 
 
@@ -83,6 +84,22 @@ def heading_kappa(stops_per_team: float, config: dict) -> float:
     pull = float(np.clip(setting(config, "INSPECTION_HEADING_PULL", HEADING_PULL), 0, 8))
     ramp = (stops_per_team - HEADING_FROM) / (HEADING_FULL_FROM - HEADING_FROM)
     return pull * float(np.clip(ramp, 0.0, 1.0)) if np.isfinite(ramp) else 0.0
+
+
+def tracking(stops_per_team: float) -> float:
+    """How far tonight's prizes track the points' shares (gis/visits.prizes ``track``): in
+    full for a team's night of ``TRACK_FULL_TO`` stops or fewer, none from
+    ``TRACK_NONE_FROM``, in proportion between (none when unknown). On foot in Guixi (5-6
+    stops) tracking in full brought the visits' distance to the shares to 0.14-0.15 with the
+    gaps' entropy at 0.87-0.92; by bike (9-10) in full it let two visits past the floor, and
+    0.6 kept it; on Jinan's network (25) the wanted draws' prizes give more stops
+    (bench/README).
+
+    >>> tracking(5.4), round(tracking(9.6), 3), tracking(25), tracking(float("nan"))
+    (1.0, 0.6, 0.0, 0.0)
+    """
+    ramp = (TRACK_NONE_FROM - stops_per_team) / (TRACK_NONE_FROM - TRACK_FULL_TO)
+    return float(np.clip(ramp, 0.0, 1.0)) if np.isfinite(ramp) else 0.0
 
 
 # the settings of the rounds that are numbers: checked when the service starts

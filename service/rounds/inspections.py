@@ -48,7 +48,9 @@ VERIFY_DWELL_S = 300  # a verification visit (INSPECTION_DWELL_S["verify"] overr
 VERIFY_MAX = 200  # the cases awaiting verification a plan draws from: those waiting longest
 VERIFY_PER_ROUND = 4  # verification targets offered to one round (INSPECTION_VERIFY_PER_ROUND)
 STRAIGHT_DETOUR = 1.4  # used when a city has no street network at all
-DEFICIT_DAYS = 56  # a point's visits against its share over these days (gis/visits.deficit)
+DEFICIT_DAYS = 120  # a point's visits against its share over these days (gis/visits.deficit;
+# on foot a point is visited about every 26 days: 56 held two visits, too few to tell a point
+# behind from chance, and the visits over 90 nights strayed from their shares, bench/README)
 MAX_TEAMS = 10  # teams planned in one night's request
 
 
@@ -437,7 +439,8 @@ def create(
     # (INSPECTION_QUICK_LEAN: how far, as a total variation distance; 0 keeps them)
     leaned = visits.lean(share, point_dwell, coverage.quick_lean(config))
     lean_tv, share = visits.tv(leaned, share), leaned
-    behind = visits.deficit(share, _visited(conn, city_id, [r.id for r in rows], day))
+    visited = _visited(conn, city_id, [r.id for r in rows], day)
+    behind = visits.deficit(share, visited)
     # tonight's heading: the wanted points and the fillers lean to one side of each point's
     # nearest depot, so that a round of many stops travels less between them (odds held at 1
     # keep less of the pull)
@@ -457,7 +460,12 @@ def create(
     reach = np.flatnonzero(ok[:n])
     tight = tours.must_go(since[reach], due, stops, nights=alone[reach], teams=k)
     must[reach[tight]] = True
-    prize = visits.prizes(wanted, must, rng, tours.MANDATORY, behind * pull)
+    # the prizes: where a team's night is of few stops, they track how many visits each point
+    # is behind its share (noisy, and those ahead not offered); of many, the wanted points
+    # 40-80 and the fillers a noisy prize a little above or below by their deficit
+    short = visits.shortfall(share, visited, stops)
+    track = coverage.tracking(stops / k)
+    prize = visits.prizes(wanted, must, rng, tours.MANDATORY, behind * pull, short, track)
     prize[~ok[:n]] = 0  # out of reach: never asked for
     waiting = np.array([float(c.waiting_days) for c in cases])
     vprize = verify_prizes(waiting, weights["verify"], rng)
@@ -504,6 +512,7 @@ def create(
         "floor_kept_days": kept,
         "quick_lean": round(lean_tv, 4),  # the distance the shares were leaned by
         "heading": {"deg": round(toward), "kappa": round(kappa, 3)},  # from east, anticlockwise
+        "track": round(track, 3),  # 1: the prizes track the points' shortfall (visits.prizes)
         "floor": coverage.describe(fp),
         "hazard": {"low": hz.low, "high": hz.high, "step": hz.step},
         "notes": notes,
@@ -515,13 +524,25 @@ def create(
                 "odds": round(float(o), 4),
                 "behind": round(float(b), 3),
                 "pull": round(float(u), 3),
+                "short": round(float(h), 2),
                 "wanted": bool(w),
                 "at_floor": bool(f),
                 "reachable": bool(y),
                 "prize": int(z),
             }
-            for r, p, d, o, b, u, w, f, y, z in zip(
-                rows, pri, since, odds, behind, pull, wanted, must, ok[:n], prize, strict=True
+            for r, p, d, o, b, u, h, w, f, y, z in zip(
+                rows,
+                pri,
+                since,
+                odds,
+                behind,
+                pull,
+                short,
+                wanted,
+                must,
+                ok[:n],
+                prize,
+                strict=True,
             )
         ],
         "verify_candidates": [

@@ -537,6 +537,9 @@ def test_a_nights_wanted_points_lean_to_its_heading(app, engine, demo, tokens):
                                             np.random.default_rng(night))  # fmt: skip
                 draws = _draws(conn, pid)
                 assert draws["stops_per_night"] > 20 and draws["heading"]["kappa"] == pull
+                # a night of many stops: the fillers keep their deficit's prizes, none left out
+                assert draws["track"] == 0
+                assert min(c["prize"] for c in draws["candidates"] if c["reachable"]) >= 1
                 if not pull:
                     assert {c["pull"] for c in draws["candidates"]} == {1.0}
                     continue
@@ -592,3 +595,41 @@ def test_a_crowd_of_far_points_near_their_floor_goes_before_a_crowd_of_near_ones
             at_floor[name] = sum(c["at_floor"] for c in mine)
         conn.rollback()
     assert at_floor["near"] == 0 and at_floor["far"] >= 2
+
+
+def test_on_short_walks_the_prizes_track_how_many_visits_each_point_is_behind(
+    app, engine, demo, tokens
+):
+    """Eight two-hour walks planned and checked in, then the ninth: a night of few stops,
+    so the prizes track the shares. A point 0.65 visits or more ahead of its share is not
+    offered (prize 0), wanted tonight or not, and is not in the round; every other reachable
+    point is offered; the round's stops are all offered ones."""
+    city, leader = demo[0], tokens["leader"][0]
+    with app.app_context(), engine.begin() as conn:
+        set_actor(conn, Actor(leader.id, "test"))
+        conn.execute(text("DELETE FROM inspection_due WHERE city_id = :c"), {"c": city})
+        for night in range(9):
+            body = {"date": f"2027-12-{night + 1:02d}", "window_start": "20:30",
+                    "window_end": "22:30", "depot": DEPOT, "mode": "walk",
+                    "team": [leader.id]}  # fmt: skip
+            (pid,) = inspections.create(conn, city, leader.id, body, {},
+                                        np.random.default_rng(40 + night))  # fmt: skip
+            stops = conn.execute(
+                text("SELECT seq, point_id, eta FROM inspection_stop WHERE plan_id = :p"),
+                {"p": pid},
+            ).all()
+            if night < 8:
+                for seq, _, eta in stops:
+                    inspections.arrive(conn, city, leader, pid, seq, eta.isoformat(), now=eta)
+        draws = _draws(conn, pid)
+        conn.rollback()
+    assert draws["stops_per_night"] < 10 and draws["track"] == 1
+    free = [c for c in draws["candidates"] if c["reachable"] and not c["at_floor"]]
+    ahead = [c for c in free if c["short"] <= -0.65]
+    rest = [c for c in free if c["short"] > -0.65]
+    assert len(ahead) >= 5 and rest
+    assert {c["prize"] for c in ahead} == {0}
+    assert min(c["prize"] for c in rest) >= 1
+    offered = {c["point_id"] for c in draws["candidates"] if c["prize"] > 0}
+    visited = {p for _, p, _ in stops if p is not None}
+    assert visited and visited <= offered

@@ -47,6 +47,21 @@ def test_a_night_of_two_teams_splits_the_points_and_puts_in_the_one_at_its_floor
     assert [len(t.order) for t in short] == [2, 2] and 5 in short[1].order
 
 
+def test_a_point_at_prize_0_is_not_offered_however_near():
+    """Prize 0 is "not offered": a point beside the depot stays out of a round that has time
+    for every point; the others go; with none offered, the round is empty."""
+    xy = np.array([[0, 0], [10, 0], [300, 0], [0, 300], [300, 300]], float)
+    times = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) / 1.2
+    dwell = np.full(4, 300.0)
+    (tour,) = tours.night(times, dwell, np.array([0, 5, 5, 5]), 3 * 3600, np.random.default_rng(0))
+    assert sorted(tour.order) == [1, 2, 3]
+    (tour,) = tours.night(times, dwell, np.array([1, 5, 5, 5]), 3 * 3600, np.random.default_rng(0))
+    assert sorted(tour.order) == [0, 1, 2, 3]
+    # nothing offered: empty rounds, not VROOM's "No task defined"
+    night = tours.night(times, dwell, np.zeros(4, int), 3 * 3600, np.random.default_rng(0))
+    assert [t.order for t in night] == [[]] and night[0].back_s == 0
+
+
 def _round(sub, order):
     places = [0, *order, 0]
     return sum(sub[a, b] for a, b in zip(places, places[1:], strict=False))

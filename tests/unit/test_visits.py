@@ -89,6 +89,43 @@ def test_fillers_prizes_follow_how_far_behind_their_share_each_point_is():
     assert steered[fill].min() >= 1 and steered[fill].max() <= 39 < steered[wanted & ~must].min()
 
 
+def test_prizes_tracking_the_shares_follow_how_many_visits_each_point_is_behind():
+    """Tracking (``track`` 1): every point's prize, wanted or not, grows with how many visits
+    it is behind its share (its median 1 + 49 × (that + 0.65)), within 1..99; one 0.65 visits
+    ahead or more is not offered (0); points at the floor stay mandatory. Half tracking leaves
+    about half of those ahead out, its prizes between the two ways; no tracking is as before."""
+    n = 12000
+    rng = np.random.default_rng(3)
+    wanted, must = rng.random(n) < 0.2, rng.random(n) < 0.05
+    short = rng.choice([-2.0, -0.65, -0.3, 0.0, 0.5, 1.0, 3.0], n)
+    plain = visits.prizes(wanted, must, np.random.default_rng(5), 100)
+    tracked = visits.prizes(wanted, must, np.random.default_rng(5), 100, short=short, track=1.0)
+    assert (tracked[must] == 100).all()
+    free = ~must
+    assert (tracked[free & (short <= -0.65)] == 0).all()
+    assert (tracked[free & (short > -0.65)] >= 1).all() and tracked[free].max() <= 99
+    medians = [np.median(tracked[free & (short == s)]) for s in (-0.3, 0.0, 0.5, 1.0)]
+    expected = [1 + 49 * (s + 0.65) for s in (-0.3, 0.0, 0.5, 1.0)]
+    assert np.allclose(medians, expected, rtol=0.12)
+    for w in (True, False):  # the night's draw sets no prize
+        assert abs(np.median(tracked[free & (wanted == w) & (short == 0.5)]) - 57.35) < 8
+    half = visits.prizes(wanted, must, np.random.default_rng(5), 100, short=short, track=0.5)
+    ahead = free & (short <= -0.65)
+    assert 0.45 < (half[ahead] == 0).mean() < 0.55
+    fill = free & ~wanted & (short == 1.0)
+    assert plain[fill].mean() < half[fill].mean() < tracked[fill].mean()
+    assert np.array_equal(visits.prizes(wanted, must, np.random.default_rng(5), 100, short=short),
+                          plain)  # fmt: skip
+
+
+def test_shortfall_is_the_visits_behind_each_share_once_tonights_stops_are_made():
+    share = np.array([1.0, 1.0, 2.0, 0.0])
+    short = visits.shortfall(share, np.array([4.0, 0.0, 2.0, 9.0]), 2)
+    # 8 visits: 6 made on points with a share, 2 tonight; shares ¼, ¼, ½
+    assert short.tolist() == [-2.0, 2.0, 2.0, 0.0]
+    assert visits.shortfall(share, np.zeros(4), 4).sum() == pytest.approx(4)
+
+
 @pytest.mark.parametrize("distance", [0.02, 0.07, 0.15])
 def test_shares_lean_toward_quick_points_by_the_distance_asked(distance):
     """The leaned shares are ``distance`` (total variation) from the asked ones, every point
