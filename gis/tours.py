@@ -22,7 +22,7 @@ import numpy as np
 
 from gis.order import POLISH_S, shortest_order
 
-MANDATORY = 100  # VROOM priority of a point at its floor; others get 1..90
+MANDATORY = 100  # VROOM priority of a point at its floor; others get 1..99
 
 
 # the share of a night's stops counted on for the points at their floor

@@ -290,8 +290,9 @@ def verify_targets(waiting_days: np.ndarray, k: int, rng: np.random.Generator) -
 
 def verify_prizes(waiting_days: np.ndarray, weight: float, rng: np.random.Generator):
     """The VROOM priorities of verification targets: ``weight`` × (1 + days waiting, up to a
-    week, over a week) with the points' log-normal noise, within the points' 1..90 (never
-    mandatory). A weight of 0 leaves them out."""
+    week, over a week) with the points' log-normal noise, within 1..90 (never mandatory; a
+    point far behind its share on a night of few stops may be offered more, up to 99,
+    gis/visits.prizes). A weight of 0 leaves them out."""
     if weight <= 0:
         return np.zeros(len(waiting_days), int)
     base = weight * (1 + np.minimum(np.maximum(waiting_days, 0), 7) / 7)
