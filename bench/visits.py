@@ -266,8 +266,7 @@ def run_tracking(engine, city, depot, mode, window, days, ids):
     reaches when it has no other aim, and the stops it gives for it."""
 
     def tonight(since, count, priority, ok, per_day):
-        share = gis_visits.weights(priority, ok)
-        behind = share / share.sum() * (count.sum() + per_day) - count
+        behind = gis_visits.shortfall(gis_visits.weights(priority, ok), count, per_day)
         prize = np.clip(np.rint(1 + 49 * behind), 1, 99).astype(int)
         return np.where(ok & (behind > 0), prize, 0)
 
@@ -290,7 +289,7 @@ def run_no_travel(targets, stops: float, days: int, tilt: float, seed: int) -> n
     count = np.zeros(len(want))
     for d in range(days):
         k = int(stops) + int(rng.random() < stops - int(stops))
-        short = want * (count.sum() + stops) - count
+        short = gis_visits.shortfall(targets, count, stops)
         key = np.where(want > 0, np.log(np.maximum(want, 1e-300)) + tilt * short, -np.inf)
         pick = np.argsort(-(key + rng.gumbel(size=len(want))))[:k]  # Gumbel top-k
         visits[d, pick] = True

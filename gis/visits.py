@@ -122,8 +122,7 @@ def deficit(share: np.ndarray, visited: np.ndarray, most: float = 2.0) -> np.nda
     >>> deficit(np.array([1.0, 1.0, 0.0]), np.array([6.0, 0.0, 0.0])).round(2)
     array([0.57, 2.  , 1.  ])
     """
-    total = visited[share > 0].sum()
-    expected = share / max(share.sum(), 1e-9) * total
+    expected = _expected(share, visited, 0.0)
     out = np.clip((expected + 1) / (visited + 1), 1 / most, most)
     return np.where(share > 0, out, 1.0)
 
@@ -317,8 +316,13 @@ def shortfall(share: np.ndarray, visited: np.ndarray, stops: float) -> np.ndarra
     >>> shortfall(np.array([1.0, 1.0, 2.0, 0.0]), np.array([3.0, 0.0, 1.0, 5.0]), 4).round(2)
     array([-1.,  2.,  3.,  0.])
     """
+    return np.where(share > 0, _expected(share, visited, stops) - visited, 0.0)
+
+
+def _expected(share: np.ndarray, visited: np.ndarray, stops: float) -> np.ndarray:
+    """Each point's share of the visits made on points with a share and ``stops`` more."""
     total = visited[share > 0].sum() + stops
-    return np.where(share > 0, share / max(share.sum(), 1e-9) * total - visited, 0.0)
+    return share / max(share.sum(), 1e-9) * total
 
 
 TRACK_AHEAD = 0.65  # tracking the shares: a point this many visits ahead is not offered

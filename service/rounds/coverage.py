@@ -82,8 +82,14 @@ def heading_kappa(stops_per_team: float, config: dict) -> float:
     (8.0, 0.0)
     """
     pull = float(np.clip(setting(config, "INSPECTION_HEADING_PULL", HEADING_PULL), 0, 8))
-    ramp = (stops_per_team - HEADING_FROM) / (HEADING_FULL_FROM - HEADING_FROM)
-    return pull * float(np.clip(ramp, 0.0, 1.0)) if np.isfinite(ramp) else 0.0
+    return pull * _ramp(stops_per_team, HEADING_FROM, HEADING_FULL_FROM)
+
+
+def _ramp(value: float, none_at: float, full_at: float) -> float:
+    """0 at ``none_at`` and beyond it, 1 at ``full_at`` and beyond, in proportion between;
+    0 when ``value`` is unknown (not finite)."""
+    ramp = (value - none_at) / (full_at - none_at)
+    return float(np.clip(ramp, 0.0, 1.0)) if np.isfinite(ramp) else 0.0
 
 
 def tracking(stops_per_team: float) -> float:
@@ -98,8 +104,7 @@ def tracking(stops_per_team: float) -> float:
     >>> tracking(5.4), round(tracking(9.6), 3), tracking(25), tracking(float("nan"))
     (1.0, 0.6, 0.0, 0.0)
     """
-    ramp = (TRACK_NONE_FROM - stops_per_team) / (TRACK_NONE_FROM - TRACK_FULL_TO)
-    return float(np.clip(ramp, 0.0, 1.0)) if np.isfinite(ramp) else 0.0
+    return _ramp(stops_per_team, TRACK_NONE_FROM, TRACK_FULL_TO)
 
 
 # the settings of the rounds that are numbers: checked when the service starts
