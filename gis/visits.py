@@ -325,8 +325,9 @@ def _expected(share: np.ndarray, visited: np.ndarray, stops: float) -> np.ndarra
     return share / max(share.sum(), 1e-9) * total
 
 
-TRACK_AHEAD = 0.65  # tracking the shares: a point this many visits ahead is not offered
-TRACK_NOISE = 1.0  # ... and the others' prizes × e^(this × a standard normal draw)
+TRACK_AHEAD = 0.4  # tracking the shares: the prize's knee, in visits ahead of a point's share
+TRACK_SOFT = 0.3  # ... past it, a prize falls by e for each this many visits further ahead
+TRACK_NOISE = 1.0  # ... and every prize × e^(this × a standard normal draw)
 
 
 def prizes(
@@ -344,25 +345,28 @@ def prizes(
       route passes by) 1..10 times how far its visits are behind its share (``behind``,
       :func:`deficit`: ½..2), below 40 whatever it is — noisy, so that the fillers are a
       draw too;
-    - ``track`` 1, the prizes track the shares: every point, wanted or not, 1 + 49 × (how many
-      visits it is behind, ``short`` (:func:`shortfall`), + ``TRACK_AHEAD``) × a log-normal
-      noise (``TRACK_NOISE``), within 1..99, and none (0: not offered) when ``TRACK_AHEAD``
-      or more visits ahead. The noise, and the points a little ahead still offered, keep
-      the gaps between visits spread; the prize keeps the visits near their shares.
+    - ``track`` 1, the prizes track the shares: every point, wanted or not, 1 + 49 × k × a
+      log-normal noise (``TRACK_NOISE``), within 1..99, where k is how many visits it is
+      behind (``short``, :func:`shortfall`) + ``TRACK_AHEAD``, softened below 0: ``TRACK_SOFT``
+      × ln(1 + e^((short + ``TRACK_AHEAD``) / ``TRACK_SOFT``)). A point behind its share
+      gains about 49 a visit; one just visited, about 0.9 ahead, keeps a prize of a few, so
+      that a round passing by may take it again; one well ahead, 1. The prize keeps the
+      visits near their shares; the noise and the few points visited again soon keep the
+      gaps between visits spread.
 
-    Between 0 and 1 a point's prize is the two in proportion, and one ``TRACK_AHEAD`` ahead
-    is left out at ``track``'s odds. Where a round takes a few stops the second keeps both
-    the shares and the gaps' spread: on foot in Guixi the visits' distance to the shares fell
-    from 0.24-0.25 to 0.14-0.15 with more stops, the gaps' entropy at 0.87-0.92; where it
-    takes many, the first leaves more stops to the night (bench/README).
+    Between 0 and 1 a point's prize is the two in proportion, and one ``TRACK_AHEAD`` or more
+    ahead is left out at ``track``'s odds. Where a round takes a few stops the second keeps
+    both the shares and the gaps' spread: on foot in Guixi, the visits' distance to the
+    shares fell from 0.24-0.25 to 0.13-0.15 with more stops, the gaps' entropy at 0.88-0.92;
+    where it takes many, the first leaves more stops to the night (bench/README).
 
     >>> out = prizes(np.array([True, False, False]), np.array([False, False, False]),
     ...              np.random.default_rng(0), 100, np.array([1.0, 0.5, 2.0]))
     >>> bool(40 <= out[0] <= 80 and 1 <= out[1] <= 5 and 2 <= out[2] <= 20)
     True
     >>> out = prizes(np.array([True, False, False]), np.array([False, False, True]),
-    ...              np.random.default_rng(0), 100, short=np.array([-1.0, 0.5, -1.0]), track=1)
-    >>> bool(out[0] == 0 and 1 <= out[1] <= 99 and out[2] == 100)
+    ...              np.random.default_rng(0), 100, short=np.array([-3.0, 0.5, -1.0]), track=1)
+    >>> bool(out[0] == 1 and 10 <= out[1] <= 99 and out[2] == 100)
     True
     """
     n = len(wanted)
@@ -373,9 +377,12 @@ def prizes(
     out = np.where(wanted, high, fill)
     if short is not None and track > 0:
         noise = np.exp(TRACK_NOISE * rng.standard_normal(n))
-        chase = np.clip(1 + 49 * (short + TRACK_AHEAD) * noise, 1, 99)
+        knee = TRACK_SOFT * np.logaddexp(0.0, (short + TRACK_AHEAD) / TRACK_SOFT)
+        chase = np.clip(1 + 49 * knee * noise, 1, 99)
         out = (1 - track) * out + track * chase
-        out[(short <= -TRACK_AHEAD) & (rng.random(n) < track)] = 0
+        # tracking in part, a point that far ahead is left out at track's odds (offered for a
+        # prize of a few instead, by bike it kept a far point waiting past the floor)
+        out[(short <= -TRACK_AHEAD) & (rng.random(n) < track) & (track < 1)] = 0
     out = np.rint(out).astype(int)
     out[must] = mandatory
     return out

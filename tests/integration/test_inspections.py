@@ -601,9 +601,9 @@ def test_on_short_walks_the_prizes_track_how_many_visits_each_point_is_behind(
     app, engine, demo, tokens
 ):
     """Eight two-hour walks planned and checked in, then the ninth: a night of few stops,
-    so the prizes track the shares. A point 0.65 visits or more ahead of its share is not
-    offered (prize 0), wanted tonight or not, and is not in the round; every other reachable
-    point is offered; the round's stops are all offered ones."""
+    so the prizes track the shares. Every reachable point is offered, wanted tonight or not,
+    those ahead of their shares (the points just visited) too, each around the rule's prize
+    for how far behind or ahead it is; the round's stops are all offered ones."""
     city, leader = demo[0], tokens["leader"][0]
     with app.app_context(), engine.begin() as conn:
         set_actor(conn, Actor(leader.id, "test"))
@@ -624,13 +624,13 @@ def test_on_short_walks_the_prizes_track_how_many_visits_each_point_is_behind(
         draws = _draws(conn, pid)
         conn.rollback()
     assert draws["stops_per_night"] < 10 and draws["track"] == 1
-    # ``short`` is stored to 2 decimals: those within a hundredth of the line are left aside
     free = [c for c in draws["candidates"] if c["reachable"] and not c["at_floor"]]
-    ahead = [c for c in free if c["short"] <= -0.66]
-    rest = [c for c in free if c["short"] >= -0.64]
-    assert len(ahead) >= 5 and rest
-    assert {c["prize"] for c in ahead} == {0}
-    assert min(c["prize"] for c in rest) >= 1
+    # the points just visited (0.5 visits or more ahead) offered too, every prize around the
+    # rule's median, 1 + 49 × 0.3 × ln(1 + e^((short + 0.4) / 0.3))
+    assert len([c for c in free if c["short"] <= -0.5]) >= 5
+    assert min(c["prize"] for c in free) >= 1
+    rule = [1 + 49 * 0.3 * np.logaddexp(0, (c["short"] + 0.4) / 0.3) for c in free]
+    assert 0.5 < np.median([c["prize"] / r for c, r in zip(free, rule)]) < 2
     offered = {c["point_id"] for c in draws["candidates"] if c["prize"] > 0}
     visited = {p for _, p, _ in stops if p is not None}
     assert visited and visited <= offered

@@ -91,27 +91,31 @@ def test_fillers_prizes_follow_how_far_behind_their_share_each_point_is():
 
 def test_prizes_tracking_the_shares_follow_how_many_visits_each_point_is_behind():
     """Tracking (``track`` 1): every point's prize, wanted or not, grows with how many visits
-    it is behind its share (its median 1 + 49 × (that + 0.65)), within 1..99; one 0.65 visits
-    ahead or more is not offered (0); points at the floor stay mandatory. Half tracking leaves
-    about half of those ahead out, its prizes between the two ways; no tracking is as before."""
-    n = 12000
+    it is behind its share, its median 1 + 49 × 0.3 × ln(1 + e^((that + 0.4) / 0.3)), within
+    1..99: a point ahead keeps a small prize, none is left out; points at the floor stay
+    mandatory. Half tracking leaves about half of those 0.4 or more ahead out, its prizes
+    between the two ways; no tracking is as before."""
+    n = 14000
     rng = np.random.default_rng(3)
     wanted, must = rng.random(n) < 0.2, rng.random(n) < 0.05
-    short = rng.choice([-2.0, -0.65, -0.3, 0.0, 0.5, 1.0, 3.0], n)
+    levels = (-2.0, -0.9, -0.4, -0.3, 0.0, 0.5, 1.0, 3.0)
+    short = rng.choice(levels, n)
     plain = visits.prizes(wanted, must, np.random.default_rng(5), 100)
     tracked = visits.prizes(wanted, must, np.random.default_rng(5), 100, short=short, track=1.0)
     assert (tracked[must] == 100).all()
     free = ~must
-    assert (tracked[free & (short <= -0.65)] == 0).all()
-    assert (tracked[free & (short > -0.65)] >= 1).all() and tracked[free].max() <= 99
-    medians = [np.median(tracked[free & (short == s)]) for s in (-0.3, 0.0, 0.5, 1.0)]
-    expected = [1 + 49 * (s + 0.65) for s in (-0.3, 0.0, 0.5, 1.0)]
-    assert np.allclose(medians, expected, rtol=0.12)
+    assert tracked[free].min() >= 1 and tracked[free].max() <= 99
+    medians = [np.median(tracked[free & (short == s)]) for s in levels[:-1]]
+    expected = [1 + 49 * 0.3 * np.logaddexp(0, (s + 0.4) / 0.3) for s in levels[:-1]]
+    assert np.allclose(medians, expected, rtol=0.12, atol=0.5)
+    assert np.median(tracked[free & (short == -2.0)]) == 1  # well ahead: the least prize
+    assert 2 <= np.median(tracked[free & (short == -0.9)]) <= 5  # just visited: a few
     for w in (True, False):  # the night's draw sets no prize
-        assert abs(np.median(tracked[free & (wanted == w) & (short == 0.5)]) - 57.35) < 8
+        assert abs(np.median(tracked[free & (wanted == w) & (short == 0.5)]) - 45.8) < 7
     half = visits.prizes(wanted, must, np.random.default_rng(5), 100, short=short, track=0.5)
-    ahead = free & (short <= -0.65)
+    ahead = free & (short <= -0.4)
     assert 0.45 < (half[ahead] == 0).mean() < 0.55
+    assert (half[free & (short > -0.4)] >= 1).all()
     fill = free & ~wanted & (short == 1.0)
     assert plain[fill].mean() < half[fill].mean() < tracked[fill].mean()
     assert np.array_equal(visits.prizes(wanted, must, np.random.default_rng(5), 100, short=short),
