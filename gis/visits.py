@@ -325,9 +325,12 @@ def _expected(share: np.ndarray, visited: np.ndarray, stops: float) -> np.ndarra
     return share / max(share.sum(), 1e-9) * total
 
 
-TRACK_AHEAD = 0.4  # tracking the shares: the prize's knee, in visits ahead of a point's share
-TRACK_SOFT = 0.3  # ... past it, a prize falls by e for each this many visits further ahead
-TRACK_NOISE = 1.0  # ... and every prize × e^(this × a standard normal draw)
+# tracking the shares: a prize's bend, in visits ahead of a point's share (and, tracking in
+# part, the points this far ahead or more are left out at the odds below)
+TRACK_AHEAD = 0.4
+TRACK_SOFT = 0.3  # ... how soft: well past it, a prize's part above 1 falls e-fold a 0.3 visit
+TRACK_NOISE = 1.0  # ... and that part × e^(this × a standard normal draw)
+TRACK_LEAVE = 1.5  # ... tracking in part, left out at the lesser of track and this × (1 - track)
 
 
 def prizes(
@@ -355,10 +358,12 @@ def prizes(
       gaps between visits spread.
 
     Between 0 and 1 a point's prize is the two in proportion, and one ``TRACK_AHEAD`` or more
-    ahead is left out at ``track``'s odds. Where a round takes a few stops the second keeps
-    both the shares and the gaps' spread: on foot in Guixi, the visits' distance to the
-    shares fell from 0.24-0.25 to 0.13-0.15 with more stops, the gaps' entropy at 0.88-0.92;
-    where it takes many, the first leaves more stops to the night (bench/README).
+    ahead is left out at the odds of ``track`` up to 0.6, falling to none at 1 (the lesser of
+    ``track`` and ``TRACK_LEAVE`` × (1 − ``track``)): by bike in Guixi (0.6) the points ahead
+    offered for a few let a far one wait past the floor. Where a round takes a few stops the
+    second keeps both the shares and the gaps' spread: on foot in Guixi, the visits' distance
+    to the shares fell from 0.24-0.25 to 0.13-0.15, the gaps' entropy at 0.88-0.93; where it
+    takes many, the first leaves more stops to the night (bench/README).
 
     >>> out = prizes(np.array([True, False, False]), np.array([False, False, False]),
     ...              np.random.default_rng(0), 100, np.array([1.0, 0.5, 2.0]))
@@ -380,9 +385,8 @@ def prizes(
         knee = TRACK_SOFT * np.logaddexp(0.0, (short + TRACK_AHEAD) / TRACK_SOFT)
         chase = np.clip(1 + 49 * knee * noise, 1, 99)
         out = (1 - track) * out + track * chase
-        # tracking in part, a point that far ahead is left out at track's odds (offered for a
-        # prize of a few instead, by bike it kept a far point waiting past the floor)
-        out[(short <= -TRACK_AHEAD) & (rng.random(n) < track) & (track < 1)] = 0
+        leave = min(track, TRACK_LEAVE * (1 - track))
+        out[(short <= -TRACK_AHEAD) & (rng.random(n) < leave)] = 0
     out = np.rint(out).astype(int)
     out[must] = mandatory
     return out

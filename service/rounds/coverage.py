@@ -96,8 +96,8 @@ def tracking(stops_per_team: float) -> float:
     """How far tonight's prizes track the points' shares (gis/visits.prizes ``track``): in
     full for a team's night of ``TRACK_FULL_TO`` stops or fewer, none from
     ``TRACK_NONE_FROM``, in proportion between (none when unknown). On foot in Guixi (5-6
-    stops) tracking in full brought the visits' distance to the shares to 0.14-0.15 with the
-    gaps' entropy at 0.87-0.92; by bike (9-10) in full it let two visits past the floor, and
+    stops) tracking in full brought the visits' distance to the shares to 0.13-0.15 with the
+    gaps' entropy at 0.88-0.93; by bike (9-10) in full it let two visits past the floor, and
     0.6 kept it; on Jinan's network (25) the wanted draws' prizes give more stops
     (bench/README).
 

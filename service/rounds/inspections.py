@@ -462,8 +462,9 @@ def create(
     tight = tours.must_go(since[reach], due, stops, nights=alone[reach], teams=k)
     must[reach[tight]] = True
     # the prizes: where a team's night is of few stops, they track how many visits each point
-    # is behind its share (noisy, and those ahead for a prize of a few); of many, the wanted
-    # points 40-80 and the fillers a noisy prize a little above or below by their deficit
+    # is behind its share (noisy; those ahead for a prize of a few, or, tracking in part, some
+    # left out); of many, the wanted points 40-80 and the fillers a noisy prize a little above
+    # or below by their deficit
     short = visits.shortfall(share, visited, stops)
     track = coverage.tracking(stops / k)
     prize = visits.prizes(wanted, must, rng, tours.MANDATORY, behind * pull, short, track)

@@ -93,8 +93,8 @@ def test_prizes_tracking_the_shares_follow_how_many_visits_each_point_is_behind(
     """Tracking (``track`` 1): every point's prize, wanted or not, grows with how many visits
     it is behind its share, its median 1 + 49 × 0.3 × ln(1 + e^((that + 0.4) / 0.3)), within
     1..99: a point ahead keeps a small prize, none is left out; points at the floor stay
-    mandatory. Half tracking leaves about half of those 0.4 or more ahead out, its prizes
-    between the two ways; no tracking is as before."""
+    mandatory. Half tracking leaves about half of those 0.4 or more ahead out (fewer from 0.6,
+    none at 1), its prizes between the two ways; no tracking is as before."""
     n = 14000
     rng = np.random.default_rng(3)
     wanted, must = rng.random(n) < 0.2, rng.random(n) < 0.05
@@ -115,7 +115,10 @@ def test_prizes_tracking_the_shares_follow_how_many_visits_each_point_is_behind(
     half = visits.prizes(wanted, must, np.random.default_rng(5), 100, short=short, track=0.5)
     ahead = free & (short <= -0.4)
     assert 0.45 < (half[ahead] == 0).mean() < 0.55
-    assert (half[free & (short > -0.4)] >= 1).all()
+    # left out at track's odds up to 0.6, falling to none at full tracking: no jump at 1
+    for track, odds in ((0.6, 0.6), (0.8, 0.3), (0.99, 0.015)):
+        part = visits.prizes(wanted, must, np.random.default_rng(5), 100, short=short, track=track)
+        assert abs((part[ahead] == 0).mean() - odds) < 0.04
     fill = free & ~wanted & (short == 1.0)
     assert plain[fill].mean() < half[fill].mean() < tracked[fill].mean()
     assert np.array_equal(visits.prizes(wanted, must, np.random.default_rng(5), 100, short=short),
