@@ -334,7 +334,8 @@ def metrics(visits, priority, targets, kept: np.ndarray):
         ends = np.r_[when, days - 1]
         gaps = np.diff(np.r_[0, ends])
         beyond += int((gaps > FLOOR).sum())
-        beyond_kept += int((gaps > kept[ends]).sum())
+        if targets[i] > 0:  # a point out of reach is never visited: no floor is kept for it
+            beyond_kept += int((gaps > kept[ends]).sum())
         gaps_all += list(np.diff(when))
     share = visits.sum(0) / max(visits.sum(), 1)
     tv = gis_visits.tv(share, targets)

@@ -27,7 +27,9 @@ MANDATORY = 100  # VROOM priority of a point at its floor; others get 1..99
 
 # the share of a night's stops counted on for the points at their floor
 MUST_SHARE = 0.6
-ALONE_AHEAD = 3  # nights before its margin night from which a point counts its round share
+# nights before its margin night from which a point counts its round share: 3 left a crowd of
+# far points not yet visited (a city's first rounds) on a 3.5-hour walk past its floor
+ALONE_AHEAD = 6
 
 
 def must_go(

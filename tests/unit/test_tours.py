@@ -373,11 +373,17 @@ def test_points_that_take_much_of_a_round_alone_go_at_their_floor_earlier():
     assert not tours.must_go(three, 28, 10).any()
     assert tours.must_go(three, 28, 10, nights=np.full(3, 0.6)).sum() == 1
     assert not tours.must_go(three, 28, 10, nights=np.full(3, 0.6), teams=2).any()
-    # twenty such points five nights from their margin night: as twenty stops, 3.3 nights
+    # twenty such points ALONE_AHEAD + 2 nights from their margin night: as twenty stops,
+    # 3.3 nights
     crowd = np.full(20, 27 - tours.ALONE_AHEAD - 2)
     assert not tours.must_go(crowd, 28, 10, nights=np.full(20, 0.6)).any()
     # two nights from it, a round each: all but the two the nights after tonight hold
-    assert tours.must_go(crowd + 3, 28, 10, nights=np.full(20, 0.6)).sum() == 18
+    assert tours.must_go(np.full(20, 25), 28, 10, nights=np.full(20, 0.6)).sum() == 18
+    # twelve points of 0.45 of a round five nights from their margin night: 5.4 rounds, so
+    # one goes tonight (looking three nights ahead, they would count as stops and wait)
+    twelve, far = np.full(12, 22), np.full(12, 0.45)
+    assert tours.must_go(twelve, 28, 10, nights=far).sum() == 1
+    assert not tours.must_go(twelve, 28, 10, nights=far, ahead=3).any()
     mixed = np.array([0.6, 0.1, 0.6, 0.1, 0.6, 0.1])
     got = tours.must_go(np.full(6, 25), 28, 10, nights=mixed)
     assert got.sum() == 1 and mixed[got][0] == 0.6
