@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, current_app, request, stream_with_context
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
 from service.accounts.scope import case_scope
 from service.errors import Forbidden, NotFound, Problem, field_error
-from service.layers.features import read, write
+from service.layers.features import ahead, read, write
 from service.layers.features.collections import COLLECTIONS, Collection
 from service.layers.features.params import MAX_LIMIT, parse_items_query
 from service.layers.transfer import UPLOAD_FORMATS, file_format, import_features, read_features
@@ -135,7 +135,8 @@ def items(cid: str) -> Response:
     c = _collection(cid)
     q = parse_items_query(c, request.args, current_user.city_id, case_scope(current_user))
     with reading() as conn:
-        matched = read.count(conn, c, q)
+        at = read.version(conn, c, current_user.city_id)
+        matched = read.count(conn, c, q, at)
         last, returned, more = read.page_end(conn, c, q)
     head = {
         "type": "FeatureCollection",
@@ -143,11 +144,20 @@ def items(cid: str) -> Response:
         "numberReturned": returned,
         "links": _page_links(c, q, last, more),
     }
+    made = ahead.take(current_user.id, c, q, at, returned) if ahead.worth(q) else None
+    if more and ahead.worth(q):  # walking by next links: the page after this one, meanwhile
+        ahead.start(current_app._get_current_object(), current_user.id, c, q, last)
+    if made is not None:
+        return Response(_opened(head) + made + b"]}", mimetype=GEOJSON)
     return Response(stream_with_context(_stream(c, q, head)), mimetype=GEOJSON)
 
 
+def _opened(head: dict) -> bytes:
+    return json.dumps(head, ensure_ascii=False).encode()[:-1] + b', "features": ['
+
+
 def _stream(c: Collection, q, head: dict) -> Iterator[bytes]:
-    yield json.dumps(head, ensure_ascii=False).encode()[:-1] + b', "features": ['
+    yield _opened(head)
     with reading() as conn:
         for i, (_, batch) in enumerate(read.batches(conn, c, q)):
             yield (b",\n" if i else b"") + batch

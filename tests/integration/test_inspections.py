@@ -630,7 +630,7 @@ def test_on_short_walks_the_prizes_track_how_many_visits_each_point_is_behind(
     assert len([c for c in free if c["short"] <= -0.7]) >= 3
     assert min(c["prize"] for c in free) >= 1
     rule = [1 + 49 * 0.3 * np.logaddexp(0, (c["short"] + 0.4) / 0.3) for c in free]
-    assert 0.5 < np.median([c["prize"] / r for c, r in zip(free, rule)]) < 2
+    assert 0.5 < np.median([c["prize"] / r for c, r in zip(free, rule, strict=True)]) < 2
     offered = {c["point_id"] for c in draws["candidates"] if c["prize"] > 0}
     visited = {p for _, p, _ in stops if p is not None}
     assert visited and visited <= offered

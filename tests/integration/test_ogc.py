@@ -512,3 +512,65 @@ def test_next_links_page_by_key_through_every_case_once(client, tokens, demo):
         ]
         == matched
     )
+
+
+def test_a_page_made_ahead_is_what_a_fresh_read_gives_its_user(client, tokens, demo):
+    """Walking by next links, the page after the one asked is made meanwhile and served to
+    the same user for the same query: the same features as the page asked afresh; after a
+    change to the layer, the page made before it is dropped; another user (a unit's, whose
+    scope is narrower) asking the same ``after`` gets their own page, not this one."""
+    from service.layers.features import ahead
+
+    def get(url, role="planner"):
+        got = client.get(url.split("localhost", 1)[-1], headers=_h(tokens, role))
+        assert got.status_code == 200
+        return got.get_json()
+
+    def following(page):
+        return next(link["href"] for link in page["links"] if link["rel"] == "next")
+
+    def made(role, cid, after):  # a page made ahead for this user, collection and after
+        for _, job in list(ahead._PAGES.values()):
+            job.result(30)
+        uid = tokens[role][0].id
+        return any(k[0] == uid and k[1] == cid and k[5] == after for k in ahead._PAGES)
+
+    first = get("/collections/violations/items?limit=40")
+    second = get(following(first))  # asked by after: the third is made meanwhile
+    last2 = second["features"][-1]["id"]
+    assert made("planner", "violations", last2)
+    third = get(following(second))
+    assert not made("planner", "violations", last2)  # taken
+    assert made("planner", "violations", third["features"][-1]["id"])  # and the fourth made
+    fresh = get("/collections/violations/items?limit=40&offset=80")
+    assert third["features"] == fresh["features"] and third["numberReturned"] == 40
+    assert [link["href"] for link in third["links"] if link["rel"] == "next"] == [following(fresh)]
+    # a unit's user asking the planner's next link gets the unit's cases after that id
+    assert made("planner", "violations", third["features"][-1]["id"])
+    theirs = get(following(third), role="unit")
+    assert made("planner", "violations", third["features"][-1]["id"])  # not taken by them
+    own = get("/collections/violations/items?limit=10000", role="unit")["features"]
+    after = [f for f in own if f["id"] > third["features"][-1]["id"]][:40]
+    assert theirs["features"] == after
+    assert theirs["numberMatched"] < third["numberMatched"]
+    # a change between two pages: the page made before it is not served
+    points = get("/collections/assessment_points/items?limit=2")
+    page2 = get(following(points))
+    assert made("planner", "assessment_points", page2["features"][-1]["id"])
+    page3_url = following(page2)
+    target = get(page3_url)["features"][0]  # (taken: made again for the next page)
+    assert not made("planner", "assessment_points", page2["features"][-1]["id"])
+    page2 = get(following(points))  # made again: page 3 waits for the next request
+    assert made("planner", "assessment_points", page2["features"][-1]["id"])
+    etag = client.get(
+        f"/collections/assessment_points/items/{target['id']}", headers=_h(tokens)
+    ).headers["ETag"]
+    renamed = client.patch(
+        f"/collections/assessment_points/items/{target['id']}",
+        data=json.dumps({"properties": {"name": "预读之后改名"}}),
+        headers=_h(tokens, **{"Content-Type": GEO, "If-Match": etag}),
+    )
+    assert renamed.status_code == 200
+    page3 = get(page3_url)
+    assert page3["features"][0]["id"] == target["id"]
+    assert page3["features"][0]["properties"]["name"] == "预读之后改名"
