@@ -134,21 +134,23 @@ def collection(cid: str) -> Response:
 def items(cid: str) -> Response:
     c = _collection(cid)
     q = parse_items_query(c, request.args, current_user.city_id, case_scope(current_user))
+    walking = ahead.worth(q)  # by next links: a page may have been made ahead
     with reading() as conn:
         at = read.version(conn, c, current_user.city_id)
         matched = read.count(conn, c, q, at)
         last, returned, more = read.page_end(conn, c, q)
+        mark = read.mark(conn, c, q) if walking and returned else None
     head = {
         "type": "FeatureCollection",
         "numberMatched": matched,
         "numberReturned": returned,
         "links": _page_links(c, q, last, more),
     }
-    made = ahead.take(current_user.id, c, q, at, returned) if ahead.worth(q) else None
-    if more and ahead.worth(q):  # walking by next links: the page after this one, meanwhile
+    made = ahead.take(current_user.id, c, q, at, mark) if mark else None
+    if more and walking:  # the page after this one, meanwhile
         ahead.start(current_app._get_current_object(), current_user.id, c, q, last)
     if made is not None:
-        return Response(_opened(head) + made + b"]}", mimetype=GEOJSON)
+        return Response([_opened(head), made, b"]}"], mimetype=GEOJSON)
     return Response(stream_with_context(_stream(c, q, head)), mimetype=GEOJSON)
 
 

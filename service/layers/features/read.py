@@ -105,6 +105,23 @@ def page_end(conn: Connection, c: Collection, q: Query) -> tuple[int | None, int
     return last, n, bool(more)
 
 
+def mark(conn: Connection, c: Collection, q: Query) -> str:
+    """What the page's rows are as this snapshot sees them: each row's id and the
+    transaction that last wrote it (``xmin``, new with every insert or update of the row),
+    hashed. Two snapshots that see the same mark see the same rows, whatever order their
+    writers committed in (the bins' change numbers are drawn as a statement runs, not in
+    commit order, so the version alone cannot say that)."""
+    part, extra = _page(q)
+    return conn.execute(
+        text(
+            "SELECT md5(coalesce(string_agg(id || ':' || x, ',' ORDER BY id), '')) FROM "
+            f"(SELECT t.id, t.xmin::text AS x FROM {c.from_sql} "
+            f"WHERE {' AND '.join(q.where)}{part}) s"
+        ),
+        {**q.params, **extra, "limit": q.limit},
+    ).scalar_one()
+
+
 def _copy(conn: Connection, sql: str, params: dict) -> Iterator[tuple[int, bytes]]:
     """``sql``'s one text column through COPY, as (count, UTF-8 rows joined by ",\\n") of up
     to ``STREAM_BATCH`` rows: the rows come as the database writes them, with no cursor and
