@@ -136,7 +136,9 @@ def items(cid: str) -> Response:
     q = parse_items_query(c, request.args, current_user.city_id, case_scope(current_user))
     walking = ahead.worth(q)  # by next links: a page may have been made ahead
     with reading() as conn:
-        at = read.version(conn, c, current_user.city_id)
+        # the version, read once for the count and a page made ahead (only when walking: a
+        # count of a query that reads the clock needs none)
+        at = read.version(conn, c, current_user.city_id) if walking else None
         matched = read.count(conn, c, q, at)
         last, returned, more = read.page_end(conn, c, q)
         mark = read.mark(conn, c, q) if walking and returned else None

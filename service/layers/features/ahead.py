@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from service.layers.features import read
@@ -58,16 +58,15 @@ def _key(user_id: int, c: Collection, q: Query) -> tuple:
         user_id,
         c.id,
         tuple(q.where),
-        tuple(sorted((k, repr(v)) for k, v in q.params.items())),
+        read.params_key(q),
         q.limit,
         q.after,
     )
 
 
 def worth(q: Query) -> bool:
-    """A page asked by a next link, of a query that reads no clock (``now()``: the same
-    query would not name the same rows a moment later)."""
-    return q.after is not None and not any("now()" in w for w in q.where)
+    """A page asked by a next link, of a query that reads no clock."""
+    return q.after is not None and not read.clocked(q)
 
 
 def _make(app, c: Collection, q: Query) -> Page | None:
@@ -128,7 +127,7 @@ def take(user_id: int, c: Collection, q: Query, version: str, mark: str) -> byte
         return None
     try:
         page = job.result(timeout=WAIT_S)
-    except (CancelledError, Exception):  # noqa: BLE001 - failed or late: made afresh instead
+    except Exception:  # noqa: BLE001 - failed or late: made afresh instead
         return None
     if page is None or page.version != version or page.mark != mark:
         return None

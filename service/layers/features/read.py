@@ -52,15 +52,26 @@ def version(conn: Connection, c: Collection, city_id: int) -> str:
     )
 
 
+def clocked(q: Query) -> bool:
+    """Whether the query's conditions read the clock (``now()``): the same query names other
+    rows a moment later, so nothing read by it is kept."""
+    return any("now()" in w for w in q.where)
+
+
+def params_key(q: Query) -> tuple:
+    """The query's parameters as a key of what is kept for it."""
+    return tuple(sorted((k, repr(v)) for k, v in q.params.items()))
+
+
 def count(conn: Connection, c: Collection, q: Query, at: str | None = None) -> int:
     """The features matched, counted once per version of the collection: a client paging
     through a million features is not made to wait for a count on every page. A filter on
     the time (``now()``) makes a count that is not kept. ``at``: the collection's
     :func:`version`, when read already in this transaction."""
     sql = f"SELECT count(*) FROM {c.from_sql} WHERE {' AND '.join(q.where)}"
-    if any("now()" in w for w in q.where):
+    if clocked(q):
         return conn.execute(text(sql), q.params).scalar_one()
-    key = (c.id, sql, tuple(sorted((k, repr(v)) for k, v in q.params.items())))
+    key = (c.id, sql, params_key(q))
     at = at or version(conn, c, q.params["city_id"])
     with _COUNTS_LOCK:
         hit = _COUNTS.get(key)
